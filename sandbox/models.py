@@ -52,11 +52,9 @@ class ExecutionResult(BaseModel):
         fields = {k: v for k, v in frame.items() if k in cls.model_fields and k != "backend"}
         error = fields.pop("error", None)
         # model_construct: 10,000 results of one call_many would spend 0.2 s validating.
-        return cls.model_construct(
-            backend=backend,
-            error=ErrorInfo.model_construct(**error) if error else None,
-            **{**_DEFAULTS, **fields},
-        )
+        values = {**_DEFAULTS, **fields, "backend": backend}
+        values["error"] = ErrorInfo.model_construct(**error) if error else None
+        return cls.model_construct(**values)
 
     @classmethod
     def failure(cls, backend: BackendName, type_: str, message: str) -> "ExecutionResult":

@@ -1,0 +1,1 @@
+"""LATM: Large Language Models as Tool Makers."""

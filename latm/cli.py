@@ -1,0 +1,14 @@
+"""The ``latm`` command: a thin layer over the Python API, rendered with rich."""
+
+import click
+
+from latm.cli_sandbox import sandbox_group
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="latm")
+def main() -> None:
+    """LATM: LLMs as tool makers. Make verified tools once, reuse them cheaply."""
+
+
+main.add_command(sandbox_group)

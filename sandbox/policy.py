@@ -1,0 +1,122 @@
+"""The static tool policy: what the tool maker may admit to the cache.
+
+A tool is pure computation over its arguments, so its code needs no files, processes,
+network or introspection. ``check(code)`` compiles it with RestrictedPython (which finds
+dunder attribute tricks such as ``().__class__.__bases__[0].__subclasses__()`` and
+``exec``/``eval`` calls) and walks its AST for imports outside an allowlist of
+pure-computation standard modules and for calls of builtins that reach outside
+(``open``, ``__import__``, ``getattr``...). Each violation carries its line.
+
+This is a filter for admission, not the security boundary: the code still runs in the
+sandbox. RestrictedPython's rules that only matter when its own runtime guards are used
+(private ``_names``, augmented item assignment, ``print`` rewriting) are not applied,
+since generated tools use them legitimately and the code runs as plain Python.
+"""
+
+import ast
+import re
+
+from pydantic import BaseModel
+from RestrictedPython import compile_restricted_exec
+
+from sandbox.errors import PolicyViolation
+
+ALLOWED_MODULES = frozenset(
+    "math itertools functools collections re datetime fractions decimal heapq bisect string "
+    "statistics operator json dataclasses typing copy enum random".split()
+)
+FORBIDDEN_CALLS = {
+    "open": "file access",
+    "compile": "dynamic code",
+    "exec": "dynamic code",
+    "eval": "dynamic code",
+    "__import__": "dynamic imports",
+    "globals": "introspection",
+    "locals": "introspection",
+    "vars": "introspection",
+    "getattr": "attribute access by string (reaches dunders)",
+    "setattr": "attribute access by string",
+    "delattr": "attribute access by string",
+    "breakpoint": "the debugger",
+    "input": "reading stdin",
+    "exit": "ending the process",
+    "quit": "ending the process",
+    "help": "the interactive help",
+}
+FORBIDDEN_NAMES = {"__builtins__", "__import__", "__loader__", "__spec__", "__file__"}
+_RP_NAME = re.compile(r'^Line (\d+): "([^"]+)" is an invalid (variable|attribute) name')
+_RP_LINE = re.compile(r"^Line (\d+): (.*)$")
+
+
+class Violation(BaseModel):
+    line: int | None
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return f"{where}{self.message}"
+
+
+def _from_restricted(errors: tuple[str, ...]) -> list[Violation]:
+    found = []
+    for err in errors:
+        named = _RP_NAME.match(err)
+        if named:
+            line, name, kind = int(named.group(1)), named.group(2), named.group(3)
+            if kind == "attribute" and name.startswith("__"):
+                found.append(Violation(line=line, rule="dunder-attribute",
+                                       message=f"access to the dunder attribute {name!r}"))
+            elif kind == "variable" and name in FORBIDDEN_NAMES:
+                found.append(Violation(line=line, rule="dunder-name", message=f"use of {name!r}"))
+            continue
+        m = _RP_LINE.match(err)
+        text = m.group(2) if m else err
+        if "Exec calls" in text or "Eval calls" in text:
+            continue  # reported by the AST walk, with the same wording as other calls
+        if "Augmented assignment" in text:
+            continue
+        found.append(Violation(line=int(m.group(1)) if m else None, rule="restricted", message=text))
+    return found
+
+
+def _from_ast(tree: ast.AST) -> list[Violation]:
+    found = []
+    allowed = ", ".join(sorted(ALLOWED_MODULES))
+    for node in ast.walk(tree):
+        modules: list[str] = []
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            modules = ["." * node.level + (node.module or "")]
+        for mod in modules:
+            if mod.split(".")[0] not in ALLOWED_MODULES:
+                found.append(Violation(
+                    line=node.lineno, rule="import",
+                    message=f"import of {mod!r} is not allowed (a tool may import only: {allowed})",
+                ))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            why = FORBIDDEN_CALLS.get(node.func.id)
+            if why:
+                found.append(Violation(line=node.lineno, rule="call",
+                                       message=f"call of {node.func.id}() is not allowed ({why})"))
+    return found
+
+
+def check(code: str) -> list[Violation]:
+    """Every policy violation of ``code``, sorted by line; empty when it may be admitted."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        return [Violation(line=exc.lineno, rule="syntax", message=f"syntax error: {exc.msg}")]
+    result = compile_restricted_exec(code)
+    found = _from_restricted(tuple(result.errors)) + _from_ast(tree)
+    unique = {(v.line, v.message): v for v in found}
+    return sorted(unique.values(), key=lambda v: (v.line or 0, v.message))
+
+
+def enforce(code: str) -> None:
+    """Raises PolicyViolation listing every violation of ``code``."""
+    violations = check(code)
+    if violations:
+        raise PolicyViolation(violations)
