@@ -5,8 +5,7 @@ from pathlib import Path
 import click
 
 from latm.cli_render import console, emit_json, fail
-from sandbox import SandboxUnavailable
-from sandbox import docker_backend
+from sandbox import SandboxUnavailable, docker_backend
 
 
 @click.group("sandbox")
@@ -16,8 +15,11 @@ def sandbox_group() -> None:
 
 @sandbox_group.command("build-image")
 @click.option("--offline", is_flag=True, help="Build from a Debian root made by debootstrap.")
-@click.option("--rootfs", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Build from this root filesystem (must contain python3).")
+@click.option(
+    "--rootfs",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Build from this root filesystem (must contain python3).",
+)
 @click.option("--tag", default=docker_backend.DEFAULT_IMAGE, show_default=True)
 @click.option("--force", is_flag=True, help="Rebuild even when the image exists.")
 def build_image(offline: bool, rootfs: Path | None, tag: str, force: bool) -> None:
@@ -44,10 +46,18 @@ def status(as_json: bool) -> None:
     engine = docker_backend.engine_available()
     tag = docker_backend.DEFAULT_IMAGE
     has_image = engine and docker_backend.image_exists(tag)
-    running = len(docker_backend.docker_client().containers.list(
-        filters={"label": docker_backend.LABEL})) if engine else 0
-    data = {"engine": engine, "image": tag, "image_exists": has_image, "containers": running,
-            "backend": "docker" if has_image else "process"}
+    running = (
+        len(docker_backend.docker_client().containers.list(filters={"label": docker_backend.LABEL}))
+        if engine
+        else 0
+    )
+    data = {
+        "engine": engine,
+        "image": tag,
+        "image_exists": has_image,
+        "containers": running,
+        "backend": "docker" if has_image else "process",
+    }
     if as_json:
         emit_json(data)
         return
@@ -55,7 +65,9 @@ def status(as_json: bool) -> None:
     console.print(f"Image {tag}: {'[green]present[/]' if has_image else '[red]missing[/]'}")
     console.print(f"LATM containers running: {running}")
     if not has_image:
-        fix = "latm sandbox build-image --offline" if engine else "start dockerd, then latm sandbox build-image"
+        fix = (
+            "latm sandbox build-image --offline" if engine else "start dockerd, then latm sandbox build-image"
+        )
         console.print(f"backend='auto' will use the weaker process backend; fix: [bold]{fix}[/]")
 
 

@@ -44,20 +44,51 @@ def _json_arg(text: str | None, name: str, kind: type) -> Any:
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
-@click.option("--backend", type=click.Choice(["auto", "docker", "process"]), default=None,
-              help="auto: Docker when an engine answers, else the (weaker) process backend.")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.01), default=5.0, show_default=True,
-              help="Seconds the code (each call) may run.")
-@click.option("--memory", "memory_mb", type=click.IntRange(min=32), default=256, show_default=True,
-              help="Memory limit in MB.")
+@click.option(
+    "--backend",
+    type=click.Choice(["auto", "docker", "process"]),
+    default=None,
+    help="auto: Docker when an engine answers, else the (weaker) process backend.",
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(min=0.01),
+    default=5.0,
+    show_default=True,
+    help="Seconds the code (each call) may run.",
+)
+@click.option(
+    "--memory",
+    "memory_mb",
+    type=click.IntRange(min=32),
+    default=256,
+    show_default=True,
+    help="Memory limit in MB.",
+)
 @click.option("--call", "entry", default=None, help="Define the code, then call this function.")
 @click.option("--args", "args_json", default=None, help="JSON list of positional arguments.")
 @click.option("--kwargs", "kwargs_json", default=None, help="JSON object of keyword arguments.")
-@click.option("--policy", "policy_name", type=click.Choice(["none", "tool"]), default="none",
-              show_default=True, help="tool: reject code that breaks the static tool policy.")
+@click.option(
+    "--policy",
+    "policy_name",
+    type=click.Choice(["none", "tool"]),
+    default="none",
+    show_default=True,
+    help="tool: reject code that breaks the static tool policy.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object (ExecutionResult).")
-def main(file: Any, backend: str | None, timeout_s: float, memory_mb: int, entry: str | None,
-         args_json: str | None, kwargs_json: str | None, policy_name: str, as_json: bool) -> None:
+def main(
+    file: Any,
+    backend: str | None,
+    timeout_s: float,
+    memory_mb: int,
+    entry: str | None,
+    args_json: str | None,
+    kwargs_json: str | None,
+    policy_name: str,
+    as_json: bool,
+) -> None:
     """Run FILE (or - for stdin) in the LATM sandbox."""
     code = file.read()
     args = _json_arg(args_json, "--args", list)
@@ -68,7 +99,9 @@ def main(file: Any, backend: str | None, timeout_s: float, memory_mb: int, entry
         violations = policy.check(code)
         if violations:
             if as_json:
-                click.echo(json.dumps({"ok": False, "policy_violations": [v.model_dump() for v in violations]}))
+                click.echo(
+                    json.dumps({"ok": False, "policy_violations": [v.model_dump() for v in violations]})
+                )
             else:
                 for v in violations:
                     click.echo(f"policy: {v}", err=True)

@@ -150,34 +150,43 @@ class Sandbox:
                 ExecutionResult.failure(self.backend, "BadArguments", f"arguments must be JSON-able: {exc}")
                 for _ in calls
             ]
+        req = {
+            "op": "exec",
+            "mode": mode,
+            "code": code,
+            "entry": entry,
+            "calls": payload,
+            "timeout_s": self.limits.timeout_s,
+            "max_output_bytes": self.limits.max_output_bytes,
+            "max_value_bytes": self.limits.max_value_bytes,
+        }
+        budget = self.limits.timeout_s * len(calls) * 1.5 + START_GRACE_S
+        try:
+            try:
+                reply = self._request(req, budget)
+            except WorkerCrashed as first:
+                if first.hung:
+                    raise
+                # A worker that died while idle (killed, pruned, OOM) is replaced: one retry.
+                reply = self._request(req, budget)
+        except WorkerCrashed as exc:
+            return [ExecutionResult.failure(self.backend, "SandboxCrashed", str(exc)) for _ in calls]
+        if reply.get("failure"):
+            return [
+                ExecutionResult.failure(self.backend, "SandboxCrashed", str(reply["failure"])) for _ in calls
+            ]
+        return [ExecutionResult.from_frame(frame, self.backend) for frame in reply["results"]]
+
+    def _request(self, req: dict[str, Any], budget: float) -> dict[str, Any]:
         worker = self._pool.acquire()
         retire = True
         try:
-            req = {
-                "op": "exec",
-                "mode": mode,
-                "code": code,
-                "entry": entry,
-                "calls": payload,
-                "timeout_s": self.limits.timeout_s,
-                "max_output_bytes": self.limits.max_output_bytes,
-                "max_value_bytes": self.limits.max_value_bytes,
-                "limits": worker.child_limits(),
-            }
-            budget = self.limits.timeout_s * len(calls) * 1.5 + START_GRACE_S
-            reply = worker.request(req, budget)
+            reply = worker.request({**req, "limits": worker.child_limits()}, budget)
             # A worker that cannot prove it is clean is never handed out again.
             retire = not reply.get("clean", False)
-        except WorkerCrashed as exc:
-            return [ExecutionResult.failure(self.backend, "SandboxCrashed", str(exc)) for _ in calls]
+            return reply
         finally:
             self._pool.release(worker, retire=retire)
-        if reply.get("failure"):
-            return [
-                ExecutionResult.failure(self.backend, "SandboxCrashed", str(reply["failure"]))
-                for _ in calls
-            ]
-        return [ExecutionResult.from_frame(frame, self.backend) for frame in reply["results"]]
 
     # -- lifetime ------------------------------------------------------------------------
 

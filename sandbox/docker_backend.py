@@ -44,7 +44,7 @@ def docker_client() -> Any:
 
                 client = docker.from_env(timeout=60)
                 client.ping()
-            except Exception as exc:  # noqa: BLE001 - the SDK raises many kinds here
+            except Exception as exc:
                 raise SandboxUnavailable(
                     f"no Docker engine answers ({type(exc).__name__}: {exc}); start one "
                     "(e.g. `dockerd &`) or use backend='process'"
@@ -150,7 +150,7 @@ class DockerWorker(Worker):
                     return payload
             ready, _, _ = select.select([self._sock], [], [], timeout)
             if not ready:
-                raise WorkerCrashed("the sandbox container stopped answering (deadline passed)")
+                raise WorkerCrashed("the sandbox container stopped answering (deadline passed)", hung=True)
             chunk = self._sock.recv(1 << 20)
             if not chunk:
                 return b""
@@ -160,7 +160,7 @@ class DockerWorker(Worker):
         for closer in (self._sock_close, lambda: self.container.remove(force=True)):
             try:
                 closer()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
 
     def _sock_close(self) -> None:
@@ -177,7 +177,7 @@ def prune(client: Any = None) -> int:
         try:
             c.remove(force=True)
             removed += 1
-        except Exception:  # noqa: BLE001 - already gone
+        except Exception:
             pass
     return removed
 

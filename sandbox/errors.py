@@ -23,4 +23,8 @@ class PolicyViolation(SandboxError):
 
 
 class WorkerCrashed(SandboxError):
-    """The worker (container or process) stopped answering; it has been replaced."""
+    """The worker (container or process) died or stopped answering; it has been replaced."""
+
+    def __init__(self, message: str, *, hung: bool = False) -> None:
+        super().__init__(message)
+        self.hung = hung  # it stopped answering (rather than dying): never retried

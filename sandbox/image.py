@@ -14,10 +14,15 @@ DOCKERFILE_DIR = Path(__file__).parent / "image"
 DEBIAN_SUITE = "bookworm"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 # Files a sandbox never needs; dropping them halves the image.
-PRUNE = ["usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale",
-         "var/cache/apt", "var/lib/apt/lists"]
-IMAGE_CHANGES = ["USER 65534:65534", "WORKDIR /tmp", 'CMD ["python3"]',
-                 f"LABEL {LABEL}.image=1"]
+PRUNE = [
+    "usr/share/doc",
+    "usr/share/man",
+    "usr/share/info",
+    "usr/share/locale",
+    "var/cache/apt",
+    "var/lib/apt/lists",
+]
+IMAGE_CHANGES = ["USER 65534:65534", "WORKDIR /tmp", 'CMD ["python3"]', f"LABEL {LABEL}.image=1"]
 
 Log = Callable[[str], None]
 
@@ -28,7 +33,7 @@ def build_online(tag: str = DEFAULT_IMAGE, log: Log = print) -> str:
     log(f"building {tag} from {DOCKERFILE_DIR / 'Dockerfile'}")
     try:
         client.images.build(path=str(DOCKERFILE_DIR), tag=tag, rm=True, pull=False)
-    except Exception as exc:  # noqa: BLE001 - docker raises BuildError/APIError
+    except Exception as exc:
         raise SandboxUnavailable(
             f"building {tag} online failed ({exc}); where no registry is reachable use "
             "`latm sandbox build-image --offline` (debootstrap) instead"
@@ -47,7 +52,8 @@ def debootstrap_rootfs(target: Path, log: Log = print) -> Path:
     log(f"debootstrap {suite} with python3 into {target} (about 30 s)")
     proc = subprocess.run(
         ["debootstrap", "--variant=minbase", "--include=python3", suite, str(target), mirror],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     if proc.returncode != 0:
         raise SandboxUnavailable(f"debootstrap failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")

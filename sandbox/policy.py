@@ -22,8 +22,27 @@ from RestrictedPython import compile_restricted_exec
 from sandbox.errors import PolicyViolation
 
 ALLOWED_MODULES = frozenset(
-    "math itertools functools collections re datetime fractions decimal heapq bisect string "
-    "statistics operator json dataclasses typing copy enum random".split()
+    [
+        "math",
+        "itertools",
+        "functools",
+        "collections",
+        "re",
+        "datetime",
+        "fractions",
+        "decimal",
+        "heapq",
+        "bisect",
+        "string",
+        "statistics",
+        "operator",
+        "json",
+        "dataclasses",
+        "typing",
+        "copy",
+        "enum",
+        "random",
+    ]
 )
 FORBIDDEN_CALLS = {
     "open": "file access",
@@ -65,8 +84,11 @@ def _from_restricted(errors: tuple[str, ...]) -> list[Violation]:
         if named:
             line, name, kind = int(named.group(1)), named.group(2), named.group(3)
             if kind == "attribute" and name.startswith("__"):
-                found.append(Violation(line=line, rule="dunder-attribute",
-                                       message=f"access to the dunder attribute {name!r}"))
+                found.append(
+                    Violation(
+                        line=line, rule="dunder-attribute", message=f"access to the dunder attribute {name!r}"
+                    )
+                )
             elif kind == "variable" and name in FORBIDDEN_NAMES:
                 found.append(Violation(line=line, rule="dunder-name", message=f"use of {name!r}"))
             continue
@@ -91,15 +113,23 @@ def _from_ast(tree: ast.AST) -> list[Violation]:
             modules = ["." * node.level + (node.module or "")]
         for mod in modules:
             if mod.split(".")[0] not in ALLOWED_MODULES:
-                found.append(Violation(
-                    line=node.lineno, rule="import",
-                    message=f"import of {mod!r} is not allowed (a tool may import only: {allowed})",
-                ))
+                found.append(
+                    Violation(
+                        line=node.lineno,
+                        rule="import",
+                        message=f"import of {mod!r} is not allowed (a tool may import only: {allowed})",
+                    )
+                )
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             why = FORBIDDEN_CALLS.get(node.func.id)
             if why:
-                found.append(Violation(line=node.lineno, rule="call",
-                                       message=f"call of {node.func.id}() is not allowed ({why})"))
+                found.append(
+                    Violation(
+                        line=node.lineno,
+                        rule="call",
+                        message=f"call of {node.func.id}() is not allowed ({why})",
+                    )
+                )
     return found
 
 

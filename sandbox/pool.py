@@ -41,7 +41,7 @@ class Worker(abc.ABC):
         while len(self._buf) < n:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise WorkerCrashed("the sandbox worker stopped answering (deadline passed)")
+                raise WorkerCrashed("the sandbox worker stopped answering (deadline passed)", hung=True)
             chunk = self._recv_some(remaining)
             if not chunk:
                 raise WorkerCrashed("the sandbox worker exited unexpectedly")
@@ -92,7 +92,7 @@ class Worker(abc.ABC):
             self.alive = False
             try:
                 self._terminate()
-            except Exception:  # noqa: BLE001 - closing must never raise
+            except Exception:
                 pass
 
 

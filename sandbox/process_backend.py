@@ -43,8 +43,13 @@ def _interpreter_for(uid: int | None) -> str:
         try:
             probe = subprocess.run(
                 [exe, "-I", "-c", "import resource, select, json"],
-                user=uid, group=uid, extra_groups=[] if uid is not None else None,
-                env={}, cwd="/", capture_output=True, timeout=20,
+                user=uid,
+                group=uid,
+                extra_groups=[] if uid is not None else None,
+                env={},
+                cwd="/",
+                capture_output=True,
+                timeout=20,
             )
         except (OSError, subprocess.SubprocessError):
             continue
@@ -83,9 +88,16 @@ class ProcessWorker(Worker):
         self.uid = uid if uid is not None else os.getuid()
         self.proc = subprocess.Popen(
             [exe, "-I", "-c", WORKER_SOURCE, "--scratch", self.scratch],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env={}, cwd=self.scratch, user=uid, group=uid,
-            extra_groups=[] if uid is not None else None, start_new_session=True, bufsize=0,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={},
+            cwd=self.scratch,
+            user=uid,
+            group=uid,
+            extra_groups=[] if uid is not None else None,
+            start_new_session=True,
+            bufsize=0,
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._in = self.proc.stdin
@@ -105,7 +117,7 @@ class ProcessWorker(Worker):
         if not ready:
             if self.proc.poll() is not None:
                 return b""
-            raise WorkerCrashed("the sandbox worker stopped answering (deadline passed)")
+            raise WorkerCrashed("the sandbox worker stopped answering (deadline passed)", hung=True)
         return os.read(self._out_fd, 1 << 20)
 
     def _terminate(self) -> None:

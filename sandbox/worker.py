@@ -39,10 +39,29 @@ F_SETPIPE_SZ = 1031  # fcntl constants (Linux), named in fcntl only since Python
 F_GETPIPE_SZ = 1032
 EXIT_MEMORY = 86
 # Modules a generated tool typically imports; importing them here makes them free in every child.
-WARM_MODULES = (
-    "math itertools functools collections re datetime fractions decimal heapq bisect string "
-    "statistics operator json dataclasses typing copy enum random linecache io"
-).split()
+WARM_MODULES = [
+    "math",
+    "itertools",
+    "functools",
+    "collections",
+    "re",
+    "datetime",
+    "fractions",
+    "decimal",
+    "heapq",
+    "bisect",
+    "string",
+    "statistics",
+    "operator",
+    "json",
+    "dataclasses",
+    "typing",
+    "copy",
+    "enum",
+    "random",
+    "linecache",
+    "io",
+]
 
 
 def encode_frame(obj: object) -> bytes:
@@ -126,8 +145,7 @@ def _report(res_fd: int, frame: dict, max_value_bytes: int, ack_fd: int) -> None
             "ok": False,
             "error": {
                 "type": "ValueTooLarge",
-                "message": f"the return value takes {len(data)} bytes as JSON "
-                f"(limit {max_value_bytes})",
+                "message": f"the return value takes {len(data)} bytes as JSON (limit {max_value_bytes})",
                 "traceback": "",
                 "lineno": None,
             },
@@ -141,7 +159,7 @@ def _report(res_fd: int, frame: dict, max_value_bytes: int, ack_fd: int) -> None
 def _apply_limits(limits: dict) -> None:
     def cap(which: int, value: int) -> None:
         try:
-            soft, hard = resource.getrlimit(which)
+            _soft, hard = resource.getrlimit(which)
             if hard != resource.RLIM_INFINITY:
                 value = min(value, hard)
             resource.setrlimit(which, (value, value))
@@ -185,7 +203,7 @@ def child_main(req: dict, first: int, res_fd: int, ack_fd: int) -> None:
             setup_error = None if (mode == "run" and exc.code in (None, 0)) else _error_info(exc)
         except MemoryError as exc:
             setup_error = dict(_error_info(exc), memory=True)
-        except BaseException as exc:  # noqa: BLE001 - anything the user's code raises is data
+        except BaseException as exc:
             setup_error = _error_info(exc)
         if mode == "run":
             frame = {"i": first, "ok": setup_error is None, "value": None}
@@ -214,12 +232,12 @@ def child_main(req: dict, first: int, res_fd: int, ack_fd: int) -> None:
                 frame = {"i": i, "ok": True, "value": value}
             except MemoryError as exc:
                 frame = {"i": i, "ok": False, "error": dict(_error_info(exc), memory=True)}
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 frame = {"i": i, "ok": False, "error": _error_info(exc)}
             _report(res_fd, frame, max_value, ack_fd)
     except MemoryError:
         status = EXIT_MEMORY
-    except BaseException:  # noqa: BLE001 - the harness itself failed; the parent reports it
+    except BaseException:
         status = 70
     os._exit(status)
 
@@ -348,6 +366,21 @@ def _wait_status(pid: int) -> int:
         return 0
 
 
+def _wait_exit(pid: int, timeout: float) -> int | None:
+    """The child's wait status if it exits within timeout, else None (it is still running)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return 0
+        if done:
+            return status
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.002)
+
+
 def _describe_death(status: int) -> tuple[str, bool]:
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
@@ -435,17 +468,23 @@ def run_batch(req: dict, workdir: str) -> list[dict]:
             break
         # The current call did not finish: it hung, died, or broke the result channel.
         timed_out = alive and protocol_error is None
+        # When the result channel closed, let the child end on its own so its real cause
+        # of death (signal, exit status) is reported rather than our own kill.
+        exited = None if alive else _wait_exit(pid, 0.5)
         _kill_group(pid)
-        status = _wait_status(pid)
+        status = exited if exited is not None else _wait_status(pid)
         col.drain()
         col.close()
         result = dict(col.take_output(), i=current, ok=False, duration_s=time.monotonic() - started)
         if protocol_error is not None:
-            result["error"] = _error("SandboxProtocolError",
-                                     f"the code corrupted the result channel: {protocol_error}")
+            result["error"] = _error(
+                "SandboxProtocolError", f"the code corrupted the result channel: {protocol_error}"
+            )
         elif timed_out:
             result["timed_out"] = True
             result["error"] = _error("Timeout", f"the code ran longer than {timeout:g} s (limit)")
+        elif exited is None:
+            result["error"] = _error("ChildDied", "the code closed the result channel and kept running")
         else:
             message, memory = _describe_death(status)
             result["memory_exceeded"] = memory
@@ -513,9 +552,21 @@ def clean_container(scratch_dirs: list[str]) -> bool:
     return clean
 
 
+def make_undumpable() -> bool:
+    """PR_SET_DUMPABLE=0: the code (same uid) cannot ptrace us or read /proc/<worker>/mem."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(4, 0, 0, 0, 0) == 0  # PR_SET_DUMPABLE
+    except (ImportError, OSError, AttributeError):
+        return False
+
+
 def main() -> None:
     container = "--container" in sys.argv
     os.umask(0o077)
+    make_undumpable()
     proto_in = os.dup(0)
     proto_out = os.dup(1)
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -546,15 +597,17 @@ def main() -> None:
         try:
             results = run_batch(req, workdir)
             failure = None
-        except Exception as exc:  # noqa: BLE001 - reported to the host, which retires us
+        except Exception as exc:
             results, failure = [], f"{type(exc).__name__}: {exc}"
         if container and os.getpid() == 1:
             clean = clean_container([scratch, "/dev/shm"])
         else:
             shutil.rmtree(workdir, ignore_errors=True)
             clean = not os.path.exists(workdir)
-        write_all(proto_out, encode_frame({"results": results, "clean": clean and failure is None,
-                                           "failure": failure}))
+        write_all(
+            proto_out,
+            encode_frame({"results": results, "clean": clean and failure is None, "failure": failure}),
+        )
 
 
 if __name__ == "__main__":
