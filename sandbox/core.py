@@ -182,8 +182,7 @@ class Sandbox:
         retire = True
         try:
             reply = worker.request({**req, "limits": worker.child_limits()}, budget)
-            # A worker that cannot prove it is clean is never handed out again.
-            retire = not reply.get("clean", False)
+            retire = bool(reply.get("failure"))
             return reply
         finally:
             self._pool.release(worker, retire=retire)

@@ -13,9 +13,9 @@ stderr are separate pipes whose bytes travel as plain strings inside a reply.
 A request runs a *batch*: ``code`` is executed once in a fresh child, then each call of
 ``calls`` runs in that child in order. Each call gets its own deadline, enforced by the
 worker (the child is killed, the call is marked timed out, and a new child carries on
-with the rest of the batch). After every batch the worker removes every process and file
-the batch left behind; if it cannot prove the container is clean it says so, and the host
-retires the container.
+with the rest of the batch). After every batch (and after its reply, so off the caller's
+clock) the worker removes every process and file the batch left behind; if it cannot prove
+the container is clean it exits, and the host replaces it.
 """
 
 import errno
@@ -402,7 +402,8 @@ def _error(type_: str, message: str) -> dict:
     return {"type": type_, "message": message, "traceback": "", "lineno": None}
 
 
-def run_batch(req: dict, workdir: str) -> list[dict]:
+def run_batch(req: dict, workdir: str, finished: list[int]) -> list[dict]:
+    """Runs one batch; appends the pids of children killed but not yet reaped to finished."""
     calls = req["calls"] if req["mode"] == "call" else [[[], {}]]
     req = dict(req, calls=calls)
     timeout = float(req["timeout_s"])
@@ -464,7 +465,7 @@ def run_batch(req: dict, workdir: str) -> list[dict]:
         if current >= len(calls):
             _kill_group(pid)
             col.close()
-            _wait_status(pid)
+            finished.append(pid)  # reaped after the reply is sent, off the caller's clock
             break
         # The current call did not finish: it hung, died, or broke the result channel.
         timed_out = alive and protocol_error is None
@@ -517,23 +518,26 @@ def _other_pids() -> list[int]:
         return []
 
 
-def clean_container(scratch_dirs: list[str]) -> bool:
+def clean_container(scratch_dirs: list[str], children: list[int]) -> bool:
     """Kills every other process in the container and empties the scratch dirs.
 
     Runs as PID 1 of the container's PID namespace, where ``kill(-1)`` reaches every other
     process however it detached itself (setsid, double fork). Returns True when the
     container is provably back to its pristine state.
     """
-    for _ in range(50):
+    for attempt in range(200):
         try:
             os.kill(-1, signal.SIGKILL)
         except OSError as exc:
             if exc.errno != errno.ESRCH:
                 raise
+        if attempt == 0:
+            for pid in children:
+                _wait_status(pid)
         _reap_all()
         if not _other_pids():
             break
-        time.sleep(0.005)
+        time.sleep(0.001)
     clean = not _other_pids()
     for d in scratch_dirs:
         if not os.path.isdir(d):
@@ -594,20 +598,24 @@ def main() -> None:
         batch_no += 1
         workdir = os.path.join(scratch, f"run-{batch_no}")
         os.makedirs(workdir, mode=0o700, exist_ok=True)
+        finished: list[int] = []
         try:
-            results = run_batch(req, workdir)
+            results = run_batch(req, workdir, finished)
             failure = None
         except Exception as exc:
             results, failure = [], f"{type(exc).__name__}: {exc}"
+        write_all(proto_out, encode_frame({"results": results, "failure": failure}))
+        # Clean up after replying, so the caller does not wait for it. A worker that cannot
+        # prove it is clean exits: the host sees it gone and retries on a fresh one.
         if container and os.getpid() == 1:
-            clean = clean_container([scratch, "/dev/shm"])
+            clean = clean_container([scratch, "/dev/shm"], finished)
         else:
+            for pid in finished:
+                _wait_status(pid)
             shutil.rmtree(workdir, ignore_errors=True)
             clean = not os.path.exists(workdir)
-        write_all(
-            proto_out,
-            encode_frame({"results": results, "clean": clean and failure is None, "failure": failure}),
-        )
+        if not clean or failure is not None:
+            return
 
 
 if __name__ == "__main__":
