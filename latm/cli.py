@@ -2,6 +2,7 @@
 
 import click
 
+from latm.cli_cache import cache_group
 from latm.cli_sandbox import sandbox_group
 
 
@@ -12,3 +13,8 @@ def main() -> None:
 
 
 main.add_command(sandbox_group)
+main.add_command(cache_group)
+
+
+if __name__ == "__main__":
+    main()

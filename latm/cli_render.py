@@ -1,13 +1,17 @@
 """Shared output helpers of the CLI: JSON for scripts, rich for people."""
 
 import json
+import sys
 from typing import Any
 
 import click
 from rich.console import Console
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (scripts, CI logs) gets wide tables instead of rich's 80-column default,
+# so names and ids are never cut; a terminal uses its own width.
+_PIPE_WIDTH = 180
+console = Console(width=None if sys.stdout.isatty() else _PIPE_WIDTH)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else _PIPE_WIDTH)
 
 
 def emit_json(data: Any) -> None:

@@ -1,0 +1,81 @@
+"""`latm cache ...` through CliRunner: tables for people, JSON for scripts, clear errors."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from latm.cli import main
+from toolcache import ToolCache
+
+from .toolfactory import make_tool
+
+
+def latm(*args: str) -> "CliRunner.invoke":
+    return CliRunner().invoke(main, list(args))
+
+
+@pytest.fixture
+def two_tools() -> list[str]:
+    with ToolCache() as c:  # LATM_CACHE_DIR points at a private dir (conftest)
+        a = c.put(make_tool(1))
+        b = c.put(make_tool(2))
+        c.record_use(b.id, ok=True, mode="direct", count=3)
+        c.record_use(b.id, ok=True, mode="llm", tokens=100, cost_usd=0.0002)
+        return [a.id, b.id]
+
+
+def test_ls_json(two_tools: list[str]) -> None:
+    r = latm("cache", "ls", "--json")
+    rows = json.loads(r.output)
+    assert r.exit_code == 0 and [row["version"] for row in rows] == [1, 2]
+    assert rows[1]["uses"] == 4 and rows[1]["direct_share"] == 0.75
+    assert rows[0]["break_even_uses"] == 5
+
+
+def test_ls_table_and_filters(two_tools: list[str]) -> None:
+    r = latm("cache", "ls")
+    assert r.exit_code == 0 and "sort_words" in r.output and "word_sorting" in r.output
+    assert json.loads(latm("cache", "ls", "--task", "nope", "--json").output) == []
+    assert len(json.loads(latm("cache", "ls", "--status", "verified", "--json").output)) == 2
+
+
+def test_show_with_code_and_json(two_tools: list[str]) -> None:
+    r = latm("cache", "show", "word_sorting", "--code")
+    assert r.exit_code == 0 and "def sort_words" in r.output and "1/1 passed" in r.output
+    data = json.loads(latm("cache", "show", two_tools[0][:10], "--json").output)
+    assert data["id"] == two_tools[0] and "trace" not in data["provenance"]
+
+
+def test_show_unknown_is_a_clear_error_not_a_traceback(two_tools: list[str]) -> None:
+    r = latm("cache", "show", "no-such-tool")
+    assert r.exit_code == 1 and "no tool matches" in r.output and "Traceback" not in r.output
+
+
+def test_history_marks_current(two_tools: list[str]) -> None:
+    rows = json.loads(latm("cache", "history", "word_sorting", "--json").output)
+    assert [(r["version"], r["current"]) for r in rows] == [(1, False), (2, True)]
+
+
+def test_rm_then_show_says_removed(two_tools: list[str]) -> None:
+    assert latm("cache", "rm", two_tools[1]).exit_code == 0
+    r = latm("cache", "show", two_tools[1])
+    assert r.exit_code == 1 and "was removed" in r.output
+    assert latm("cache", "show", "word_sorting", "--json").exit_code == 0  # v1 is current again
+
+
+def test_export_import_round_trip(two_tools: list[str], tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "tools.json"
+    assert json.loads(latm("cache", "export", str(out), "--json").output)["exported"] == 2
+    monkeypatch.setenv("LATM_CACHE_DIR", str(tmp_path / "other"))
+    r = latm("cache", "import", str(out), "--json")
+    assert r.exit_code == 0 and len(json.loads(r.output)) == 2
+    out.write_text(out.read_text()[:100])
+    r = latm("cache", "import", str(out))
+    assert r.exit_code == 1 and "not valid JSON" in r.output
+
+
+def test_stats(two_tools: list[str]) -> None:
+    data = json.loads(latm("cache", "stats", "--json").output)
+    assert data["tools"] == 2 and data["uses"] == 4 and data["llm_uses"] == 1
+    assert "saved" in latm("cache", "stats").output

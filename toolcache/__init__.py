@@ -1,0 +1,46 @@
+"""The persistent, inspectable store of verified tools (diskcache underneath, JSON values).
+
+    from toolcache import ToolCache, Tool
+    cache = ToolCache()            # LATM_CACHE_DIR, else the user cache dir
+    tool = cache.get("word_sorting")
+
+Depends on nothing else of LATM: no sandbox, no LLM.
+"""
+
+from toolcache.errors import AmbiguousRef, CacheImportError, ToolCacheError, ToolNotFound
+from toolcache.models import (
+    SCHEMA_VERSION,
+    STATUSES,
+    Entry,
+    Payoff,
+    Provenance,
+    Status,
+    Tool,
+    UsageStats,
+    UseCase,
+    Verification,
+    VerificationExample,
+    tool_id,
+)
+from toolcache.store import ToolCache, default_directory
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "STATUSES",
+    "AmbiguousRef",
+    "CacheImportError",
+    "Entry",
+    "Payoff",
+    "Provenance",
+    "Status",
+    "Tool",
+    "ToolCache",
+    "ToolCacheError",
+    "ToolNotFound",
+    "UsageStats",
+    "UseCase",
+    "Verification",
+    "VerificationExample",
+    "default_directory",
+    "tool_id",
+]
