@@ -1,0 +1,45 @@
+"""The benchmark tasks of the LATM paper, in BIG-Bench-Hard format.
+
+    from tasks import get_task, TASKS
+    task = get_task("word_sorting")
+    examples = task.generate(100, seed=0)
+    task.check("(A)", "(A)")
+
+Each task has a generator of fresh, correct instances, a checker with the paper's
+normalisation, a loader for BIG-Bench-Hard JSON files and a reference tool. This package
+depends on nothing else of LATM.
+"""
+
+from tasks import (
+    chinese_remainder_theorem,
+    dyck_languages,
+    logical_deduction,
+    schedule_meeting,
+    tracking_shuffled_objects,
+    word_sorting,
+)
+from tasks.base import Example, ReferenceTool, Task, TaskDataError, load_bbh
+
+TASKS: dict[str, Task] = {
+    t.name: t
+    for t in (
+        word_sorting.TASK,
+        dyck_languages.TASK,
+        logical_deduction.FIVE,
+        logical_deduction.SEVEN,
+        tracking_shuffled_objects.FIVE,
+        tracking_shuffled_objects.SEVEN,
+        chinese_remainder_theorem.TASK,
+        schedule_meeting.TASK,
+    )
+}
+
+
+def get_task(name: str) -> Task:
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise KeyError(f"unknown task {name!r}; known tasks: {', '.join(TASKS)}") from None
+
+
+__all__ = ["TASKS", "Example", "ReferenceTool", "Task", "TaskDataError", "get_task", "load_bbh"]
