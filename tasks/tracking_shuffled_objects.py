@@ -130,7 +130,8 @@ PARSER = r"""
 import re
 
 _HAS = (r"is dancing with|gets|is playing|has an?")
-_SWAP = r"(?:First|Then|Finally), (\w+) and (\w+) (?:switch partners|swap books|trade positions|swap their gifts|swap balls|swap)"
+_SWAP = (r"(?:First|Then|Finally), (\w+) and (\w+) "
+         r"(?:switch partners|swap books|trade positions|swap their gifts|swap balls|swap)")
 
 def parse(question):
     head, sep, options_text = question.partition("\nOptions:\n")

@@ -7,7 +7,41 @@ from tasks.base import Example, ReferenceTool, Task, compile_parser, normalize_s
 PREFIX = "Sort the following words alphabetically: List: "
 
 # A varied vocabulary: common and rare words, names, apostrophes, like the real lists.
-WORDS = ["abbey", "abide", "absorb", "accolade", "acrobat", "adagio", "admiral", "aerosol", "affable", "afghan", "agrarian", "airfare", "alchemy", "alcove", "alfalfa", "allegro", "almanac", "alpaca", "amber", "ambush", "anchor", "anemone", "angora", "anvil", "apropos", "aquarium", "arbor", "arcade", "archer", "argon", "armada", "arsenal", "artichoke", "asbestos", "aspen", "astral", "atlas", "atrium", "auburn", "augur", "avalanche", "avenue", "awning", "azure", "babble", "badger", "bagel", "bakery", "ballad", "bamboo", "banjo", "barley", "barnacle", "baroque", "basil", "bassoon", "beacon", "bedlam", "beetle", "belfry", "benign", "beret", "bestow", "bicycle", "bison", "blazer", "blimp", "blossom", "bobcat", "bonfire", "borough", "boulder", "bramble", "brisket", "bronze", "buckle", "buffalo", "bugle", "bungalow", "burrow", "butane", "cabaret", "cactus", "calico", "camel", "canary", "candor", "canopy", "canyon", "caramel", "cardigan", "carnival", "cascade", "cashew", "catalyst", "cavern", "cedar", "cello", "cement", "chalice", "chamois", "chapel", "chariot", "cheddar", "cherub", "chimney", "chisel", "cider", "cinder", "citadel", "clarinet", "cobalt", "cobra", "cockpit", "coconut", "collage", "comet", "compass", "condor", "conifer", "coral", "cornet", "corridor", "cottage", "coyote", "crayon", "crescent", "cricket", "crimson", "crocus", "crystal", "cuckoo", "cupola", "curfew", "cutlass", "cypress", "dagger", "dahlia", "damsel", "decibel", "delta", "denim", "derby", "dervish", "desert", "dialect", "diamond", "dingo", "dirigible", "doctrine", "dolphin", "domino", "dormouse", "dragon", "drizzle", "dugout", "dynamo", "eagle", "easel", "ebony", "eclipse", "effigy", "eggplant", "elbow", "elixir", "ember", "emerald", "emporium", "enigma", "epoch", "equator", "ermine", "escrow", "estuary", "ether", "exodus", "fable", "falcon", "fathom", "fennel", "ferret", "fiddle", "fiesta", "filament", "fjord", "flamingo", "flannel", "flotilla", "fodder", "forage", "fossil", "foxglove", "fresco", "frigate", "fulcrum", "gable", "galaxy", "galleon", "gamut", "garnet", "gazebo", "gecko", "geyser", "ginger", "glacier", "gondola", "gopher", "granite", "gravel", "griffin", "grotto", "guava", "gypsum", "hacienda", "halibut", "hamlet", "harbor", "harpoon", "hazel", "helium", "hemlock", "heron", "hickory", "hologram", "hornet", "husky", "hyacinth", "iceberg", "igloo", "impala", "indigo", "inkwell", "iris", "ivory", "jackal", "jaguar", "jasmine", "javelin", "jester", "jigsaw", "jubilee", "juniper", "kayak", "kelp", "kernel", "kettle", "kiosk", "kiwi", "koala", "labyrinth", "lagoon", "lantern", "larch", "lattice", "lava", "lemur", "lexicon", "lilac", "limerick", "linen", "llama", "lobster", "locust", "lotus", "lullaby", "lumber", "lynx", "macaw", "magenta", "magnet", "mahogany", "mallet", "mango", "mantis", "marble", "marina", "marsh", "mastiff", "meadow", "medley", "mercury", "meteor", "mildew", "minnow", "mirage", "mistral", "molasses", "monsoon", "mosaic", "mustang", "nebula", "nectar", "nomad", "nutmeg", "oasis", "obelisk", "ocelot", "octave", "olive", "onyx", "opal", "orchid", "origami", "osprey", "otter", "oyster", "paddock", "pagoda", "palette", "panther", "papyrus", "parable", "parsley", "pastel", "pavilion", "pebble", "pelican", "pendulum", "peony", "pepper", "perch", "petunia", "pewter", "pharaoh", "pheasant", "piccolo", "pigment", "pilgrim", "pinnacle", "piston", "plankton", "plateau", "plaza", "plume", "polka", "poncho", "poplar", "porcelain", "prairie", "prism", "puffin", "pumice", "quarry", "quartz", "quasar", "quill", "quince", "quiver", "radish", "raffle", "rampart", "raven", "reef", "relic", "rhubarb", "riddle", "ripple", "rodeo", "rosemary", "ruby", "saffron", "sage", "salmon", "sapphire", "satchel", "savanna", "scarab", "schooner", "scroll", "sequoia", "sherbet", "shingle", "sierra", "silo", "sonnet", "spindle", "squall", "stallion", "starling", "stucco", "sundial", "swallow", "sycamore", "tabby", "talisman", "tamarind", "tandem", "tapestry", "tarragon", "tavern", "teapot", "tempest", "terrace", "thicket", "thimble", "thistle", "thunder", "tiara", "timber", "topaz", "tornado", "toucan", "trellis", "trident", "trombone", "tulip", "tundra", "turbine", "turquoise", "tycoon", "ukulele", "umber", "urchin", "utopia", "valley", "vanilla", "velvet", "veranda", "vertex", "viaduct", "viola", "vortex", "wafer", "walrus", "warbler", "wasabi", "willow", "wombat", "wren", "yacht", "yarrow", "yodel", "zenith", "zephyr", "zinnia", "zodiac", "you've", "shouldn't", "o'connell", "at&t", "mcdonald's"]
+WORDS = """
+abbey abide absorb accolade acrobat adagio admiral aerosol affable afghan agrarian airfare alchemy
+alcove alfalfa allegro almanac alpaca amber ambush anchor anemone angora anvil apropos aquarium
+arbor arcade archer argon armada arsenal artichoke asbestos aspen astral atlas atrium auburn augur
+avalanche avenue awning azure babble badger bagel bakery ballad bamboo banjo barley barnacle baroque
+basil bassoon beacon bedlam beetle belfry benign beret bestow bicycle bison blazer blimp blossom
+bobcat bonfire borough boulder bramble brisket bronze buckle buffalo bugle bungalow burrow butane
+cabaret cactus calico camel canary candor canopy canyon caramel cardigan carnival cascade cashew
+catalyst cavern cedar cello cement chalice chamois chapel chariot cheddar cherub chimney chisel
+cider cinder citadel clarinet cobalt cobra cockpit coconut collage comet compass condor conifer
+coral cornet corridor cottage coyote crayon crescent cricket crimson crocus crystal cuckoo cupola
+curfew cutlass cypress dagger dahlia damsel decibel delta denim derby dervish desert dialect diamond
+dingo dirigible doctrine dolphin domino dormouse dragon drizzle dugout dynamo eagle easel ebony
+eclipse effigy eggplant elbow elixir ember emerald emporium enigma epoch equator ermine escrow
+estuary ether exodus fable falcon fathom fennel ferret fiddle fiesta filament fjord flamingo flannel
+flotilla fodder forage fossil foxglove fresco frigate fulcrum gable galaxy galleon gamut garnet
+gazebo gecko geyser ginger glacier gondola gopher granite gravel griffin grotto guava gypsum
+hacienda halibut hamlet harbor harpoon hazel helium hemlock heron hickory hologram hornet husky
+hyacinth iceberg igloo impala indigo inkwell iris ivory jackal jaguar jasmine javelin jester jigsaw
+jubilee juniper kayak kelp kernel kettle kiosk kiwi koala labyrinth lagoon lantern larch lattice
+lava lemur lexicon lilac limerick linen llama lobster locust lotus lullaby lumber lynx macaw magenta
+magnet mahogany mallet mango mantis marble marina marsh mastiff meadow medley mercury meteor mildew
+minnow mirage mistral molasses monsoon mosaic mustang nebula nectar nomad nutmeg oasis obelisk
+ocelot octave olive onyx opal orchid origami osprey otter oyster paddock pagoda palette panther
+papyrus parable parsley pastel pavilion pebble pelican pendulum peony pepper perch petunia pewter
+pharaoh pheasant piccolo pigment pilgrim pinnacle piston plankton plateau plaza plume polka poncho
+poplar porcelain prairie prism puffin pumice quarry quartz quasar quill quince quiver radish raffle
+rampart raven reef relic rhubarb riddle ripple rodeo rosemary ruby saffron sage salmon sapphire
+satchel savanna scarab schooner scroll sequoia sherbet shingle sierra silo sonnet spindle squall
+stallion starling stucco sundial swallow sycamore tabby talisman tamarind tandem tapestry tarragon
+tavern teapot tempest terrace thicket thimble thistle thunder tiara timber topaz tornado toucan
+trellis trident trombone tulip tundra turbine turquoise tycoon ukulele umber urchin utopia valley
+vanilla velvet veranda vertex viaduct viola vortex wafer walrus warbler wasabi willow wombat wren
+yacht yarrow yodel zenith zephyr zinnia zodiac you've shouldn't o'connell at&t mcdonald's
+""".split()
 
 PARSER = r'''
 import re
