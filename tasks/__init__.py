@@ -35,6 +35,21 @@ TASKS: dict[str, Task] = {
 }
 
 
+def identify(question: str) -> str | None:
+    """The task whose reference parser accepts the question (None if none, or several)."""
+    found = []
+    for name, task in TASKS.items():
+        try:
+            args = task.reference.parse(question)
+        except Exception:
+            continue
+        size = len(args.get("objects") or args.get("assignments") or [])
+        if ("five" in name and size != 5) or ("seven" in name and size != 7):
+            continue
+        found.append(name)
+    return found[0] if len(found) == 1 else None
+
+
 def get_task(name: str) -> Task:
     try:
         return TASKS[name]
@@ -42,4 +57,4 @@ def get_task(name: str) -> Task:
         raise KeyError(f"unknown task {name!r}; known tasks: {', '.join(TASKS)}") from None
 
 
-__all__ = ["TASKS", "Example", "ReferenceTool", "Task", "TaskDataError", "get_task", "load_bbh"]
+__all__ = ["TASKS", "Example", "ReferenceTool", "Task", "TaskDataError", "get_task", "identify", "load_bbh"]

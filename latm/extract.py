@@ -1,0 +1,190 @@
+"""Getting code out of model replies, which are as untidy as real replies get.
+
+Replies may hold no code block, several, prose around code, an unterminated block (a
+truncated reply), or bare code with no fences at all. Every function here returns data
+or raises ``ReplyProblem`` with a message written to be sent back to the model.
+"""
+
+import ast
+import re
+from dataclasses import dataclass
+
+FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
+REFUSAL = re.compile(r"\b(I can(?:no|')t|I am unable|I'm unable|I won't|as an AI|sorry)\b", re.I)
+
+
+class ReplyProblem(ValueError):
+    """A reply that cannot be used; ``kind`` names the failure, ``str()`` is the repair message."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        self.kind = kind
+        super().__init__(message)
+
+
+@dataclass
+class Block:
+    code: str
+    closed: bool
+
+
+def code_blocks(text: str) -> list[Block]:
+    """Fenced blocks (python or unlabelled) in order; an unterminated last block is kept."""
+    blocks = []
+    for m in FENCE.finditer(text):
+        lang = m.group(1).lower()
+        if lang and lang not in ("python", "py", "python3"):
+            continue
+        closed = text[m.end() - 3 : m.end()] == "```"
+        blocks.append(Block(code=m.group(2).strip("\n"), closed=closed))
+    return blocks
+
+
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except SyntaxError:
+        return False
+    return True
+
+
+def require_code(text: str) -> list[str]:
+    """The reply's code blocks; raises ReplyProblem for empty, refusing, code-less or cut-off replies."""
+    if not text or not text.strip():
+        raise ReplyProblem("empty_reply", "Your reply was empty. Reply with the code in a ```python block.")
+    blocks = code_blocks(text)
+    if not blocks:
+        stripped = text.strip()
+        if ("def " in stripped or "ans =" in stripped) and _parses(stripped):
+            return [stripped]  # bare code without fences
+        if REFUSAL.search(stripped):
+            raise ReplyProblem(
+                "refusal",
+                "This task is safe: it is plain computation over the given text. Please write the "
+                "requested Python code in a ```python block.",
+            )
+        raise ReplyProblem(
+            "no_code", "Your reply contains no code. Reply with the code inside a ```python block."
+        )
+    if not blocks[-1].closed and not _parses(blocks[-1].code):
+        raise ReplyProblem(
+            "truncated",
+            "Your reply was cut off before the code block ended. Reply again with the complete code "
+            "in one ```python block, and keep it short (no explanations).",
+        )
+    return [b.code for b in blocks]
+
+
+def syntax_problem(code: str) -> ReplyProblem | None:
+    try:
+        ast.parse(code)
+    except SyntaxError as exc:
+        line = (exc.text or "").strip()
+        return ReplyProblem(
+            "syntax",
+            f"The code has a syntax error on line {exc.lineno}: {exc.msg}"
+            + (f" ({line!r})" if line else "")
+            + ". Fix it and reply with the whole corrected code.",
+        )
+    return None
+
+
+def top_level_functions(code: str) -> list[ast.FunctionDef]:
+    tree = ast.parse(code)
+    return [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+
+
+def signature(fn: ast.FunctionDef) -> str:
+    return f"({ast.unparse(fn.args)})" + (f" -> {ast.unparse(fn.returns)}" if fn.returns else "")
+
+
+def is_stub(fn: ast.FunctionDef) -> bool:
+    """A body of only a docstring, pass, ..., or raise NotImplementedError."""
+    body = list(fn.body)
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
+        body = body[1:]
+    if not body:
+        return True
+    for node in body:
+        if isinstance(node, ast.Pass):
+            continue
+        if (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and node.value.value is Ellipsis
+        ):
+            continue
+        if isinstance(node, ast.Raise) and "NotImplementedError" in ast.unparse(node):
+            continue
+        return False
+    return True
+
+
+def split_definitions(code: str) -> tuple[str, str]:
+    """Splits code into (imports and function/class definitions, the other statements)."""
+    tree = ast.parse(code)
+    defs, rest = [], []
+    for node in tree.body:
+        target = (
+            defs if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Import | ast.ImportFrom) else rest
+        )
+        target.append(ast.get_source_segment(code, node) or ast.unparse(node))
+    return "\n\n".join(defs), "\n".join(rest)
+
+
+def merge_definitions(old: str, new: str) -> str:
+    """``old`` with every top-level definition that ``new`` redefines replaced by the new one."""
+    new_names = {n.name for n in ast.parse(new).body if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+    kept = [
+        ast.get_source_segment(old, n) or ast.unparse(n)
+        for n in ast.parse(old).body
+        if not (isinstance(n, ast.FunctionDef | ast.ClassDef) and n.name in new_names)
+    ]
+    return "\n\n".join([*kept, new]).strip() + "\n"
+
+
+def split_cases(code: str) -> list[str]:
+    """Splits test code into cases, each ending at a top-level ``assert`` (the paper's format).
+
+    Code after the last assert joins the last case; code with no assert is one case.
+    """
+    tree = ast.parse(code)
+    cases: list[list[str]] = [[]]
+    for node in tree.body:
+        cases[-1].append(ast.get_source_segment(code, node) or ast.unparse(node))
+        if isinstance(node, ast.Assert):
+            cases.append([])
+    if not cases[-1] and len(cases) > 1:
+        cases.pop()
+    elif len(cases) > 1:
+        tail = cases.pop()
+        cases[-1].extend(tail)
+    return ["\n".join(c) for c in cases]
+
+
+def strip_asserts(code: str) -> str:
+    """The case without its asserts: the framework, not the model's assert, is the judge."""
+    tree = ast.parse(code)
+    kept = [
+        ast.get_source_segment(code, n) or ast.unparse(n) for n in tree.body if not isinstance(n, ast.Assert)
+    ]
+    return "\n".join(kept)
+
+
+USE_CASE = re.compile(
+    r"Question:\s*(?P<question>.*?)\n\s*Solution:\s*```[ \t]*(?:python|py)?[^\n]*\n(?P<code>.*?)```", re.S
+)
+
+
+def use_cases(text: str) -> list[tuple[str, str]]:
+    """(question, solution code) pairs of a wrap reply in the paper's format."""
+    return [(m.group("question").strip(), m.group("code").strip("\n")) for m in USE_CASE.finditer(text)]
+
+
+def says_none(text: str) -> bool:
+    """A reply declining to write an optional piece ("NONE", or no code at all)."""
+    return not code_blocks(text) and ("NONE" in text or not text.strip() or "def " not in text)

@@ -1,0 +1,484 @@
+"""ToolMaker: a strong model writes a tool, proves it in the sandbox, repairs it, wraps it.
+
+One conversation, in the paper's order: propose -> verify -> wrap, then (ours, optional)
+direct. Every step retries within ``max_attempts``, sending the model the exact problem:
+no code, a cut-off reply, a syntax error, a stub, a policy violation, an exception, a
+timeout, wrong answers, or tests that would pass with a broken tool. Only a tool that
+passed everything is written to the cache, with its full trace and cost.
+"""
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from latm import extract, prompts
+from latm.errors import ModelError, UserError
+from latm.models import ChatModel, Message
+from latm.usage import PriceTable, Usage
+from latm.verification import CaseOutcome, Checker, checker_for, run_cases, run_direct, vacuous_cases
+from sandbox import Sandbox, policy
+from tasks import Example
+from toolcache import Entry, Provenance, Tool, ToolCache, UseCase, Verification, VerificationExample
+
+PACKAGE_VERSION = "0.1.0"
+STRICTNESS_PROBE = "What is the capital of France? Please answer in one word."
+
+
+class Attempt(BaseModel):
+    """One exchange of the making: what was asked, what came back, what we made of it."""
+
+    step: str
+    number: int
+    prompt: str
+    reply: str = ""
+    code: str = ""
+    outcome: str = "ok"  # ok, or the failure kind (no_code, wrong_answers, vacuous...)
+    feedback: str = ""  # the repair message sent back
+    observations: list[dict[str, Any]] = Field(default_factory=list)
+    duration_s: float = 0.0
+
+
+class MakeResult(BaseModel):
+    task: str
+    tool: Tool | None = None
+    attempts: list[Attempt] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    reason: str | None = None  # why no tool was made
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.tool is not None
+
+    def attempts_per_step(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for a in self.attempts:
+            out[a.step] = out.get(a.step, 0) + 1
+        return out
+
+    def failures(self) -> list[str]:
+        return [f"{a.step}: {a.outcome}" for a in self.attempts if a.outcome != "ok"]
+
+
+class StepFailed(Exception):
+    def __init__(self, step: str, reason: str) -> None:
+        self.step = step
+        super().__init__(reason)
+
+
+@dataclass
+class _Session:
+    """The state of one making: the conversation and what has been established so far."""
+
+    task: str
+    train: list[Example]
+    valid: list[Example]
+    check: Checker
+    messages: list[Message] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    code: str = ""
+    entry: str = ""
+    signature: str = ""
+    tests: list[str] = field(default_factory=list)
+    test_outcomes: list[CaseOutcome] = field(default_factory=list)
+    use_cases: list[UseCase] = field(default_factory=list)
+    direct: str | None = None
+    verify_attempts: int = 0
+
+
+Progress = Callable[[Attempt], None]
+
+
+class ToolMaker:
+    """Makes verified tools with a strong model (the paper's tool maker)."""
+
+    def __init__(
+        self,
+        model: ChatModel,
+        sandbox: Sandbox | None = None,
+        cache: ToolCache | None = None,
+        max_attempts: int = 3,
+        *,
+        direct: bool = True,
+        temperature: float = 0.0,
+        max_tokens: int | None = 2048,
+        prices: PriceTable | None = None,
+        on_attempt: Progress | None = None,
+    ) -> None:
+        if max_attempts < 1:
+            raise UserError("max_attempts must be at least 1")
+        self.model = model
+        self._sandbox = sandbox
+        self._own_sandbox: Sandbox | None = None
+        self.cache = cache
+        self.max_attempts = max_attempts
+        self.want_direct = direct
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.prices = prices
+        self.on_attempt = on_attempt
+
+    @property
+    def sandbox(self) -> Sandbox:
+        if self._sandbox is None:
+            self._own_sandbox = self._sandbox = Sandbox.open()
+        return self._sandbox
+
+    def close(self) -> None:
+        if self._own_sandbox is not None:
+            self._own_sandbox.close()
+            self._own_sandbox = self._sandbox = None
+
+    # -- the public entry point ----------------------------------------------------------------
+
+    def make(self, task: str, train: Sequence[Example], valid: Sequence[Example]) -> MakeResult:
+        """Makes a tool for ``task`` from solved train and validation examples."""
+        if not task:
+            raise UserError("task needs a name")
+        if not train or not valid:
+            raise UserError("make() needs at least one train and one validation example")
+        started = time.monotonic()
+        s = _Session(task=task, train=list(train), valid=list(valid), check=checker_for(task))
+        reason = None
+        tool = None
+        try:
+            self._propose(s)
+            self._verify(s)
+            self._wrap(s)
+            if self.want_direct:
+                self._direct(s)
+            tool = self._tool(s)
+            if self.cache is not None:
+                tool = self.cache.put(tool)
+        except StepFailed as exc:
+            reason = f"{exc.step} failed after {self.max_attempts} attempt(s): {exc}"
+        except ModelError as exc:
+            reason = f"the model call failed: {exc}"
+        return MakeResult(
+            task=task,
+            tool=tool,
+            attempts=s.attempts,
+            usage=s.usage,
+            reason=reason,
+            duration_s=time.monotonic() - started,
+        )
+
+    # -- conversation ----------------------------------------------------------------------------
+
+    def _ask(self, s: _Session, step: str, number: int, prompt: str) -> Attempt:
+        s.messages.append({"role": "user", "content": prompt})
+        t0 = time.monotonic()
+        try:
+            done = self.model.complete(s.messages, temperature=self.temperature, max_tokens=self.max_tokens)
+        except ModelError as exc:
+            attempt = Attempt(
+                step=step, number=number, prompt=prompt, outcome="model_error", feedback=str(exc)
+            )
+            self._log(s, attempt)
+            raise
+        s.usage.record("maker", done.model, done.usage, cached=done.cached, prices=self.prices)
+        s.messages.append({"role": "assistant", "content": done.text})
+        return Attempt(
+            step=step, number=number, prompt=prompt, reply=done.text, duration_s=time.monotonic() - t0
+        )
+
+    def _log(self, s: _Session, attempt: Attempt) -> None:
+        s.attempts.append(attempt)
+        if self.on_attempt:
+            self.on_attempt(attempt)
+
+    def _loop(self, s: _Session, step: str, first_prompt: str, handle: Callable[[Attempt], None]) -> None:
+        """Asks, lets ``handle`` judge the reply, and feeds its ReplyProblem back until it passes."""
+        prompt = first_prompt
+        for number in range(1, self.max_attempts + 1):
+            attempt = self._ask(s, step, number, prompt)
+            try:
+                handle(attempt)
+            except extract.ReplyProblem as problem:
+                attempt.outcome, attempt.feedback = problem.kind, str(problem)
+                self._log(s, attempt)
+                prompt = str(problem)
+                continue
+            self._log(s, attempt)
+            return
+        raise StepFailed(step, s.attempts[-1].outcome + ": " + s.attempts[-1].feedback[:300])
+
+    # -- the steps -------------------------------------------------------------------------------
+
+    def _checked_code(self, code: str, what: str) -> None:
+        problem = extract.syntax_problem(code)
+        if problem:
+            raise problem
+        violations = policy.check(code)
+        if violations:
+            listed = "\n".join(f"- {v}" for v in violations)
+            raise extract.ReplyProblem(
+                "policy",
+                prompts.repair(f"{what} breaks the tool policy (tools are pure computation):\n{listed}"),
+            )
+
+    def _propose(self, s: _Session) -> None:
+        def handle(a: Attempt) -> None:
+            blocks = extract.require_code(a.reply)
+            with_defs = [b for b in blocks if "def " in b]
+            if not with_defs:
+                raise extract.ReplyProblem("no_function", prompts.repair("The code defines no function."))
+            code = "\n\n".join(with_defs)
+            a.code = code
+            self._checked_code(code, "The function")
+            functions = extract.top_level_functions(code)
+            if not functions:
+                raise extract.ReplyProblem(
+                    "no_function", prompts.repair("The code defines no top-level function.")
+                )
+            main = (
+                functions[-1]
+                if not any(not f.name.startswith("_") for f in functions)
+                else next(f for f in reversed(functions) if not f.name.startswith("_"))
+            )
+            if extract.is_stub(main):
+                raise extract.ReplyProblem(
+                    "stub", prompts.repair(f"`{main.name}` is only a stub; write its full implementation.")
+                )
+            run = self.sandbox.run(code)
+            a.observations.append({"ok": run.ok, "error": str(run.error) if run.error else None})
+            if not run.ok:
+                what = "timed out" if run.timed_out else f"raised {run.error}"
+                raise extract.ReplyProblem(
+                    "timeout" if run.timed_out else "runtime_error",
+                    prompts.repair(f"Running the code {what}:\n{run.error.traceback if run.error else ''}"),
+                )
+            s.code, s.entry, s.signature = code, main.name, extract.signature(main)
+
+        self._loop(s, "propose", prompts.propose(s.train), handle)
+
+    def _split_reply(self, s: _Session, blocks: list[str]) -> str:
+        """Takes a redefinition of the tool out of a reply (a fix) and returns the rest (tests)."""
+        tests = []
+        for block in blocks:
+            problem = extract.syntax_problem(block)
+            if problem:
+                raise problem
+            defs, rest = extract.split_definitions(block)
+            redefines = any(f.name == s.entry for f in extract.top_level_functions(defs)) if defs else False
+            if redefines:
+                new_code = extract.merge_definitions(s.code, defs)
+                self._checked_code(new_code, "The function")
+                s.code = new_code
+                if rest.strip():
+                    tests.append(rest)
+            else:
+                tests.append(block)
+        return "\n".join(tests)
+
+    def _judge(
+        self, s: _Session, a: Attempt, cases: list[str], expected: list[str], questions: list[str], what: str
+    ) -> list[CaseOutcome]:
+        """Runs cases, then the vacuity check; raises the precise repair message on failure."""
+        stripped = [extract.strip_asserts(c) for c in cases]
+        outcomes = run_cases(self.sandbox, s.code, stripped, expected, s.check)
+        a.observations = [o.model_dump() for o in outcomes]
+        failing = [i for i, o in enumerate(outcomes) if not o.passed]
+        if failing:
+            lines = [
+                f"- {what} {i + 1} ({questions[i][:120]!r}...): {outcomes[i].describe(expected[i])}"
+                for i in failing
+            ]
+            kind = "timeout" if all(outcomes[i].timed_out for i in failing) else "wrong_answers"
+            raise extract.ReplyProblem(kind, prompts.wrong_answers(lines))
+        empty = vacuous_cases(self.sandbox, s.code, stripped, expected, s.check)
+        if empty:
+            raise extract.ReplyProblem("vacuous", prompts.vacuous(s.entry, [i + 1 for i in empty]))
+        return outcomes
+
+    def _verify(self, s: _Session) -> None:
+        expected = [ex.answer for ex in s.valid]
+        questions = [ex.question for ex in s.valid]
+
+        def handle(a: Attempt) -> None:
+            s.verify_attempts += 1
+            tests = self._split_reply(s, extract.require_code(a.reply))
+            a.code = tests
+            if not tests.strip():
+                raise extract.ReplyProblem("no_tests", prompts.case_count(len(s.valid), 0))
+            self._checked_code(tests, "The test code")
+            cases = extract.split_cases(tests)
+            if len(cases) != len(s.valid):
+                raise extract.ReplyProblem("test_count", prompts.case_count(len(s.valid), len(cases)))
+            s.test_outcomes = self._judge(s, a, cases, expected, questions, "test")
+            s.tests = [extract.strip_asserts(c) for c in cases]
+
+        self._loop(s, "verify", prompts.verify(s.valid), handle)
+
+    def _wrap(self, s: _Session) -> None:
+        expected = [ex.answer for ex in s.valid]
+
+        def handle(a: Attempt) -> None:
+            blocks = extract.require_code(a.reply)
+            pairs = extract.use_cases(a.reply)
+            function_blocks = [b for b in blocks if any(f.name == s.entry for f in _functions(b))]
+            if function_blocks:
+                candidate = extract.merge_definitions(
+                    s.code, extract.split_definitions(function_blocks[0])[0]
+                )
+                self._checked_code(candidate, "The function")
+            else:
+                candidate = s.code  # the verified function stands when the wrap does not repeat it
+            if len(pairs) != len(s.valid):
+                raise extract.ReplyProblem(
+                    "use_case_count",
+                    f"Expected {len(s.valid)} use cases in the format 'Question: ...' then 'Solution:' and a "
+                    f"```python block, but found {len(pairs)}. Reply again in exactly that format.",
+                )
+            calls = [extract.strip_asserts(code) for _, code in pairs]
+            for c in calls:
+                self._checked_code(c, "A use case")
+            a.code = candidate + "\n\n# use cases\n" + "\n\n".join(calls)
+            previous, s.code = s.code, candidate
+            try:
+                self._judge(s, a, calls, expected, [q for q, _ in pairs], "use case")
+            except extract.ReplyProblem:
+                s.code = previous
+                raise
+            s.use_cases = [
+                UseCase(question=ex.question, call=c, answer=ex.answer)
+                for ex, c in zip(s.valid, calls, strict=True)
+            ]
+
+        self._loop(s, "wrap", prompts.wrap(s.valid), handle)
+
+    def _direct(self, s: _Session) -> None:
+        examples = s.train + s.valid
+        questions = [ex.question for ex in examples]
+        expected = [ex.answer for ex in examples]
+
+        def handle(a: Attempt) -> None:
+            if extract.says_none(a.reply):
+                a.outcome = "declined"
+                return
+            blocks = extract.require_code(a.reply)
+            code = "\n\n".join(b for b in blocks if "def solve" in b) or blocks[0]
+            a.code = code
+            self._checked_code(code, "The solver")
+            if not any(f.name == "solve" for f in extract.top_level_functions(code)):
+                raise extract.ReplyProblem(
+                    "no_function", prompts.repair("Define `solve(question)`.", "the solver")
+                )
+            outcomes = run_direct(self.sandbox, s.code, code, questions, expected, s.check)
+            a.observations = [o.model_dump() for o in outcomes]
+            failing = [i for i, o in enumerate(outcomes) if not o.passed]
+            if failing:
+                lines = [f"- question {i + 1}: {outcomes[i].describe(expected[i])}" for i in failing]
+                raise extract.ReplyProblem(
+                    "wrong_answers",
+                    prompts.repair(
+                        "`solve` did not reproduce these answers:\n" + "\n".join(lines), "`solve`"
+                    ),
+                )
+            from latm.verification import broken
+
+            cheat = run_direct(self.sandbox, broken(s.code), code, questions, expected, s.check)
+            if any(o.passed for o in cheat):
+                raise extract.ReplyProblem(
+                    "vacuous",
+                    prompts.repair(
+                        f"`solve` returns answers even when `{s.entry}` is broken: it must parse the question "
+                        f"and call `{s.entry}`, not look answers up or solve them by itself.",
+                        "`solve`",
+                    ),
+                )
+            probe = run_direct(self.sandbox, s.code, code, [STRICTNESS_PROBE], ["<none>"], s.check)[0]
+            if probe.error is None:
+                raise extract.ReplyProblem(
+                    "not_strict",
+                    prompts.repair(
+                        f"`solve` answered {probe.observed!r} to an unrelated question ({STRICTNESS_PROBE!r}); it "
+                        "must raise ValueError on text it does not recognise.",
+                        "`solve`",
+                    ),
+                )
+            s.direct = code
+
+        try:
+            self._loop(s, "direct", prompts.direct(s.entry), handle)
+        except StepFailed:
+            s.direct = None  # optional: the tool is still good without a direct solver
+
+    # -- the record ------------------------------------------------------------------------------
+
+    def _tool(self, s: _Session) -> Tool:
+        examples = [
+            VerificationExample(
+                question=ex.question,
+                expected=ex.answer,
+                observed=_text(o.observed),
+                passed=o.passed,
+                call=call,
+            )
+            for ex, o, call in zip(s.valid, s.test_outcomes, s.tests, strict=True)
+        ]
+        cost = s.usage.cost_usd
+        model = self.model.name
+        baseline = _baseline_cost(s, model, self.prices)
+        return Tool(
+            name=s.entry,
+            task=s.task,
+            description=_description(s),
+            entry=Entry(name=s.entry, signature=s.signature),
+            code=s.code,
+            direct=s.direct,
+            use_cases=s.use_cases,
+            verification=Verification(
+                examples=examples,
+                passed=sum(e.passed for e in examples),
+                total=len(examples),
+                attempts=s.verify_attempts,
+            ),
+            provenance=Provenance(
+                maker_model=model,
+                package_version=PACKAGE_VERSION,
+                prompt_version=prompts.PROMPT_VERSION,
+                tokens_in=s.usage.prompt_tokens,
+                tokens_out=s.usage.completion_tokens,
+                cost_usd=cost,
+                baseline_cost_per_question_usd=baseline,
+                trace=[a.model_dump(mode="json") for a in s.attempts],
+            ),
+        )
+
+
+def _functions(code: str) -> list[Any]:
+    try:
+        return extract.top_level_functions(code)
+    except SyntaxError:
+        return []
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _description(s: _Session) -> str:
+    for fn in _functions(s.code):
+        if fn.name == s.entry:
+            import ast
+
+            doc = ast.get_docstring(fn)
+            if doc:
+                return doc.strip().splitlines()[0]
+    return f"Solves {s.task.replace('_', ' ')} questions."
+
+
+def _baseline_cost(s: _Session, model: str, prices: PriceTable | None) -> float | None:
+    """What answering one question with the maker model costs, estimated from the examples.
+
+    A few-shot chain-of-thought prompt (the train examples plus the question) and a reasoned
+    answer of about 300 tokens; ``latm eval --baseline cot`` measures the real figure.
+    """
+    table = prices or PriceTable.load()
+    prompt_tokens = sum(len(ex.question) + len(ex.answer) for ex in s.train + s.valid[:1]) // 4 + 60
+    return table.cost(model, prompt_tokens, 300)
