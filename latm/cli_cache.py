@@ -242,9 +242,7 @@ def import_(file: Path, verify: bool, as_json: bool) -> None:
         emit_json([summary(t) for t in tools])
     else:
         quarantined = sum(t.status == "quarantined" for t in tools)
-        console.print(
-            f"imported {len(tools)} tool(s)" + (f", {quarantined} quarantined" if quarantined else "")
-        )
+        console.print(f"imported {len(tools)} tool(s)" + (f", {quarantined} quarantined" if quarantined else ""))
 
 
 @cache_group.command("stats")
@@ -297,7 +295,6 @@ def verify(ref: str, as_json: bool) -> None:
     else:
         colour = "green" if report.ok else "red"
         console.print(
-            f"[{colour}]{tool.name} {report.passed}/{report.total} passed[/]"
-            + ("" if report.ok else " - quarantined")
+            f"[{colour}]{tool.name} {report.passed}/{report.total} passed[/]" + ("" if report.ok else " - quarantined")
         )
     raise SystemExit(0 if report.ok else 1)

@@ -47,9 +47,7 @@ def status(as_json: bool) -> None:
     tag = docker_backend.DEFAULT_IMAGE
     has_image = engine and docker_backend.image_exists(tag)
     running = (
-        len(docker_backend.docker_client().containers.list(filters={"label": docker_backend.LABEL}))
-        if engine
-        else 0
+        len(docker_backend.docker_client().containers.list(filters={"label": docker_backend.LABEL})) if engine else 0
     )
     data = {
         "engine": engine,
@@ -65,9 +63,7 @@ def status(as_json: bool) -> None:
     console.print(f"Image {tag}: {'[green]present[/]' if has_image else '[red]missing[/]'}")
     console.print(f"LATM containers running: {running}")
     if not has_image:
-        fix = (
-            "latm sandbox build-image --offline" if engine else "start dockerd, then latm sandbox build-image"
-        )
+        fix = "latm sandbox build-image --offline" if engine else "start dockerd, then latm sandbox build-image"
         console.print(f"backend='auto' will use the weaker process backend; fix: [bold]{fix}[/]")
 
 

@@ -62,9 +62,7 @@ def require_code(text: str) -> list[str]:
                 "This task is safe: it is plain computation over the given text. Please write the "
                 "requested Python code in a ```python block.",
             )
-        raise ReplyProblem(
-            "no_code", "Your reply contains no code. Reply with the code inside a ```python block."
-        )
+        raise ReplyProblem("no_code", "Your reply contains no code. Reply with the code inside a ```python block.")
     if not blocks[-1].closed and not _parses(blocks[-1].code):
         raise ReplyProblem(
             "truncated",
@@ -112,11 +110,7 @@ def is_stub(fn: ast.FunctionDef) -> bool:
     for node in body:
         if isinstance(node, ast.Pass):
             continue
-        if (
-            isinstance(node, ast.Expr)
-            and isinstance(node.value, ast.Constant)
-            and node.value.value is Ellipsis
-        ):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and node.value.value is Ellipsis:
             continue
         if isinstance(node, ast.Raise) and "NotImplementedError" in ast.unparse(node):
             continue
@@ -129,9 +123,7 @@ def split_definitions(code: str) -> tuple[str, str]:
     tree = ast.parse(code)
     defs, rest = [], []
     for node in tree.body:
-        target = (
-            defs if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Import | ast.ImportFrom) else rest
-        )
+        target = defs if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Import | ast.ImportFrom) else rest
         target.append(ast.get_source_segment(code, node) or ast.unparse(node))
     return "\n\n".join(defs), "\n".join(rest)
 
@@ -169,9 +161,7 @@ def split_cases(code: str) -> list[str]:
 def strip_asserts(code: str) -> str:
     """The case without its asserts: the framework, not the model's assert, is the judge."""
     tree = ast.parse(code)
-    kept = [
-        ast.get_source_segment(code, n) or ast.unparse(n) for n in tree.body if not isinstance(n, ast.Assert)
-    ]
+    kept = [ast.get_source_segment(code, n) or ast.unparse(n) for n in tree.body if not isinstance(n, ast.Assert)]
     return "\n".join(kept)
 
 

@@ -175,16 +175,12 @@ class ToolMaker:
         try:
             done = self.model.complete(s.messages, temperature=self.temperature, max_tokens=self.max_tokens)
         except ModelError as exc:
-            attempt = Attempt(
-                step=step, number=number, prompt=prompt, outcome="model_error", feedback=str(exc)
-            )
+            attempt = Attempt(step=step, number=number, prompt=prompt, outcome="model_error", feedback=str(exc))
             self._log(s, attempt)
             raise
         s.usage.record("maker", done.model, done.usage, cached=done.cached, prices=self.prices)
         s.messages.append({"role": "assistant", "content": done.text})
-        return Attempt(
-            step=step, number=number, prompt=prompt, reply=done.text, duration_s=time.monotonic() - t0
-        )
+        return Attempt(step=step, number=number, prompt=prompt, reply=done.text, duration_s=time.monotonic() - t0)
 
     def _log(self, s: _Session, attempt: Attempt) -> None:
         s.attempts.append(attempt)
@@ -232,9 +228,7 @@ class ToolMaker:
             self._checked_code(code, "The function")
             functions = extract.top_level_functions(code)
             if not functions:
-                raise extract.ReplyProblem(
-                    "no_function", prompts.repair("The code defines no top-level function.")
-                )
+                raise extract.ReplyProblem("no_function", prompts.repair("The code defines no top-level function."))
             main = (
                 functions[-1]
                 if not any(not f.name.startswith("_") for f in functions)
@@ -285,8 +279,7 @@ class ToolMaker:
         failing = [i for i, o in enumerate(outcomes) if not o.passed]
         if failing:
             lines = [
-                f"- {what} {i + 1} ({questions[i][:120]!r}...): {outcomes[i].describe(expected[i])}"
-                for i in failing
+                f"- {what} {i + 1} ({questions[i][:120]!r}...): {outcomes[i].describe(expected[i])}" for i in failing
             ]
             kind = "timeout" if all(outcomes[i].timed_out for i in failing) else "wrong_answers"
             raise extract.ReplyProblem(kind, prompts.wrong_answers(lines))
@@ -322,9 +315,7 @@ class ToolMaker:
             pairs = extract.use_cases(a.reply)
             function_blocks = [b for b in blocks if any(f.name == s.entry for f in _functions(b))]
             if function_blocks:
-                candidate = extract.merge_definitions(
-                    s.code, extract.split_definitions(function_blocks[0])[0]
-                )
+                candidate = extract.merge_definitions(s.code, extract.split_definitions(function_blocks[0])[0])
                 self._checked_code(candidate, "The function")
             else:
                 candidate = s.code  # the verified function stands when the wrap does not repeat it
@@ -345,8 +336,7 @@ class ToolMaker:
                 s.code = previous
                 raise
             s.use_cases = [
-                UseCase(question=ex.question, call=c, answer=ex.answer)
-                for ex, c in zip(s.valid, calls, strict=True)
+                UseCase(question=ex.question, call=c, answer=ex.answer) for ex, c in zip(s.valid, calls, strict=True)
             ]
 
         self._loop(s, "wrap", prompts.wrap(s.valid), handle)
@@ -365,9 +355,7 @@ class ToolMaker:
             a.code = code
             self._checked_code(code, "The solver")
             if not any(f.name == "solve" for f in extract.top_level_functions(code)):
-                raise extract.ReplyProblem(
-                    "no_function", prompts.repair("Define `solve(question)`.", "the solver")
-                )
+                raise extract.ReplyProblem("no_function", prompts.repair("Define `solve(question)`.", "the solver"))
             outcomes = run_direct(self.sandbox, s.code, code, questions, expected, s.check)
             a.observations = [o.model_dump() for o in outcomes]
             failing = [i for i, o in enumerate(outcomes) if not o.passed]
@@ -375,9 +363,7 @@ class ToolMaker:
                 lines = [f"- question {i + 1}: {outcomes[i].describe(expected[i])}" for i in failing]
                 raise extract.ReplyProblem(
                     "wrong_answers",
-                    prompts.repair(
-                        "`solve` did not reproduce these answers:\n" + "\n".join(lines), "`solve`"
-                    ),
+                    prompts.repair("`solve` did not reproduce these answers:\n" + "\n".join(lines), "`solve`"),
                 )
             from latm.verification import broken
 

@@ -165,9 +165,7 @@ class OpenAIModel:
                 f"{where} does not know model {self.name!r} (404): check the model name or --base-url"
             )
         if isinstance(exc, openai.APITimeoutError):
-            return ModelUnreachable(
-                f"{where} did not answer within {self.timeout:g} s ({self.max_retries} retries)"
-            )
+            return ModelUnreachable(f"{where} did not answer within {self.timeout:g} s ({self.max_retries} retries)")
         if isinstance(exc, openai.APIConnectionError):
             return ModelUnreachable(
                 f"cannot reach {where} after {self.max_retries} retries: is the server running? "
@@ -190,9 +188,7 @@ class OpenAIModel:
         import openai
 
         try:
-            response = self._sync().chat.completions.create(
-                **self._params(messages, temperature, max_tokens, stop)
-            )
+            response = self._sync().chat.completions.create(**self._params(messages, temperature, max_tokens, stop))
         except (openai.OpenAIError, ValueError) as exc:
             raise self._translate(exc) from exc
         return self._completion(response)
@@ -224,9 +220,7 @@ def response_cache_dir() -> Path:
 class CachedModel:
     """Wraps a model with a response cache keyed by model, messages and parameters."""
 
-    def __init__(
-        self, inner: ChatModel, mode: CacheMode = "readwrite", directory: str | Path | None = None
-    ) -> None:
+    def __init__(self, inner: ChatModel, mode: CacheMode = "readwrite", directory: str | Path | None = None) -> None:
         if mode not in ("off", "readwrite", "replay"):
             raise ModelConfigError(f"response cache mode must be off, readwrite or replay, not {mode!r}")
         import diskcache
@@ -236,9 +230,7 @@ class CachedModel:
         self.mode = mode
         self._db = diskcache.Cache(str(directory or response_cache_dir()))
 
-    def _key(
-        self, messages: list[Message], temperature: float, max_tokens: int | None, stop: list[str] | None
-    ) -> str:
+    def _key(self, messages: list[Message], temperature: float, max_tokens: int | None, stop: list[str] | None) -> str:
         blob = json.dumps([self.name, messages, temperature, max_tokens, stop], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 

@@ -203,9 +203,7 @@ class FakeOpenAIServer:
                 time.sleep(fault.hang_s)
                 return handler._send(500, b'{"error": {"message": "hung"}}')
             if fault.status is not None:
-                body = json.dumps(
-                    {"error": {"message": f"injected {fault.status}", "type": "fault"}}
-                ).encode()
+                body = json.dumps({"error": {"message": f"injected {fault.status}", "type": "fault"}}).encode()
                 return handler._send(fault.status, body)
             if fault.malformed:
                 return handler._send(200, b'{"choices": [ this is not json')
@@ -222,9 +220,7 @@ class FakeOpenAIServer:
             "object": "chat.completion",
             "created": int(time.time()),
             "model": self.model or payload.get("model", "fake"),
-            "choices": [
-                {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
-            ],
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
             "usage": {
                 "prompt_tokens": prompt,
                 "completion_tokens": count_tokens(text),

@@ -120,9 +120,7 @@ class Usage(BaseModel):
             mine.cached_calls += line.cached_calls
             mine.prompt_tokens += line.prompt_tokens
             mine.completion_tokens += line.completion_tokens
-            mine.cost_usd = (
-                None if mine.cost_usd is None or line.cost_usd is None else mine.cost_usd + line.cost_usd
-            )
+            mine.cost_usd = None if mine.cost_usd is None or line.cost_usd is None else mine.cost_usd + line.cost_usd
 
     @property
     def calls(self) -> int:

@@ -82,20 +82,14 @@ def broken(tool_code: str) -> str:
     return tool_code + stubs
 
 
-def _outcomes(
-    results: Sequence[ExecutionResult], expected: Sequence[str], check: Checker
-) -> list[CaseOutcome]:
+def _outcomes(results: Sequence[ExecutionResult], expected: Sequence[str], check: Checker) -> list[CaseOutcome]:
     out = []
     for r, exp in zip(results, expected, strict=True):
         if r.ok:
             out.append(CaseOutcome(passed=check(r.value, exp), observed=r.value))
         else:
             err = r.error
-            text = (
-                (err.traceback.strip().splitlines()[-1] if err and err.traceback else str(err))
-                if err
-                else "failed"
-            )
+            text = (err.traceback.strip().splitlines()[-1] if err and err.traceback else str(err)) if err else "failed"
             if err and err.lineno and err.traceback:
                 text = err.traceback.strip()[-600:]
             out.append(CaseOutcome(passed=False, error=text, timed_out=r.timed_out))
@@ -118,9 +112,7 @@ def run_direct(
     expected: Sequence[str],
     check: Checker,
 ) -> list[CaseOutcome]:
-    results = sb.call_many(
-        tool_code + "\n\n" + direct + HARNESS, "_latm_direct", [([q], {}) for q in questions]
-    )
+    results = sb.call_many(tool_code + "\n\n" + direct + HARNESS, "_latm_direct", [([q], {}) for q in questions])
     return _outcomes(results, expected, check)
 
 

@@ -99,9 +99,7 @@ def main(
         violations = policy.check(code)
         if violations:
             if as_json:
-                click.echo(
-                    json.dumps({"ok": False, "policy_violations": [v.model_dump() for v in violations]})
-                )
+                click.echo(json.dumps({"ok": False, "policy_violations": [v.model_dump() for v in violations]}))
             else:
                 for v in violations:
                     click.echo(f"policy: {v}", err=True)

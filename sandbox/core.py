@@ -172,9 +172,7 @@ class Sandbox:
         except WorkerCrashed as exc:
             return [ExecutionResult.failure(self.backend, "SandboxCrashed", str(exc)) for _ in calls]
         if reply.get("failure"):
-            return [
-                ExecutionResult.failure(self.backend, "SandboxCrashed", str(reply["failure"])) for _ in calls
-            ]
+            return [ExecutionResult.failure(self.backend, "SandboxCrashed", str(reply["failure"])) for _ in calls]
         return [ExecutionResult.from_frame(frame, self.backend) for frame in reply["results"]]
 
     def _request(self, req: dict[str, Any], budget: float) -> dict[str, Any]:

@@ -116,9 +116,7 @@ class DockerWorker(Worker):
         opts = container_options(limits, image)
         self.container = client.containers.create(**opts)
         try:
-            attached = self.container.attach_socket(
-                params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
-            )
+            attached = self.container.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
             self._sock: socket.socket = getattr(attached, "_sock", attached)
             self._attached = attached
             self._sock.setblocking(True)

@@ -85,9 +85,7 @@ def _from_restricted(errors: tuple[str, ...]) -> list[Violation]:
             line, name, kind = int(named.group(1)), named.group(2), named.group(3)
             if kind == "attribute" and name.startswith("__"):
                 found.append(
-                    Violation(
-                        line=line, rule="dunder-attribute", message=f"access to the dunder attribute {name!r}"
-                    )
+                    Violation(line=line, rule="dunder-attribute", message=f"access to the dunder attribute {name!r}")
                 )
             elif kind == "variable" and name in FORBIDDEN_NAMES:
                 found.append(Violation(line=line, rule="dunder-name", message=f"use of {name!r}"))

@@ -478,9 +478,7 @@ def run_batch(req: dict, workdir: str, finished: list[int]) -> list[dict]:
         col.close()
         result = dict(col.take_output(), i=current, ok=False, duration_s=time.monotonic() - started)
         if protocol_error is not None:
-            result["error"] = _error(
-                "SandboxProtocolError", f"the code corrupted the result channel: {protocol_error}"
-            )
+            result["error"] = _error("SandboxProtocolError", f"the code corrupted the result channel: {protocol_error}")
         elif timed_out:
             result["timed_out"] = True
             result["error"] = _error("Timeout", f"the code ran longer than {timeout:g} s (limit)")

@@ -263,9 +263,7 @@ def _placements(n: int) -> tuple[tuple[int, ...], ...]:
     return tuple(itertools.permutations(range(n)))
 
 
-def _survivors(
-    objects: list[str], clues: list[Clue], among: Iterable[tuple[int, ...]]
-) -> list[tuple[int, ...]]:
+def _survivors(objects: list[str], clues: list[Clue], among: Iterable[tuple[int, ...]]) -> list[tuple[int, ...]]:
     idx = {o: i for i, o in enumerate(objects)}
     tests = [(kind, idx[a], b if kind == "at" else idx[str(b)]) for kind, a, b in clues]
     return [
@@ -312,8 +310,7 @@ def _make_generator(n: int) -> Callable[[random.Random], Example]:
         label = rng.choice(labels[target])
         letters = option_letters(n)
         options = "\n".join(
-            f"{letter} {dom.subject(o)} {dom.verb} {label}"
-            for letter, o in zip(letters, objects, strict=True)
+            f"{letter} {dom.subject(o)} {dom.verb} {label}" for letter, o in zip(letters, objects, strict=True)
         )
         items = ", ".join(dom.introduce(o) for o in objects[:-1]) + f", and {dom.introduce(objects[-1])}"
         question = (

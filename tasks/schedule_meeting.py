@@ -107,9 +107,7 @@ TASK = Task(
     generate_one=generate_one,
     reference=ReferenceTool(
         entry="earliest_meeting",
-        description=(
-            "Earliest common slot of a given length in two availability lists, or 'No time slot works.'"
-        ),
+        description=("Earliest common slot of a given length in two availability lists, or 'No time slot works.'"),
         code=TOOL.strip() + "\n",
         direct=(PARSER + SOLVE).strip() + "\n",
         parse=compile_parser(PARSER),

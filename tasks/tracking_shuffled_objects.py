@@ -63,8 +63,7 @@ SCENARIOS = [
         ],
     ),
     _scenario(
-        "are on the same team in a soccer match. At the start of the match, they are each assigned "
-        "to a position",
+        "are on the same team in a soccer match. At the start of the match, they are each assigned to a position",
         lambda p, x: f"{p} is playing {x}",
         "As the game progresses, pairs of players occasionally swap positions.",
         "{a} and {b} trade positions",
@@ -189,16 +188,11 @@ def _make_generator(n: int) -> Callable[[random.Random], Example]:
         starts = ", ".join(has(p, x) for p, x in zip(people[:-1], items, strict=False))
         starts += f", and {has(people[-1], items[-1])}"
         words = ["First"] + ["Then"] * (n - 2) + ["Finally"]
-        moves = " ".join(
-            f"{w}, {str(sc['swap']).format(a=a, b=b)}." for w, (a, b) in zip(words, swaps, strict=True)
-        )
+        moves = " ".join(f"{w}, {str(sc['swap']).format(a=a, b=b)}." for w, (a, b) in zip(words, swaps, strict=True))
         ask = str(sc["ask"]).format(p=target)
         letters = option_letters(n)
         options = "\n".join(f"{letter} {item}" for letter, item in zip(letters, items, strict=True))
-        question = (
-            f"{names} {sc['intro']}: {starts}.\n{sc['progress']} {moves} {sc['end']} {ask}\n"
-            f"Options:\n{options}"
-        )
+        question = f"{names} {sc['intro']}: {starts}.\n{sc['progress']} {moves} {sc['end']} {ask}\nOptions:\n{options}"
         return Example(question=question, answer=letters[items.index(holding[target])])
 
     return generate_one

@@ -31,9 +31,7 @@ def test_run_sees_main_but_call_does_not(sandbox: Sandbox) -> None:
 
 
 def test_exception_traceback_is_limited_to_user_code(sandbox: Sandbox) -> None:
-    r = sandbox.call(
-        "def f(x):\n    return helper(x)\ndef helper(x):\n    raise ValueError(f'bad {x}')\n", "f", [7]
-    )
+    r = sandbox.call("def f(x):\n    return helper(x)\ndef helper(x):\n    raise ValueError(f'bad {x}')\n", "f", [7])
     assert not r.ok
     assert r.error is not None
     assert r.error.type == "ValueError" and r.error.message == "bad 7" and r.error.lineno == 4

@@ -82,9 +82,7 @@ def test_older_schema_is_migrated(filled: ToolCache, tmp_path, monkeypatch) -> N
     monkeypatch.setattr(tc_models, "SCHEMA_VERSION", 2)
     monkeypatch.setattr(migrations, "SCHEMA_VERSION", 2)
     monkeypatch.setattr("toolcache.store.SCHEMA_VERSION", 2)
-    monkeypatch.setitem(
-        migrations.MIGRATIONS, 1, lambda r: {**r, "description": r["description"] + " (migrated)"}
-    )
+    monkeypatch.setitem(migrations.MIGRATIONS, 1, lambda r: {**r, "description": r["description"] + " (migrated)"})
     with ToolCache(tmp_path / "dst") as dst:
         tools = dst.import_(path)
     assert all(t.description.endswith("(migrated)") and t.schema_version == 2 for t in tools)

@@ -63,18 +63,14 @@ ATTACKS = [
         "import threading, time\nwhile True:\n    threading.Thread(target=time.sleep, args=(60,)).start()\n",
         lambda r: not r.ok,
     ),
-    Attack(
-        "read shadow", "print(open('/etc/shadow').read())\n", raised("PermissionError", "FileNotFoundError")
-    ),
+    Attack("read shadow", "print(open('/etc/shadow').read())\n", raised("PermissionError", "FileNotFoundError")),
     Attack(
         "write outside tmp",
         "open('/usr/evil', 'w').write('x')\n",
         raised("OSError", "PermissionError"),
         process=True,
     ),
-    Attack(
-        "write root", "open('/evil', 'w').write('x')\n", raised("OSError", "PermissionError"), process=True
-    ),
+    Attack("write root", "open('/evil', 'w').write('x')\n", raised("OSError", "PermissionError"), process=True),
     Attack(
         "fill tmp",
         "f = open('/tmp/big', 'wb')\nfor _ in range(400):\n    f.write(b'x' * 2 ** 20)\n",
@@ -94,18 +90,14 @@ ATTACKS = [
         lambda r: r.ok and r.stdout.split()[0] == "-1",
     ),
     Attack("chroot", "import os\nos.chroot('/tmp')\n", raised("PermissionError"), process=True),
-    Attack(
-        "no docker socket", "import os\nprint(os.path.exists('/var/run/docker.sock'))\n", printed("False")
-    ),
+    Attack("no docker socket", "import os\nprint(os.path.exists('/var/run/docker.sock'))\n", printed("False")),
     Attack("dns", "import socket\nsocket.getaddrinfo('deb.debian.org', 80)\n", raised("gaierror", "OSError")),
     Attack(
         "outbound network",
         "import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=2)\n",
         raised("OSError", "TimeoutError"),
     ),
-    Attack(
-        "kill the worker", "import os, signal\nos.kill(1, signal.SIGKILL)\nprint('alive')\n", printed("alive")
-    ),
+    Attack("kill the worker", "import os, signal\nos.kill(1, signal.SIGKILL)\nprint('alive')\n", printed("alive")),
     Attack("kill everything", "import os, signal\nos.kill(-1, signal.SIGKILL)\n", lambda r: not r.ok),
     Attack("segfault", "import ctypes\nctypes.string_at(0)\n", raised("ChildDied"), process=True),
     Attack("exit the process", "import os\nos._exit(0)\n", raised("ChildDied"), process=True),
@@ -182,9 +174,7 @@ def test_docker_cannot_see_host_files_or_environment(
     assert_healthy(docker_sandbox)
 
 
-def test_process_backend_empties_the_environment(
-    process_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_process_backend_empties_the_environment(process_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LATM_TEST_SECRET", "s3cr3t")
     r = process_sandbox.run("import os\nprint(dict(os.environ))\n")
     assert r.stdout.strip() == "{}"
