@@ -1,1 +1,61 @@
-"""LATM: Large Language Models as Tool Makers."""
+"""LATM: Large Language Models as Tool Makers.
+
+A strong model writes a generic Python tool from a few solved examples, proves it in a
+sandbox and caches it; later questions of that task are answered by the tool, through its
+direct solver (no LLM at all) or a cheap model that writes the call.
+
+    from latm import LATM, Example
+    with LATM(maker="gpt-4o", user="gpt-4o-mini") as latm:
+        latm.make_tool("word_sorting", examples)
+        print(latm.solve("Sort the following words alphabetically: List: pear apple").answer)
+"""
+
+from latm.agent import LATM, Solution
+from latm.dispatcher import Dispatcher, Route
+from latm.errors import (
+    LATMError,
+    ModelConfigError,
+    ModelError,
+    ModelHTTPError,
+    ModelUnreachable,
+    NoToolForQuestion,
+    ResponseCacheMiss,
+    UnexpectedModelBehavior,
+    UserError,
+)
+from latm.maker import Attempt, MakeResult, ToolMaker
+from latm.models import CachedModel, ChatModel, Completion, OpenAIModel
+from latm.usage import PriceTable, Usage
+from latm.user import Answer, ToolUser
+from tasks import Example
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LATM",
+    "Answer",
+    "Attempt",
+    "CachedModel",
+    "ChatModel",
+    "Completion",
+    "Dispatcher",
+    "Example",
+    "LATMError",
+    "MakeResult",
+    "ModelConfigError",
+    "ModelError",
+    "ModelHTTPError",
+    "ModelUnreachable",
+    "NoToolForQuestion",
+    "OpenAIModel",
+    "PriceTable",
+    "ResponseCacheMiss",
+    "Route",
+    "Solution",
+    "ToolMaker",
+    "ToolUser",
+    "UnexpectedModelBehavior",
+    "Usage",
+    "UserError",
+    "__version__",
+]

@@ -1,0 +1,324 @@
+"""``LATM``: the facade users meet. Route, use, make on a miss, account for every token.
+
+    latm = LATM(maker="gpt-4o", user="gpt-4o-mini")
+    latm.make_tool("word_sorting", examples)
+    sol = latm.solve("Sort the following words alphabetically: List: ...")
+
+Nothing starts until it is needed (the sandbox, the cache, the model clients), and
+``close()`` or a ``with`` block releases it all.
+"""
+
+import asyncio
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from latm.aio import run_sync
+from latm.dispatcher import Dispatcher, Route
+from latm.errors import ModelError, NoToolForQuestion, UserError
+from latm.maker import MakeResult, ToolMaker
+from latm.models import CacheMode, ChatModel, resolve_model
+from latm.usage import PriceTable, Usage
+from latm.user import Answer, ToolUser, normalize_value
+from sandbox import Sandbox
+from tasks import Example
+from toolcache import Tool, ToolCache
+
+SolveMode = Literal["direct", "llm", "fallback", "failed"]
+OnMiss = Literal["fallback", "raise"]
+FINAL = re.compile(r"(?:final answer|answer)\s*(?:is)?\s*[:=]\s*(.+)", re.I)
+
+
+class Solution(BaseModel):
+    question: str
+    answer: str | None
+    tool: str | None = None  # the tool's name
+    tool_id: str | None = None
+    task: str | None = None
+    mode: SolveMode
+    usage: Usage = Field(default_factory=Usage)
+    duration_s: float = 0.0
+    route: str = ""
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.answer is not None
+
+    @property
+    def cost_usd(self) -> float | None:
+        return self.usage.cost_usd
+
+    @property
+    def tokens(self) -> int:
+        return self.usage.tokens
+
+
+def cot_prompt(question: str, shots: Sequence[Example] = ()) -> str:
+    """Chain-of-thought prompt (few-shot when solved examples are given)."""
+    demo = "".join(f"Question: {ex.question}\nAnswer: {ex.answer}\n\n" for ex in shots)
+    return (
+        f"{demo}Question: {question}\n"
+        "Think step by step, then give the final answer on the last line as `Answer: <answer>`, in the same "
+        "form as the example answers (for multiple choice, the option like (A))."
+    )
+
+
+def parse_final_answer(text: str) -> str | None:
+    matches = FINAL.findall(text)
+    if matches:
+        return normalize_value(matches[-1].strip().strip("`*").strip())
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return normalize_value(lines[-1]) if lines else None
+
+
+class LATM:
+    """Make tools with a strong model once; answer every later question cheaply."""
+
+    def __init__(
+        self,
+        maker: str | ChatModel | None = None,
+        user: str | ChatModel | None = None,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        cache: ToolCache | str | None = None,
+        sandbox: Sandbox | None = None,
+        response_cache: CacheMode | None = None,
+        max_attempts: int = 3,
+        on_miss: OnMiss = "fallback",
+        prices: PriceTable | None = None,
+        on_attempt: Callable[[Any], None] | None = None,
+    ) -> None:
+        if on_miss not in ("fallback", "raise"):
+            raise UserError("on_miss must be 'fallback' or 'raise'")
+        self.maker_model = resolve_model(maker, role="maker", base_url=base_url, api_key=api_key, cache=response_cache)
+        self.user_model = resolve_model(user, role="user", base_url=base_url, api_key=api_key, cache=response_cache)
+        self._cache_arg = cache
+        self._cache: ToolCache | None = cache if isinstance(cache, ToolCache) else None
+        self._sandbox = sandbox
+        self._own_sandbox = False
+        self.max_attempts = max_attempts
+        self.on_miss = on_miss
+        self.prices = prices
+        self.on_attempt = on_attempt
+        self.usage = Usage()  # everything this instance spent
+        self._lock = threading.Lock()
+
+    # -- lazily opened resources -------------------------------------------------------------------
+
+    @property
+    def cache(self) -> ToolCache:
+        if self._cache is None:
+            self._cache = ToolCache(self._cache_arg if isinstance(self._cache_arg, str) else None)
+        return self._cache
+
+    @property
+    def sandbox(self) -> Sandbox:
+        if self._sandbox is None:
+            self._sandbox = Sandbox.open()
+            self._own_sandbox = True
+        return self._sandbox
+
+    @property
+    def tool_user(self) -> ToolUser:
+        return ToolUser(self.user_model, self.sandbox, prices=self.prices)
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        return Dispatcher(self.user_model, self.cache, self.tool_user, prices=self.prices)
+
+    def close(self) -> None:
+        if self._own_sandbox and self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
+        if self._cache is not None and not isinstance(self._cache_arg, ToolCache):
+            self._cache.close()
+            self._cache = None
+
+    def __enter__(self) -> "LATM":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _spent(self, usage: Usage) -> None:
+        with self._lock:
+            self.usage.merge(usage)
+
+    # -- making ------------------------------------------------------------------------------------
+
+    def make_tool(self, task: str, examples: Sequence[Example], k: int | None = None) -> MakeResult:
+        """Makes (or reuses) the tool for ``task``: k train then k validation examples (default: half each)."""
+        existing = self.cache.current(task)
+        if existing is not None:
+            return MakeResult(task=task, tool=existing)
+        if self.maker_model is None:
+            raise UserError("making a tool needs a maker model: LATM(maker='gpt-4o') or LATM_MAKER")
+        examples = list(examples)
+        k = k or max(1, len(examples) // 2)
+        if len(examples) < 2 * k:
+            raise UserError(f"making a tool needs {2 * k} examples (k={k} train + k validation), got {len(examples)}")
+        maker = ToolMaker(
+            self.maker_model,
+            self.sandbox,
+            self.cache,
+            self.max_attempts,
+            prices=self.prices,
+            on_attempt=self.on_attempt,
+        )
+        result = maker.make(task, examples[:k], examples[k : 2 * k])
+        self._spent(result.usage)
+        return result
+
+    # -- solving -----------------------------------------------------------------------------------
+
+    def solve(self, question: str, examples: Sequence[Example] | None = None, task: str | None = None) -> Solution:
+        """Answers one question: route, use the tool; on a miss make one (with examples) or fall back."""
+        if not isinstance(question, str) or not question.strip():
+            raise UserError("question must be non-empty text")
+        started = time.monotonic()
+        route = self.dispatcher.route(question)
+        if route.tool is None and examples:
+            made = self.make_tool(task or "task-" + str(abs(hash(question)) % 10**8), examples)
+            if made.tool is None:
+                raise UserError(f"could not make a tool from the examples: {made.reason}")
+            route = Route(tool=made.tool, reason="made a new tool from the examples", usage=Usage())
+        solution = run_sync(self._finish(question, route))
+        if route.tool is None and self.on_miss == "raise":
+            raise NoToolForQuestion(f"no cached tool serves this question ({route.reason})")
+        solution.duration_s = time.monotonic() - started
+        self._record([solution])
+        return solution
+
+    def solve_many(self, questions: Sequence[str], concurrency: int = 16, progress: bool = False) -> list[Solution]:
+        """Answers many questions, in order; direct-mode questions of one tool share one sandbox batch."""
+        return run_sync(self.asolve_many(questions, concurrency=concurrency, progress=progress))
+
+    async def asolve_many(
+        self, questions: Sequence[str], concurrency: int = 16, progress: bool = False
+    ) -> list[Solution]:
+        if concurrency < 1:
+            raise UserError("concurrency must be at least 1")
+        started = time.monotonic()
+        questions = list(questions)
+        routes = await asyncio.to_thread(self.dispatcher.route_many, questions)
+        sem = asyncio.Semaphore(concurrency)
+        bar = _Progress(len(questions)) if progress else None
+
+        async def one(q: str, r: Route) -> Solution:
+            async with sem:
+                try:
+                    sol = await self._finish(q, r)
+                except Exception as exc:
+                    sol = Solution(question=q, answer=None, mode="failed", error=f"{type(exc).__name__}: {exc}")
+            if bar:
+                bar.advance()
+            return sol
+
+        try:
+            solutions = list(await asyncio.gather(*(one(q, r) for q, r in zip(questions, routes, strict=True))))
+        finally:
+            if bar:
+                bar.close()
+        elapsed = time.monotonic() - started
+        for s in solutions:
+            s.duration_s = s.duration_s or elapsed / max(len(solutions), 1)
+        self._record(solutions)
+        return solutions
+
+    async def _finish(self, question: str, route: Route) -> Solution:
+        tool = route.tool
+        usage = route.usage.model_copy(deep=True)
+        if tool is None:
+            return await self._fallback(question, route, usage)
+        if route.direct_value is not None:
+            return _solution(question, tool, Answer(value=route.direct_value, mode="direct"), usage, route)
+        answer = await self.tool_user.ause(tool, question)
+        usage.merge(answer.usage)
+        return _solution(question, tool, answer, usage, route)
+
+    async def _fallback(self, question: str, route: Route, usage: Usage) -> Solution:
+        if self.on_miss == "raise" or self.maker_model is None:
+            why = "on_miss='raise'" if self.on_miss == "raise" else "no maker model for a fallback answer"
+            return Solution(
+                question=question,
+                answer=None,
+                mode="failed",
+                usage=usage,
+                route=route.reason,
+                error=f"no tool for this question ({route.reason}); {why}",
+            )
+        try:
+            done = await self.maker_model.acomplete(
+                [{"role": "user", "content": cot_prompt(question)}], temperature=0.0, max_tokens=1024
+            )
+        except ModelError as exc:
+            return Solution(
+                question=question,
+                answer=None,
+                mode="failed",
+                usage=usage,
+                route=route.reason,
+                error=f"fallback model failed: {exc}",
+            )
+        usage.record("maker", done.model, done.usage, cached=done.cached, prices=self.prices)
+        return Solution(
+            question=question, answer=parse_final_answer(done.text), mode="fallback", usage=usage, route=route.reason
+        )
+
+    def _record(self, solutions: Sequence[Solution]) -> None:
+        """Adds usage to the totals and counts uses per tool (one transaction per tool and mode)."""
+        counts: dict[tuple[str, str, bool], list[Solution]] = {}
+        for s in solutions:
+            self._spent(s.usage)
+            if s.tool_id and s.mode in ("direct", "llm", "failed"):
+                mode = "direct" if s.mode == "direct" else "llm"
+                counts.setdefault((s.tool_id, mode, s.ok), []).append(s)
+        for (tool_id, mode, ok), group in counts.items():
+            tokens = sum(s.usage.tokens for s in group)
+            cost = sum(s.usage.known_cost_usd for s in group)
+            self.cache.record_use(
+                tool_id,
+                ok=ok,
+                mode=mode,
+                tokens=tokens,
+                cost_usd=cost,  # type: ignore[arg-type]
+                count=len(group),
+            )
+
+
+def _solution(question: str, tool: Tool, answer: Answer, usage: Usage, route: Route) -> Solution:
+    return Solution(
+        question=question,
+        answer=answer.value,
+        tool=tool.name,
+        tool_id=tool.id,
+        task=tool.task,
+        mode=answer.mode,
+        usage=usage,
+        route=route.reason,
+        error=answer.error,
+        duration_s=answer.duration_s,
+    )
+
+
+class _Progress:
+    """A rich progress bar on stderr for solve_many(progress=True)."""
+
+    def __init__(self, total: int) -> None:
+        from rich.progress import Progress
+
+        self._progress = Progress(transient=True)
+        self._task = self._progress.add_task("solving", total=total)
+        self._progress.start()
+
+    def advance(self) -> None:
+        self._progress.advance(self._task)
+
+    def close(self) -> None:
+        self._progress.stop()

@@ -1,0 +1,169 @@
+"""Dispatcher: which cached tool (if any) serves a question, cheapest signal first.
+
+1. The strict direct solvers of the cached tools: a solver that accepts the question is a
+   routing decision *and* an answer, at no LLM cost. One acceptor, or several that agree,
+   routes the question.
+2. Otherwise the cheap model classifies the question among the most similar tools (a small
+   lexical ranking keeps the prompt short when there are many), in the paper's format:
+   ``Task: <name>`` or ``Task: unknown``.
+"""
+
+import asyncio
+import re
+from collections.abc import Sequence
+
+from pydantic import BaseModel, Field
+
+from latm.aio import run_sync
+from latm.errors import ModelError
+from latm.models import ChatModel
+from latm.usage import PriceTable, Usage
+from latm.user import ToolUser, normalize_value
+from toolcache import Tool, ToolCache
+
+MAX_SHOWN = 8
+WORD = re.compile(r"[a-z]+")
+TASK_LINE = re.compile(r"Task:\s*`?([\w.-]+)`?", re.I)
+
+
+class Route(BaseModel):
+    tool: Tool | None
+    reason: str
+    usage: Usage = Field(default_factory=Usage)
+    direct_value: str | None = None  # the answer, when a direct solver routed the question
+
+
+def words(text: str) -> set[str]:
+    return set(WORD.findall(text.lower()))
+
+
+def ranked(question: str, tools: Sequence[Tool]) -> list[Tool]:
+    """Tools ordered by word overlap between the question and each tool's own questions."""
+    q = words(question)
+
+    def score(tool: Tool) -> float:
+        ref = words(" ".join([tool.task, tool.description, *(u.question for u in tool.use_cases[:2])]))
+        return len(q & ref) / (len(q | ref) or 1)
+
+    return sorted(tools, key=score, reverse=True)
+
+
+def classify_prompt(question: str, tools: Sequence[Tool]) -> str:
+    listing = "\n\n".join(
+        f"Task: {t.task}\nDescription: {t.description}\nExample question: "
+        f"{t.use_cases[0].question if t.use_cases else '(none)'}"
+        for t in tools
+    )
+    return (
+        "Here are the tasks that have a tool:\n\n"
+        f"{listing}\n\n"
+        "Which task does the question below belong to? Reply with one line: `Task: <name>` using a name "
+        "listed above, or `Task: unknown` if it belongs to none of them.\n\n"
+        f"Question: {question}\nTask:"
+    )
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        model: ChatModel | None,
+        cache: ToolCache,
+        user: ToolUser | None = None,
+        *,
+        prices: PriceTable | None = None,
+    ) -> None:
+        self.model = model
+        self.cache = cache
+        self.user = user or ToolUser(None)
+        self.prices = prices
+
+    def tools(self) -> list[Tool]:
+        """The current (newest verified) tool of every task."""
+        current = (self.cache.current(task) for task in self.cache.tasks())
+        return [t for t in current if t is not None]
+
+    # -- one question ------------------------------------------------------------------------------
+
+    def route(self, question: str) -> Route:
+        return self.route_many([question])[0]
+
+    def route_many(self, questions: Sequence[str], *, agreement: bool | None = None) -> list[Route]:
+        """Routes many questions; each direct solver runs once over all questions it may serve.
+
+        With ``agreement`` (default for a single question) every solver is tried, so two
+        solvers that accept one question but disagree send it to the model; for batches the
+        first acceptor in lexical order decides, which costs one solver run per question.
+        """
+        tools = self.tools()
+        agreement = len(questions) == 1 if agreement is None else agreement
+        routes: list[Route | None] = [None] * len(questions)
+        if tools:
+            self._route_direct(questions, tools, routes, agreement)
+            pending = [i for i, r in enumerate(routes) if r is None]
+            if pending:
+                classified = run_sync(self._classify_all([questions[i] for i in pending], tools))
+                for i, route in zip(pending, classified, strict=True):
+                    routes[i] = route
+        return [r or Route(tool=None, reason="the cache holds no tools") for r in routes]
+
+    def _route_direct(
+        self, questions: Sequence[str], tools: list[Tool], routes: list[Route | None], agreement: bool
+    ) -> None:
+        solvers = [t for t in tools if t.direct]
+        order = {i: ranked(q, solvers) for i, q in enumerate(questions)}
+        accepted: dict[int, list[tuple[Tool, str]]] = {i: [] for i in range(len(questions))}
+        for rank in range(len(solvers)):
+            for tool in solvers:
+                batch = [
+                    i
+                    for i in order
+                    if len(order[i]) > rank and order[i][rank].id == tool.id and (agreement or not accepted[i])
+                ]
+                if not batch:
+                    continue
+                results = self.user.direct_many(tool, [questions[i] for i in batch])
+                for i, r in zip(batch, results, strict=True):
+                    value = normalize_value(r.value) if r.ok else None
+                    if value is not None:
+                        accepted[i].append((tool, value))
+        for i, hits in accepted.items():
+            values = {v for _, v in hits}
+            if len(values) == 1:
+                tool, value = hits[0]
+                reason = f"direct solver of {tool.name} accepted it" + (
+                    f" ({len(hits)} agree)" if len(hits) > 1 else ""
+                )
+                routes[i] = Route(tool=tool, reason=reason, direct_value=value)
+
+    async def _classify_all(self, questions: Sequence[str], tools: list[Tool]) -> list[Route]:
+        if self.model is None:
+            return [
+                Route(tool=None, reason="no direct solver accepted it and no dispatcher model is set")
+                for _ in questions
+            ]
+        sem = asyncio.Semaphore(16)
+
+        async def one(q: str) -> Route:
+            async with sem:
+                return await self.aclassify(q, tools)
+
+        return list(await asyncio.gather(*(one(q) for q in questions)))
+
+    async def aclassify(self, question: str, tools: list[Tool]) -> Route:
+        """Asks the cheap model which task the question belongs to."""
+        assert self.model is not None
+        shown = ranked(question, tools)[:MAX_SHOWN]
+        usage = Usage()
+        try:
+            done = await self.model.acomplete(
+                [{"role": "user", "content": classify_prompt(question, shown)}], temperature=0.0, max_tokens=20
+            )
+        except ModelError as exc:
+            return Route(tool=None, reason=f"the dispatcher model failed: {exc}", usage=usage)
+        usage.record("dispatcher", done.model, done.usage, cached=done.cached, prices=self.prices)
+        m = TASK_LINE.search(done.text) or re.match(r"\s*`?([\w.-]+)", done.text)
+        name = m.group(1) if m else "unknown"
+        tool = next((t for t in shown if t.task == name or t.name == name), None)
+        if tool is None:
+            return Route(tool=None, reason=f"the dispatcher model answered {done.text.strip()[:60]!r}", usage=usage)
+        return Route(tool=tool, reason=f"the dispatcher model chose {tool.task}", usage=usage)

@@ -1,0 +1,173 @@
+"""ToolUser: answers a question with a cached tool, by its direct solver or a cheap model.
+
+Direct mode first: the tool's strict ``solve(question)`` runs in the sandbox and costs no
+LLM call. When there is none, or it does not accept the question, LLM mode follows the
+paper: the cheap model sees the wrapped tool (function and use cases) and writes the call
+code that sets ``ans``, which runs in the sandbox. A failing call is retried once with the
+error shown to the model; then it is a clear failure.
+"""
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from latm import extract
+from latm.aio import run_sync
+from latm.errors import ModelError
+from latm.models import ChatModel, Message
+from latm.usage import PriceTable, Usage
+from latm.verification import HARNESS
+from sandbox import ExecutionResult, Sandbox
+from tasks.base import normalize_option
+from toolcache import Tool
+
+Mode = Literal["direct", "llm", "failed"]
+
+
+class Answer(BaseModel):
+    value: str | None
+    mode: Mode
+    usage: Usage = Field(default_factory=Usage)
+    duration_s: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.value is not None
+
+
+def normalize_value(value: Any) -> str | None:
+    """Option letters become '(A)'; lists and tuples join with spaces; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        value = " ".join(str(v) for v in value)
+    text = str(value).strip()
+    return normalize_option(text) if len(text) <= 3 else text
+
+
+def tool_prompt(tool: Tool, question: str) -> str:
+    """The paper's tool-using prompt: the wrapped tool, its use cases, then the question."""
+    cases = "\n\n".join(f"Question: {u.question}\nSolution:\n```python\n{u.call}\n```" for u in tool.use_cases)
+    return (
+        f"Here is a function to solve a class of problems:\n```python\n{tool.code.strip()}\n```\n\n"
+        f"Use cases:\n{cases}\n\n"
+        "Write the solution code for the new question in exactly the same format: parse the question "
+        f"into arguments, call `{tool.entry.name}`, and set `ans`. Reply with one ```python block.\n\n"
+        f"Question: {question}\nSolution:"
+    )
+
+
+def direct_failure(result: ExecutionResult) -> str:
+    err = result.error
+    return f"{err.type}: {err.message}" if err else "the direct solver failed"
+
+
+class ToolUser:
+    """Uses tools cheaply: the direct solver first, the cheap model (``model``) otherwise."""
+
+    def __init__(
+        self,
+        model: ChatModel | None = None,
+        sandbox: Sandbox | None = None,
+        *,
+        prices: PriceTable | None = None,
+        max_tokens: int | None = 1024,
+    ) -> None:
+        self.model = model
+        self._sandbox = sandbox
+        self._own: Sandbox | None = None
+        self.prices = prices
+        self.max_tokens = max_tokens
+
+    @property
+    def sandbox(self) -> Sandbox:
+        if self._sandbox is None:
+            self._own = self._sandbox = Sandbox.open()
+        return self._sandbox
+
+    def close(self) -> None:
+        if self._own is not None:
+            self._own.close()
+            self._own = self._sandbox = None
+
+    # -- direct mode ---------------------------------------------------------------------------
+
+    def direct_many(self, tool: Tool, questions: Sequence[str]) -> list[ExecutionResult]:
+        """Runs the tool's direct solver on many questions in one sandbox round trip."""
+        if not tool.direct:
+            raise ValueError(f"tool {tool.name} has no direct solver")
+        code = tool.code + "\n\n" + tool.direct + HARNESS
+        return self.sandbox.call_many(code, "_latm_direct", [([q], {}) for q in questions])
+
+    # -- one question ----------------------------------------------------------------------------
+
+    def use(self, tool: Tool, question: str) -> Answer:
+        return run_sync(self.ause(tool, question))
+
+    async def ause(
+        self, tool: Tool, question: str, *, skip_direct: bool = False, direct_error: str | None = None
+    ) -> Answer:
+        started = time.monotonic()
+        if tool.direct and not skip_direct:
+            result = (await asyncio.to_thread(self.direct_many, tool, [question]))[0]
+            value = normalize_value(result.value) if result.ok else None
+            if value is not None:
+                return Answer(value=value, mode="direct", duration_s=time.monotonic() - started)
+            direct_error = direct_failure(result)
+        answer = await self._llm(tool, question)
+        if answer.value is None and direct_error:
+            answer.error = f"{answer.error} (direct solver: {direct_error})"
+        answer.duration_s = time.monotonic() - started
+        return answer
+
+    # -- LLM mode --------------------------------------------------------------------------------
+
+    async def _llm(self, tool: Tool, question: str) -> Answer:
+        usage = Usage()
+        if self.model is None:
+            return Answer(
+                value=None,
+                mode="failed",
+                usage=usage,
+                error="the tool's direct solver did not accept the question and no user model is set",
+            )
+        messages: list[Message] = [{"role": "user", "content": tool_prompt(tool, question)}]
+        error = "no attempt"
+        for attempt in range(2):  # the first try, and one retry with the error shown
+            try:
+                done = await self.model.acomplete(messages, temperature=0.0, max_tokens=self.max_tokens)
+            except ModelError as exc:
+                return Answer(value=None, mode="failed", usage=usage, error=f"user model failed: {exc}")
+            usage.record("user", done.model, done.usage, cached=done.cached, prices=self.prices)
+            messages.append({"role": "assistant", "content": done.text})
+            try:
+                call = "\n".join(extract.require_code(done.text))
+                problem = extract.syntax_problem(call)
+                if problem:
+                    raise problem
+            except extract.ReplyProblem as problem:
+                error = f"{problem.kind}: {problem}"
+                messages.append({"role": "user", "content": str(problem)})
+                continue
+            result = await asyncio.to_thread(
+                self.sandbox.call, tool.code + HARNESS, "_latm_case", [extract.strip_asserts(call)]
+            )
+            value = normalize_value(result.value) if result.ok else None
+            if value is not None:
+                return Answer(value=value, mode="llm", usage=usage)
+            error = direct_failure(result) if not result.ok else "the code set `ans` to None"
+            if attempt == 0:
+                messages.append(
+                    {
+                        "role": "user",
+                        "content": (
+                            f"Running your code failed: {error}\n{result.error.traceback if result.error else ''}\n"
+                            "Fix it and reply with the corrected solution code (it must set `ans`)."
+                        ),
+                    }
+                )
+        return Answer(value=None, mode="failed", usage=usage, error=error)
