@@ -152,10 +152,23 @@ class LATM:
 
     # -- making ------------------------------------------------------------------------------------
 
-    def make_tool(self, task: str, examples: Sequence[Example], k: int | None = None) -> MakeResult:
-        """Makes (or reuses) the tool for ``task``: k train then k validation examples (default: half each)."""
+    def make_tool(
+        self,
+        task: str,
+        examples: Sequence[Example],
+        k: int | None = None,
+        reuse: Literal["any", "same-maker", "never"] = "any",
+    ) -> MakeResult:
+        """Makes the tool for ``task`` from k train then k validation examples (default: half each).
+
+        The task's current cached tool is reused instead: any (default), only one made by this
+        maker model ("same-maker"), or never.
+        """
         existing = self.cache.current(task)
-        if existing is not None:
+        maker_name = self.maker_model.name if self.maker_model else None
+        if existing is not None and (
+            reuse == "any" or (reuse == "same-maker" and existing.provenance.maker_model == maker_name)
+        ):
             return MakeResult(task=task, tool=existing)
         if self.maker_model is None:
             raise UserError("making a tool needs a maker model: LATM(maker='gpt-4o') or LATM_MAKER")

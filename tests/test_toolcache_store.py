@@ -21,9 +21,14 @@ def test_put_is_idempotent_by_content(cache: ToolCache) -> None:
 
 def test_id_is_a_content_hash_that_cannot_be_faked() -> None:
     t = make_tool(1)
-    assert t.id == tool_id(t.code, t.direct)
+    assert t.id == tool_id(t.code, t.direct, t.task)
     with pytest.raises(ValueError, match="does not match its code"):
         Tool(**{**t.model_dump(), "id": "0" * 64})
+
+
+def test_same_code_for_two_tasks_is_two_tools(cache: ToolCache) -> None:
+    a, b = cache.put(make_tool(1, task="five")), cache.put(make_tool(1, task="seven"))
+    assert a.id != b.id and cache.get("five").task == "five" and cache.get("seven").task == "seven"
 
 
 def test_new_code_for_a_task_is_a_new_version_and_current(cache: ToolCache) -> None:

@@ -16,9 +16,15 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def tool_id(code: str, direct: str | None = None) -> str:
-    """Content hash of the code that runs: the same tool made twice gets the same id."""
+def tool_id(code: str, direct: str | None = None, task: str = "") -> str:
+    """Content hash of the code that runs (and the task it serves): made twice, same id.
+
+    The task is part of the hash because two tasks may share one generic function (the
+    five- and seven-object variants of a task do) and each task keeps its own history.
+    """
     digest = hashlib.sha256()
+    digest.update(task.encode("utf-8"))
+    digest.update(b"\0task\0")
     digest.update(code.encode("utf-8"))
     digest.update(b"\0direct\0")
     digest.update((direct or "").encode("utf-8"))
@@ -110,7 +116,7 @@ class Tool(BaseModel):
     usage: UsageStats = Field(default_factory=UsageStats)
 
     def model_post_init(self, __context: Any) -> None:
-        expected = tool_id(self.code, self.direct)
+        expected = tool_id(self.code, self.direct, self.task)
         if not self.id:
             self.id = expected
         elif self.id != expected:

@@ -1,0 +1,312 @@
+"""``latm make``, ``latm solve`` and ``latm demo``: thin layers over the LATM facade."""
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from latm.cli_render import console, emit_json, err_console, fail
+from latm.errors import LATMError
+from latm.maker import Attempt
+
+
+def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--maker/--user/--base-url/--api-key, shared by every command that calls models."""
+    for option in reversed(
+        [
+            click.option("--maker", default=None, help="Strong model that makes tools (or LATM_MAKER)."),
+            click.option("--user", "user_model", default=None, help="Cheap model that uses tools (or LATM_USER)."),
+            click.option("--base-url", default=None, help="OpenAI-compatible endpoint (or LATM_BASE_URL)."),
+            click.option("--api-key", default=None, help="API key (or LATM_API_KEY / OPENAI_API_KEY)."),
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+def open_latm(
+    maker: str | None,
+    user_model: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    *,
+    offline_ok: bool = False,
+    on_attempt: Callable[[Any], None] | None = None,
+) -> tuple[Any, bool]:
+    """The facade from CLI options; with ``offline_ok`` and no model anywhere, the demo models."""
+    import os
+
+    from latm.agent import LATM
+
+    configured = maker or user_model or os.environ.get("LATM_MAKER") or os.environ.get("LATM_USER")
+    if offline_ok and not configured:
+        from latm.demo import demo_maker, demo_user
+
+        return LATM(maker=demo_maker(), user=demo_user(), on_attempt=on_attempt), True
+    try:
+        return LATM(
+            maker=maker, user=user_model or maker, base_url=base_url, api_key=api_key, on_attempt=on_attempt
+        ), False
+    except LATMError as exc:
+        fail(str(exc))
+        raise
+
+
+def show_attempt(a: Attempt) -> None:
+    mark = "[green]ok[/]" if a.outcome in ("ok", "declined") else f"[yellow]{a.outcome}[/]"
+    err_console.print(
+        f"  {a.step:<8} attempt {a.number}: {mark} ({a.duration_s:.1f} s)"
+        + (f" - {a.feedback.splitlines()[0][:100]}" if a.feedback else "")
+    )
+
+
+# -- make --------------------------------------------------------------------------------------
+
+
+@click.command("make")
+@click.option("--task", required=True, help="Name of the task the tool is for.")
+@click.option(
+    "--examples",
+    "examples_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSONL of {question, answer} (or a BIG-Bench-Hard JSON file).",
+)
+@click.option("--k", default=3, show_default=True, type=click.IntRange(min=1), help="Train and validation size.")
+@model_options
+@click.option("--json", "as_json", is_flag=True)
+def make(
+    task: str,
+    examples_file: Path,
+    k: int,
+    maker: str | None,
+    user_model: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    as_json: bool,
+) -> None:
+    """Make a verified tool for TASK from solved examples."""
+    from latm.examples_io import read_examples
+
+    try:
+        examples = read_examples(examples_file)
+    except LATMError as exc:
+        fail(str(exc), 2)
+    latm, _ = open_latm(maker, user_model, base_url, api_key, on_attempt=None if as_json else show_attempt)
+    if not as_json:
+        err_console.print(
+            f"making a tool for [bold]{task}[/] with {latm.maker_model.name if latm.maker_model else '?'}"
+        )
+    try:
+        with latm:
+            result = latm.make_tool(task, examples, k=k)
+    except LATMError as exc:
+        fail(str(exc))
+    if as_json:
+        emit_json(
+            {
+                "ok": result.ok,
+                "reason": result.reason,
+                "tool": result.tool.model_dump(mode="json", exclude={"provenance": {"trace"}}) if result.tool else None,
+                "attempts": result.attempts_per_step(),
+                "failures": result.failures(),
+                "usage": result.usage.summary(),
+            }
+        )
+    elif result.tool:
+        t = result.tool
+        console.print(
+            f"[green]made {t.name}[/] (id {t.short_id}, task {t.task} v{t.version}): "
+            f"verified {t.verification.passed}/{t.verification.total}, "
+            f"direct solver: {'yes' if t.direct else 'no'}, {result.usage.calls} calls, "
+            f"{result.usage.tokens} tokens, cost {_money(result.usage.cost_usd)}"
+        )
+    else:
+        console.print(f"[red]no tool[/]: {result.reason}")
+    raise SystemExit(0 if result.ok else 1)
+
+
+def _money(value: float | None) -> str:
+    return "unknown" if value is None else f"${value:.4f}"
+
+
+# -- solve -------------------------------------------------------------------------------------
+
+
+@click.command("solve")
+@click.argument("question", required=False)
+@click.option(
+    "--file", "in_file", type=click.Path(dir_okay=False, path_type=Path), help="JSONL with a `question` field per line."
+)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Where to write answers.")
+@click.option(
+    "--examples",
+    "examples_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Examples to make a tool from when no cached tool fits.",
+)
+@click.option("--task", default=None, help="Task name for a tool made from --examples.")
+@click.option("--concurrency", default=16, show_default=True, type=click.IntRange(min=1))
+@model_options
+@click.option("--json", "as_json", is_flag=True)
+def solve(
+    question: str | None,
+    in_file: Path | None,
+    out_file: Path | None,
+    examples_file: Path | None,
+    task: str | None,
+    concurrency: int,
+    maker: str | None,
+    user_model: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    as_json: bool,
+) -> None:
+    """Answer QUESTION, or every line of --file, with the cached tools."""
+    if bool(question) == bool(in_file):
+        raise click.UsageError("give either a QUESTION or --file")
+    latm, _ = open_latm(maker, user_model, base_url, api_key)
+    with latm:
+        if question:
+            examples = None
+            if examples_file:
+                from latm.examples_io import read_examples
+
+                examples = read_examples(examples_file)
+            try:
+                sol = latm.solve(question, examples=examples, task=task)
+            except LATMError as exc:
+                fail(str(exc))
+            if as_json:
+                emit_json(_row({}, sol))
+            else:
+                console.print(sol.answer if sol.answer is not None else f"[red]no answer[/]: {sol.error}")
+                err_console.print(
+                    f"[dim]{sol.mode} via {sol.tool or '-'}; {sol.tokens} tokens, cost {_money(sol.cost_usd)}[/]"
+                )
+            raise SystemExit(0 if sol.ok else 1)
+        assert in_file is not None
+        _solve_file(latm, in_file, out_file, concurrency, as_json)
+
+
+def _row(data: dict[str, Any], sol: Any) -> dict[str, Any]:
+    return {
+        **data,
+        "question": sol.question,
+        "answer": sol.answer,
+        "tool": sol.tool,
+        "mode": sol.mode,
+        "tokens": sol.tokens,
+        "cost_usd": sol.cost_usd,
+        **({"error": sol.error} if sol.error else {}),
+    }
+
+
+def _solve_file(latm: Any, in_file: Path, out_file: Path | None, concurrency: int, as_json: bool) -> None:
+    from latm.examples_io import read_jsonl
+
+    rows, skipped = [], 0
+    if not in_file.exists():
+        fail(f"{in_file} does not exist", 2)
+    for line in read_jsonl(in_file):
+        error = line.error or (None if isinstance(line.data.get("question"), str) else 'no "question" text')
+        if error:
+            err_console.print(f"[yellow]{in_file}:{line.number}: {error}; skipped[/]")
+            skipped += 1
+            continue
+        rows.append(line.data)
+    started = time.monotonic()
+    sols = latm.solve_many([r["question"] for r in rows], concurrency=concurrency, progress=not as_json)
+    elapsed = time.monotonic() - started
+    out_lines = [json.dumps(_row(r, s)) for r, s in zip(rows, sols, strict=True)]
+    if out_file:
+        out_file.write_text("\n".join(out_lines) + ("\n" if out_lines else ""), encoding="utf-8")
+    elif as_json:
+        for line in out_lines:
+            click.echo(line)
+    modes: dict[str, int] = {}
+    for s in sols:
+        modes[s.mode] = modes.get(s.mode, 0) + 1
+    summary = (
+        f"{len(sols)} answered in {elapsed:.2f} s ({skipped} malformed line(s) skipped); modes {modes}; "
+        f"{latm.usage.tokens} tokens, cost {_money(latm.usage.cost_usd)}"
+    )
+    err_console.print(summary)
+
+
+# -- demo --------------------------------------------------------------------------------------
+
+
+@click.command("demo")
+@click.option("--n", default=20, show_default=True, type=click.IntRange(min=1), help="Fresh questions per task.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--task", "only", multiple=True, help="Only these tasks (default: all of the paper's).")
+@model_options
+@click.option("--json", "as_json", is_flag=True)
+def demo(
+    n: int,
+    seed: int,
+    only: tuple[str, ...],
+    maker: str | None,
+    user_model: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    as_json: bool,
+) -> None:
+    """Make tools for the paper's tasks from 3+3 examples, then solve fresh questions with them."""
+    from latm.demo_run import run_demo
+
+    latm, offline = open_latm(
+        maker, user_model, base_url, api_key, offline_ok=True, on_attempt=None if as_json else show_attempt
+    )
+    if offline and not as_json:
+        console.print(
+            "[bold]offline demo[/]: no model configured, using the scripted demo models "
+            "(demo-maker priced as gpt-4o, demo-user as gpt-4o-mini). "
+            "Pass --maker/--user/--base-url for real models."
+        )
+    with latm:
+        try:
+            report = run_demo(
+                latm, n=n, seed=seed, tasks=list(only) or None, log=None if as_json else err_console.print
+            )
+        except LATMError as exc:
+            fail(str(exc))
+    report["offline"] = offline
+    if as_json:
+        emit_json(report)
+        return
+    table = Table(title=f"LATM demo: {n} fresh questions per task")
+    for col in ("task", "tool", "accuracy", "direct", "LLM calls", "tokens", "cost", "maker alone (est.)"):
+        table.add_column(col)
+    for r in report["rows"]:
+        table.add_row(
+            r["task"],
+            r["tool_source"],
+            f"{r['accuracy']:.0%}",
+            f"{r['direct_share']:.0%}",
+            str(r["llm_calls"]),
+            str(r["tokens"]),
+            _money(r["cost_usd"]),
+            _money(r["maker_alone_usd"]),
+        )
+    t = report["total"]
+    table.add_row(
+        "[bold]total[/]",
+        "",
+        f"{t['accuracy']:.0%}",
+        f"{t['direct_share']:.0%}",
+        str(t["llm_calls"]),
+        str(t["tokens"]),
+        _money(t["cost_usd"]),
+        _money(t["maker_alone_usd"]),
+    )
+    console.print(table)
+    console.print(
+        f"made {report['made']} tool(s), reused {report['reused']} from the cache; "
+        f"{report['solved']} questions in {report['solve_seconds']:.2f} s"
+    )
