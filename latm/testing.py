@@ -46,7 +46,7 @@ class _Script:
 
     def next(self, messages: list[Message]) -> str:
         with self._lock:
-            self.requests.append(messages)
+            self.requests.append([dict(m) for m in messages])  # a snapshot: callers keep appending
             if self._fn is not None:
                 return self._fn(messages)
             assert self._queue is not None

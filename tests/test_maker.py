@@ -1,0 +1,188 @@
+"""The tool maker on the untidy replies real models give: every failure is named and repaired."""
+
+import pytest
+
+from latm.maker import ToolMaker
+from latm.testing import ScriptedModel
+from sandbox import Sandbox
+from tasks import Example, get_task
+from toolcache import ToolCache
+
+TASK = get_task("word_sorting")
+EX = TASK.generate(6, seed=4)
+TRAIN, VALID = EX[:3], EX[3:]
+
+GOOD_FN = "```python\ndef sort_words(text):\n    \"\"\"Sort words.\"\"\"\n    return ' '.join(sorted(text.split()))\n```"
+
+
+def case_code(ex: Example) -> str:
+    return (f"question = {ex.question!r}\nret = sort_words(question.split('List: ')[1])\nans = ret\n"
+            f"assert ans == {ex.answer!r}")
+
+
+GOOD_TESTS = "```python\n" + "\n\n".join(case_code(ex) for ex in VALID) + "\n```"
+GOOD_WRAP = (
+    "Here is a function to solve a class of problems:\n" + GOOD_FN + "\n\nUse cases:\n" + "\n\n".join(
+        f"Question: {ex.question}\nSolution:\n```python\nret = sort_words({ex.question.split('List: ')[1]!r})\n"
+        "ans = ret\n```" for ex in VALID)
+)
+GOOD_DIRECT = (
+    "```python\nimport re\n\ndef solve(question):\n    m = re.fullmatch(r'Sort the following words alphabetically: "
+    "List: (.+)', question)\n    if not m:\n        raise ValueError('not mine')\n    return sort_words(m.group(1))\n```"
+)
+
+
+@pytest.fixture(scope="module")
+def sb() -> Sandbox:
+    with Sandbox.open("process", pool_size=1) as s:
+        yield s
+
+
+def make(sb: Sandbox, replies: list[str], **kw: object) -> tuple[object, ScriptedModel]:
+    model = ScriptedModel(replies, name="gpt-4o")
+    result = ToolMaker(model, sb, **kw).make("word_sorting", TRAIN, VALID)  # type: ignore[arg-type]
+    return result, model
+
+
+def outcomes(result: object) -> list[str]:
+    return [f"{a.step}:{a.outcome}" for a in result.attempts]  # type: ignore[attr-defined]
+
+
+def test_happy_path_makes_a_verified_tool_with_provenance(sb: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cache = ToolCache(tmp_path)
+    model = ScriptedModel([GOOD_FN, GOOD_TESTS, GOOD_WRAP, GOOD_DIRECT], name="gpt-4o")
+    result = ToolMaker(model, sb, cache).make("word_sorting", TRAIN, VALID)
+    tool = result.tool
+    assert tool is not None and tool.verification.passed == tool.verification.total == 3
+    assert tool.direct and len(tool.use_cases) == 3 and tool.entry.name == "sort_words"
+    assert tool.provenance.maker_model == "gpt-4o" and tool.provenance.tokens_in == result.usage.prompt_tokens
+    assert tool.provenance.cost_usd is not None and tool.provenance.cost_usd > 0
+    assert len(tool.provenance.trace) == 4 and cache.get("word_sorting").id == tool.id
+    assert result.usage.calls_by_role() == {"maker": 4}
+
+
+@pytest.mark.parametrize(
+    ("bad", "kind"),
+    [
+        ("", "empty_reply"),
+        ("Sure! Sorting words is easy: just sort them alphabetically.", "no_code"),
+        ("I'm sorry, but I can't help with that.", "refusal"),
+        ("```python\ndef sort_words(text):\n    return ' '.join(sorted(text.sp", "truncated"),
+        ("```python\ndef sort_words(text)\n    return text\n```", "syntax"),
+        ("```python\ndef sort_words(text):\n    pass\n```", "stub"),
+        ("```python\nimport os\ndef sort_words(text):\n    return os.getcwd()\n```", "policy"),
+        ("```python\nx = 1\n```", "no_function"),
+        ("```python\ndef sort_words(text):\n    return text\nraise RuntimeError('boom at import')\n```", "runtime_error"),
+        ("```python\ndef sort_words(text):\n    return text\nwhile True:\n    pass\n```", "timeout"),
+    ],
+)
+def test_bad_proposals_get_a_precise_repair_and_then_succeed(sb: Sandbox, bad: str, kind: str) -> None:
+    result, model = make(sb, [bad, GOOD_FN, GOOD_TESTS, GOOD_WRAP, GOOD_DIRECT])
+    assert result.tool is not None, result.reason  # type: ignore[attr-defined]
+    assert outcomes(result)[0] == f"propose:{kind}"
+    repair = model.requests[1][-1]["content"]
+    assert repair == result.attempts[0].feedback and len(repair) > 20  # type: ignore[attr-defined]
+
+
+def test_prose_and_several_blocks_are_handled(sb: Sandbox) -> None:
+    chatty = ("Let me think. First a helper:\n```python\ndef _split(text):\n    return text.split()\n```\n"
+              "Then the main function:\n```python\ndef sort_words(text):\n    return ' '.join(sorted(_split(text)))\n"
+              "```\nHope this helps!")
+    result, _ = make(sb, [chatty, GOOD_TESTS, GOOD_WRAP, GOOD_DIRECT])
+    assert result.tool is not None and "_split" in result.tool.code  # type: ignore[attr-defined]
+
+
+def test_unfenced_code_is_accepted(sb: Sandbox) -> None:
+    bare = "def sort_words(text):\n    return ' '.join(sorted(text.split()))\n"
+    result, _ = make(sb, [bare, GOOD_TESTS, GOOD_WRAP, GOOD_DIRECT])
+    assert result.tool is not None  # type: ignore[attr-defined]
+
+
+def test_wrong_function_is_repaired_from_the_failing_assertion(sb: Sandbox) -> None:
+    wrong = "```python\ndef sort_words(text):\n    return ' '.join(sorted(text.split(), reverse=True))\n```"
+    fix = GOOD_FN + "\n\n" + GOOD_TESTS
+    result, model = make(sb, [wrong, GOOD_TESTS, fix, GOOD_WRAP, GOOD_DIRECT])
+    assert result.tool is not None and "reverse" not in result.tool.code  # type: ignore[attr-defined]
+    assert outcomes(result)[:3] == ["propose:ok", "verify:wrong_answers", "verify:ok"]
+    feedback = model.requests[2][-1]["content"]
+    assert "expected" in feedback and VALID[0].answer in feedback
+
+
+def test_answers_typed_in_as_literals_are_rejected_as_vacuous(sb: Sandbox) -> None:
+    literal = "```python\n" + "\n".join(f"ans = {ex.answer!r}\nassert ans == {ex.answer!r}" for ex in VALID) + "\n```"
+    result, model = make(sb, [GOOD_FN, literal, literal, literal])
+    assert result.tool is None  # type: ignore[attr-defined]
+    assert outcomes(result) == ["propose:ok", "verify:vacuous", "verify:vacuous", "verify:vacuous"]
+    assert "broken function" in model.requests[2][-1]["content"]
+    assert "verify failed after 3 attempt(s)" in result.reason  # type: ignore[attr-defined]
+
+
+def test_the_models_own_wrong_asserts_are_not_the_judge(sb: Sandbox) -> None:
+    # Tests whose asserts expect wrong answers: the function is right, the framework judges.
+    lying = GOOD_TESTS.replace("assert ans ==", "assert ans != ")
+    result, _ = make(sb, [GOOD_FN, lying, GOOD_WRAP, GOOD_DIRECT])
+    assert result.tool is not None  # type: ignore[attr-defined]
+
+
+def test_wrong_number_of_tests(sb: Sandbox) -> None:
+    one = "```python\n" + case_code(VALID[0]) + "\n```"
+    result, _ = make(sb, [GOOD_FN, one, GOOD_TESTS, GOOD_WRAP, GOOD_DIRECT])
+    assert outcomes(result)[1] == "verify:test_count" and result.tool is not None  # type: ignore[attr-defined]
+
+
+def test_vacuous_use_cases_are_rejected(sb: Sandbox) -> None:
+    vacuous_wrap = GOOD_WRAP
+    for ex in VALID:
+        vacuous_wrap = vacuous_wrap.replace(f"ret = sort_words({ex.question.split('List: ')[1]!r})\nans = ret",
+                                            f"ans = {ex.answer!r}")
+    result, _ = make(sb, [GOOD_FN, GOOD_TESTS, vacuous_wrap, GOOD_WRAP, GOOD_DIRECT])
+    assert outcomes(result)[2] == "wrap:vacuous" and result.tool is not None  # type: ignore[attr-defined]
+
+
+def test_lookup_table_direct_solver_is_rejected_and_tool_kept_without_it(sb: Sandbox) -> None:
+    table = {ex.question: ex.answer for ex in TRAIN + VALID}
+    lookup = f"```python\nTABLE = {table!r}\n\ndef solve(question):\n    return TABLE[question]\n```"
+    result, _ = make(sb, [GOOD_FN, GOOD_TESTS, GOOD_WRAP, lookup, lookup, lookup])
+    assert result.tool is not None and result.tool.direct is None  # type: ignore[attr-defined]
+    assert outcomes(result)[3:] == ["direct:vacuous"] * 3
+
+
+def test_lenient_direct_solver_is_rejected(sb: Sandbox) -> None:
+    lenient = "```python\ndef solve(question):\n    return sort_words(question.split(': ')[-1])\n```"
+    result, model = make(sb, [GOOD_FN, GOOD_TESTS, GOOD_WRAP, lenient, GOOD_DIRECT])
+    assert outcomes(result)[3] == "direct:not_strict" and result.tool.direct  # type: ignore[attr-defined]
+    assert "ValueError" in model.requests[4][-1]["content"]
+
+
+def test_declined_direct_solver_means_none(sb: Sandbox) -> None:
+    result, _ = make(sb, [GOOD_FN, GOOD_TESTS, GOOD_WRAP, "NONE"])
+    assert result.tool is not None and result.tool.direct is None  # type: ignore[attr-defined]
+
+
+def test_hanging_and_memory_eating_tests_are_named(sb: Sandbox) -> None:
+    hang = GOOD_TESTS.replace("ans = ret", "ans = ret\nwhile True:\n    pass", 1)
+    result, model = make(sb, [GOOD_FN, hang, GOOD_TESTS, GOOD_WRAP, GOOD_DIRECT])
+    assert result.tool is not None  # type: ignore[attr-defined]
+    assert "longer than" in model.requests[2][-1]["content"]
+
+
+def test_final_failure_returns_none_with_the_reason(sb: Sandbox) -> None:
+    result, _ = make(sb, ["no code here"] * 3)
+    assert result.tool is None and "propose failed after 3 attempt(s)" in result.reason  # type: ignore[attr-defined]
+    assert len(result.attempts) == 3  # type: ignore[attr-defined]
+
+
+def test_model_failure_is_a_reason_not_an_exception(sb: Sandbox) -> None:
+    from latm.errors import ModelHTTPError
+
+    def broken(_: object) -> str:
+        raise ModelHTTPError(500, "down")
+
+    result = ToolMaker(ScriptedModel(broken), sb).make("word_sorting", TRAIN, VALID)
+    assert result.tool is None and "model call failed" in (result.reason or "")
+
+
+def test_nothing_is_cached_when_making_fails(sb: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cache = ToolCache(tmp_path)
+    ToolMaker(ScriptedModel(["nothing"] * 3), sb, cache).make("word_sorting", TRAIN, VALID)
+    assert len(cache) == 0
