@@ -8,6 +8,7 @@ error shown to the model; then it is a clear failure.
 """
 
 import asyncio
+import re
 import time
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -21,10 +22,10 @@ from latm.models import ChatModel, Message
 from latm.usage import PriceTable, Usage
 from latm.verification import HARNESS
 from sandbox import ExecutionResult, Sandbox
-from tasks.base import normalize_option
 from toolcache import Tool
 
 Mode = Literal["direct", "llm", "failed"]
+LONE_OPTION = re.compile(r"\([A-Ga-g]\)\.?|[A-G]\)?\.?")  # "(a)", "A", "A)", "A." - not a bare "a"
 
 
 class Answer(BaseModel):
@@ -46,7 +47,7 @@ def normalize_value(value: Any) -> str | None:
     if isinstance(value, list | tuple):
         value = " ".join(str(v) for v in value)
     text = str(value).strip()
-    return normalize_option(text) if len(text) <= 3 else text
+    return f"({text.strip('().').upper()})" if LONE_OPTION.fullmatch(text) else text
 
 
 def tool_prompt(tool: Tool, question: str) -> str:

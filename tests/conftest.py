@@ -78,3 +78,33 @@ def process_sandbox() -> Iterator[Sandbox]:
 def sandbox(request: pytest.FixtureRequest) -> Sandbox:
     """Both backends: every behaviour test runs on each."""
     return request.getfixturevalue(f"{request.param}_sandbox")
+
+
+@pytest.fixture(scope="session")
+def demo_tools_dir(tmp_path_factory: pytest.TempPathFactory, process_sandbox: Sandbox) -> Path:
+    """A cache directory holding a tool for every task, made by the offline demo maker."""
+    from latm.demo import demo_maker
+    from latm.maker import ToolMaker
+    from tasks import TASKS
+    from toolcache import ToolCache
+
+    directory = tmp_path_factory.mktemp("demo-tools")
+    with ToolCache(directory) as cache:
+        for name, task in TASKS.items():
+            ex = task.generate(6, seed=1)
+            result = ToolMaker(demo_maker(), process_sandbox, cache).make(name, ex[:3], ex[3:])
+            assert result.tool is not None, result.reason
+    return directory
+
+
+@pytest.fixture
+def demo_cache(demo_tools_dir: Path, tmp_path: Path) -> Iterator["ToolCache"]:  # noqa: F821
+    """A private copy of the demo tools, so a test may count uses or remove tools."""
+    import shutil
+
+    from toolcache import ToolCache
+
+    target = tmp_path / "tools"
+    shutil.copytree(demo_tools_dir, target)
+    with ToolCache(target) as cache:
+        yield cache

@@ -12,19 +12,26 @@ TASK = get_task("word_sorting")
 EX = TASK.generate(6, seed=4)
 TRAIN, VALID = EX[:3], EX[3:]
 
-GOOD_FN = "```python\ndef sort_words(text):\n    \"\"\"Sort words.\"\"\"\n    return ' '.join(sorted(text.split()))\n```"
+GOOD_FN = '```python\ndef sort_words(text):\n    """Sort words."""\n    return \' \'.join(sorted(text.split()))\n```'
 
 
 def case_code(ex: Example) -> str:
-    return (f"question = {ex.question!r}\nret = sort_words(question.split('List: ')[1])\nans = ret\n"
-            f"assert ans == {ex.answer!r}")
+    return (
+        f"question = {ex.question!r}\nret = sort_words(question.split('List: ')[1])\nans = ret\n"
+        f"assert ans == {ex.answer!r}"
+    )
 
 
 GOOD_TESTS = "```python\n" + "\n\n".join(case_code(ex) for ex in VALID) + "\n```"
 GOOD_WRAP = (
-    "Here is a function to solve a class of problems:\n" + GOOD_FN + "\n\nUse cases:\n" + "\n\n".join(
+    "Here is a function to solve a class of problems:\n"
+    + GOOD_FN
+    + "\n\nUse cases:\n"
+    + "\n\n".join(
         f"Question: {ex.question}\nSolution:\n```python\nret = sort_words({ex.question.split('List: ')[1]!r})\n"
-        "ans = ret\n```" for ex in VALID)
+        "ans = ret\n```"
+        for ex in VALID
+    )
 )
 GOOD_DIRECT = (
     "```python\nimport re\n\ndef solve(question):\n    m = re.fullmatch(r'Sort the following words alphabetically: "
@@ -72,7 +79,10 @@ def test_happy_path_makes_a_verified_tool_with_provenance(sb: Sandbox, tmp_path)
         ("```python\ndef sort_words(text):\n    pass\n```", "stub"),
         ("```python\nimport os\ndef sort_words(text):\n    return os.getcwd()\n```", "policy"),
         ("```python\nx = 1\n```", "no_function"),
-        ("```python\ndef sort_words(text):\n    return text\nraise RuntimeError('boom at import')\n```", "runtime_error"),
+        (
+            "```python\ndef sort_words(text):\n    return text\nraise RuntimeError('boom at import')\n```",
+            "runtime_error",
+        ),
         ("```python\ndef sort_words(text):\n    return text\nwhile True:\n    pass\n```", "timeout"),
     ],
 )
@@ -85,9 +95,11 @@ def test_bad_proposals_get_a_precise_repair_and_then_succeed(sb: Sandbox, bad: s
 
 
 def test_prose_and_several_blocks_are_handled(sb: Sandbox) -> None:
-    chatty = ("Let me think. First a helper:\n```python\ndef _split(text):\n    return text.split()\n```\n"
-              "Then the main function:\n```python\ndef sort_words(text):\n    return ' '.join(sorted(_split(text)))\n"
-              "```\nHope this helps!")
+    chatty = (
+        "Let me think. First a helper:\n```python\ndef _split(text):\n    return text.split()\n```\n"
+        "Then the main function:\n```python\ndef sort_words(text):\n    return ' '.join(sorted(_split(text)))\n"
+        "```\nHope this helps!"
+    )
     result, _ = make(sb, [chatty, GOOD_TESTS, GOOD_WRAP, GOOD_DIRECT])
     assert result.tool is not None and "_split" in result.tool.code  # type: ignore[attr-defined]
 
@@ -133,8 +145,9 @@ def test_wrong_number_of_tests(sb: Sandbox) -> None:
 def test_vacuous_use_cases_are_rejected(sb: Sandbox) -> None:
     vacuous_wrap = GOOD_WRAP
     for ex in VALID:
-        vacuous_wrap = vacuous_wrap.replace(f"ret = sort_words({ex.question.split('List: ')[1]!r})\nans = ret",
-                                            f"ans = {ex.answer!r}")
+        vacuous_wrap = vacuous_wrap.replace(
+            f"ret = sort_words({ex.question.split('List: ')[1]!r})\nans = ret", f"ans = {ex.answer!r}"
+        )
     result, _ = make(sb, [GOOD_FN, GOOD_TESTS, vacuous_wrap, GOOD_WRAP, GOOD_DIRECT])
     assert outcomes(result)[2] == "wrap:vacuous" and result.tool is not None  # type: ignore[attr-defined]
 

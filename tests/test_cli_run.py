@@ -1,0 +1,112 @@
+"""`latm make`, `latm solve` and `latm demo` as a user types them (CliRunner)."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from latm.cli import main
+from latm.demo import maker_reply
+from latm.testing import FakeOpenAIServer
+from tasks import get_task
+
+
+@pytest.fixture(autouse=True)
+def _process_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LATM_SANDBOX_BACKEND", "process")
+
+
+def latm(*args: str) -> "CliRunner.invoke":
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def write_jsonl(path: Path, rows: list[object]) -> Path:
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n")
+    return path
+
+
+def test_make_against_an_openai_compatible_server(tmp_path: Path) -> None:
+    examples = get_task("tracking_shuffled_objects_five_objects").generate(6, seed=2)
+    file = write_jsonl(tmp_path / "ex.jsonl", [e.model_dump() for e in examples])
+    with FakeOpenAIServer(maker_reply) as server:
+        r = latm(
+            "make",
+            "--task",
+            "tracking_shuffled_objects_five_objects",
+            "--examples",
+            str(file),
+            "--maker",
+            "gpt-4o",
+            "--base-url",
+            server.url,
+            "--json",
+        )
+    data = json.loads(r.output)
+    assert r.exit_code == 0 and data["ok"] and data["tool"]["direct"]
+    assert data["attempts"] == {"propose": 1, "verify": 1, "wrap": 1, "direct": 1}
+    assert data["usage"]["calls"] == 4 and data["usage"]["cost_usd"] > 0
+    shown = json.loads(latm("cache", "ls", "--json").output)
+    assert [t["task"] for t in shown] == ["tracking_shuffled_objects_five_objects"]
+
+
+def test_make_reports_bad_input_clearly(tmp_path: Path) -> None:
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"q": 1}])
+    r = CliRunner().invoke(main, ["make", "--task", "t", "--examples", str(bad), "--maker", "gpt-4o"])
+    assert r.exit_code == 2 and "question" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(main, ["make", "--task", "t", "--examples", str(tmp_path / "none.jsonl")])
+    assert r.exit_code == 2 and "does not exist" in r.output
+
+
+def test_make_without_a_model_says_what_to_set(tmp_path: Path) -> None:
+    file = write_jsonl(tmp_path / "ex.jsonl", [e.model_dump() for e in get_task("word_sorting").generate(6)])
+    r = CliRunner().invoke(main, ["make", "--task", "word_sorting", "--examples", str(file)])
+    assert r.exit_code == 1 and "maker model" in r.output
+
+
+def test_demo_twice_makes_nothing_the_second_time() -> None:
+    first = json.loads(latm("demo", "--n", "5", "--json").output)
+    assert first["offline"] and first["made"] == 8 and first["total"]["accuracy"] == 1.0
+    assert first["total"]["llm_calls"] == 0 and first["total"]["direct_share"] == 1.0
+    second = json.loads(latm("demo", "--n", "5", "--json").output)
+    assert second["made"] == 0 and second["reused"] == 8 and second["total"]["cost_usd"] == 0
+
+
+def test_demo_table_says_it_is_offline() -> None:
+    r = latm("demo", "--n", "2", "--task", "word_sorting")
+    assert r.exit_code == 0 and r.output.startswith("offline demo") and "word_sorting" in r.output
+
+
+def test_solve_file_passes_fields_through_and_skips_malformed_lines(tmp_path: Path) -> None:
+    latm("demo", "--n", "1", "--json")  # fills the cache with the demo tools
+    exs = get_task("dyck_languages").generate(3, seed=6)
+    file = write_jsonl(
+        tmp_path / "q.jsonl",
+        [
+            {"question": exs[0].question, "id": 1},
+            "{not json",
+            {"question": exs[1].question, "id": 2, "extra": "kept"},
+            {"no_question": True},
+            {"question": exs[2].question, "id": 3},
+        ],
+    )
+    out = tmp_path / "a.jsonl"
+    r = CliRunner().invoke(main, ["solve", "--file", str(file), "--out", str(out)])
+    assert r.exit_code == 0
+    assert ":2: not valid JSON" in r.stderr and ':4: no "question" text' in r.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [row["id"] for row in rows] == [1, 2, 3] and rows[1]["extra"] == "kept"
+    assert [row["answer"] for row in rows] == [e.answer for e in exs]
+    assert all(row["mode"] == "direct" and row["tool"] == "complete_dyck" and row["tokens"] == 0 for row in rows)
+
+
+def test_solve_one_question_json() -> None:
+    latm("demo", "--n", "1", "--json")
+    ex = get_task("word_sorting").generate(1, seed=77)[0]
+    data = json.loads(latm("solve", ex.question, "--json").output)
+    assert data["answer"] == ex.answer and data["mode"] == "direct" and data["cost_usd"] == 0
+
+
+def test_solve_needs_a_question_or_a_file() -> None:
+    r = CliRunner().invoke(main, ["solve"])
+    assert r.exit_code == 2 and "QUESTION or --file" in r.output
