@@ -35,7 +35,8 @@ GOOD_WRAP = (
 )
 GOOD_DIRECT = (
     "```python\nimport re\n\ndef solve(question):\n    m = re.fullmatch(r'Sort the following words alphabetically: "
-    "List: (.+)', question)\n    if not m:\n        raise ValueError('not mine')\n    return sort_words(m.group(1))\n```"
+    "List: (.+)', question)\n    if not m:\n        raise ValueError('not mine')\n"
+    "    return sort_words(m.group(1))\n```"
 )
 
 

@@ -80,13 +80,13 @@ def test_routing_accuracy_on_mixed_questions(demo_cache: ToolCache, process_sand
     model = demo_user()
     routes = Dispatcher(model, demo_cache, ToolUser(None, process_sandbox)).route_many([q for q, _ in items])
     right = 0
-    for (q, name), route in zip(items, routes, strict=True):
+    for (_q, name), route in zip(items, routes, strict=True):
         got = route.tool.task if route.tool else None
         expected = name if name in known else None
         # the five- and seven-object variants share one generic solver; either may answer
         right += got == expected or (got and expected and got.split("_")[:2] == expected.split("_")[:2])
     accuracy = right / len(items)
-    assert accuracy == 1.0, [(n, r.reason) for (q, n), r in zip(items, routes, strict=True)]
+    assert accuracy == 1.0, [(n, r.reason) for (_q, n), r in zip(items, routes, strict=True)]
     llm_routed = sum("dispatcher model" in r.reason for r in routes)
     assert llm_routed == 13  # only the questions no direct solver accepted went to the model
 
