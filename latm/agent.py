@@ -219,7 +219,7 @@ class LATM:
             raise UserError("concurrency must be at least 1")
         started = time.monotonic()
         questions = list(questions)
-        routes = await asyncio.to_thread(self.dispatcher.route_many, questions)
+        routes = await self.dispatcher.aroute_many(questions, concurrency=concurrency)
         sem = asyncio.Semaphore(concurrency)
         bar = _Progress(len(questions)) if progress else None
 

@@ -3,6 +3,7 @@
 import click
 
 from latm.cli_cache import cache_group
+from latm.cli_eval import eval_group
 from latm.cli_run import demo, make, solve
 from latm.cli_sandbox import sandbox_group
 
@@ -18,6 +19,7 @@ main.add_command(cache_group)
 main.add_command(make)
 main.add_command(solve)
 main.add_command(demo)
+main.add_command(eval_group)
 
 
 if __name__ == "__main__":

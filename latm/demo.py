@@ -64,7 +64,13 @@ def _step_prompts(messages: list[Message]) -> dict[str, str]:
     return found
 
 
+COT_MARKER = "Think step by step"
+NO_COT = "A scripted demo model cannot reason step by step.\nAnswer: unknown"
+
+
 def maker_reply(messages: list[Message]) -> str:
+    if COT_MARKER in messages[-1]["content"]:
+        return NO_COT
     steps = _step_prompts(messages)
     first = QA.search(steps.get("propose", ""))
     name = identify(first.group(1)) if first else None
@@ -96,6 +102,8 @@ def maker_reply(messages: list[Message]) -> str:
 
 def user_reply(messages: list[Message]) -> str:
     last = messages[-1]["content"]
+    if COT_MARKER in last:
+        return NO_COT
     if "Task:" in last and "Question:" in last and "```" not in last:  # the dispatcher's classification
         question = last.rsplit("Question:", 1)[1].split("\nTask:")[0].strip()
         name = identify(question)

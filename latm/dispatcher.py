@@ -11,6 +11,7 @@
 import asyncio
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from pydantic import BaseModel, Field
 
@@ -22,6 +23,7 @@ from latm.user import ToolUser, normalize_value
 from toolcache import Tool, ToolCache
 
 MAX_SHOWN = 8
+DIRECT_WORKERS = 2  # the sandbox's default pool size
 WORD = re.compile(r"[a-z]+")
 TASK_LINE = re.compile(r"Task:\s*`?([\w.-]+)`?", re.I)
 
@@ -37,12 +39,17 @@ def words(text: str) -> set[str]:
     return set(WORD.findall(text.lower()))
 
 
-def ranked(question: str, tools: Sequence[Tool]) -> list[Tool]:
-    """Tools ordered by word overlap between the question and each tool's own questions."""
+def tool_words(tool: Tool) -> set[str]:
+    return words(" ".join([tool.task, tool.description, *(u.question for u in tool.use_cases[:2])]))
+
+
+def ranked(question: str, tools: Sequence[Tool], vocab: dict[str, set[str]] | None = None) -> list[Tool]:
+    """Tools ordered by word overlap (Jaccard) between the question and each tool's own questions."""
     q = words(question)
+    vocab = vocab if vocab is not None else {t.id: tool_words(t) for t in tools}
 
     def score(tool: Tool) -> float:
-        ref = words(" ".join([tool.task, tool.description, *(u.question for u in tool.use_cases[:2])]))
+        ref = vocab[tool.id]
         return len(q & ref) / (len(q | ref) or 1)
 
     return sorted(tools, key=score, reverse=True)
@@ -94,14 +101,19 @@ class Dispatcher:
         solvers that accept one question but disagree send it to the model; for batches the
         first acceptor in lexical order decides, which costs one solver run per question.
         """
+        return run_sync(self.aroute_many(questions, agreement=agreement))
+
+    async def aroute_many(
+        self, questions: Sequence[str], *, agreement: bool | None = None, concurrency: int = 16
+    ) -> list[Route]:
         tools = self.tools()
         agreement = len(questions) == 1 if agreement is None else agreement
         routes: list[Route | None] = [None] * len(questions)
         if tools:
-            self._route_direct(questions, tools, routes, agreement)
+            await asyncio.to_thread(self._route_direct, questions, tools, routes, agreement)
             pending = [i for i, r in enumerate(routes) if r is None]
             if pending:
-                classified = run_sync(self._classify_all([questions[i] for i in pending], tools))
+                classified = await self._classify_all([questions[i] for i in pending], tools, concurrency)
                 for i, route in zip(pending, classified, strict=True):
                     routes[i] = route
         return [r or Route(tool=None, reason="the cache holds no tools") for r in routes]
@@ -110,22 +122,31 @@ class Dispatcher:
         self, questions: Sequence[str], tools: list[Tool], routes: list[Route | None], agreement: bool
     ) -> None:
         solvers = [t for t in tools if t.direct]
-        order = {i: ranked(q, solvers) for i, q in enumerate(questions)}
+        vocab = {t.id: tool_words(t) for t in solvers}
+        order = {i: ranked(q, solvers, vocab) for i, q in enumerate(questions)}
         accepted: dict[int, list[tuple[Tool, str]]] = {i: [] for i in range(len(questions))}
-        for rank in range(len(solvers)):
-            for tool in solvers:
-                batch = [
-                    i
-                    for i in order
-                    if len(order[i]) > rank and order[i][rank].id == tool.id and (agreement or not accepted[i])
-                ]
-                if not batch:
-                    continue
-                results = self.user.direct_many(tool, [questions[i] for i in batch])
-                for i, r in zip(batch, results, strict=True):
-                    value = normalize_value(r.value) if r.ok else None
-                    if value is not None:
-                        accepted[i].append((tool, value))
+
+        def run(tool: Tool, batch: list[int]) -> None:
+            results = self.user.direct_many(tool, [questions[i] for i in batch])
+            for i, r in zip(batch, results, strict=True):
+                value = normalize_value(r.value) if r.ok else None
+                if value is not None:
+                    accepted[i].append((tool, value))
+
+        # The batches of different tools run side by side, one per sandbox worker.
+        with ThreadPoolExecutor(max_workers=DIRECT_WORKERS) as pool:
+            for rank in range(len(solvers)):
+                jobs = []
+                for tool in solvers:
+                    batch = [
+                        i
+                        for i in order
+                        if len(order[i]) > rank and order[i][rank].id == tool.id and (agreement or not accepted[i])
+                    ]
+                    if batch:
+                        jobs.append(pool.submit(run, tool, batch))
+                for job in jobs:
+                    job.result()
         for i, hits in accepted.items():
             values = {v for _, v in hits}
             if len(values) == 1:
@@ -135,13 +156,13 @@ class Dispatcher:
                 )
                 routes[i] = Route(tool=tool, reason=reason, direct_value=value)
 
-    async def _classify_all(self, questions: Sequence[str], tools: list[Tool]) -> list[Route]:
+    async def _classify_all(self, questions: Sequence[str], tools: list[Tool], concurrency: int = 16) -> list[Route]:
         if self.model is None:
             return [
                 Route(tool=None, reason="no direct solver accepted it and no dispatcher model is set")
                 for _ in questions
             ]
-        sem = asyncio.Semaphore(16)
+        sem = asyncio.Semaphore(concurrency)
 
         async def one(q: str) -> Route:
             async with sem:

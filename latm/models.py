@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import json
 import os
+import weakref
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -106,7 +107,7 @@ class OpenAIModel:
         self.timeout = timeout
         self.max_retries = max_retries
         self._client: Any = None
-        self._aclient: Any = None
+        self._aclients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
         return f"OpenAIModel({self.name!r}, base_url={self.base_url!r})"
@@ -121,13 +122,17 @@ class OpenAIModel:
         return self._client
 
     def _async(self) -> Any:
-        if self._aclient is None:
+        """One async client per event loop: an httpx pool cannot outlive the loop it was made in."""
+        loop = asyncio.get_running_loop()
+        client = self._aclients.get(loop)
+        if client is None:
             import openai
 
-            self._aclient = openai.AsyncOpenAI(
+            client = openai.AsyncOpenAI(
                 api_key=self._key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries
             )
-        return self._aclient
+            self._aclients[loop] = client
+        return client
 
     def _params(
         self, messages: list[Message], temperature: float, max_tokens: int | None, stop: list[str] | None

@@ -212,33 +212,42 @@ def parse(question):
     return {"objects": objects, "constraints": constraints, "options": options}
 """
 
-TOOL = '''
+TOOL = """
 import itertools
 
 
 def solve_ordering(objects, constraints, options):
-    """Finds the one ordering of ``objects`` that satisfies every constraint and returns the
+    \"\"\"Finds the one ordering of ``objects`` that satisfies every constraint and returns the
     letter of the option that holds in it.
 
     Constraints: ["at", obj, i] (obj is at index i; negative i counts from the end) and
-    ["before", a, b] (a comes before b). Options map a letter to [obj, i].
-    """
+    ["before", a, b] (a comes before b). Options map a letter to [obj, i]. Objects with a
+    fixed index are placed first, so only the others are permuted.
+    \"\"\"
     n = len(objects)
+    fixed = {}
+    before = []
+    for kind, a, b in constraints:
+        if kind == "at":
+            if fixed.get(a, b % n) != b % n:
+                raise ValueError(f"{a} cannot be at two places")
+            fixed[a] = b % n
+        elif kind == "before":
+            before.append((a, b))
+        else:
+            raise ValueError(f"unknown constraint {kind!r}")
+    if len(set(fixed.values())) != len(fixed):
+        raise ValueError("two objects at one place")
+    free_objects = [o for o in objects if o not in fixed]
+    free_slots = [i for i in range(n) if i not in fixed.values()]
     orders = []
-    for perm in itertools.permutations(objects):
-        where = {obj: i for i, obj in enumerate(perm)}
-        ok = True
-        for kind, a, b in constraints:
-            if kind == "at":
-                ok = where[a] == b % n
-            elif kind == "before":
-                ok = where[a] < where[b]
-            else:
-                raise ValueError(f"unknown constraint {kind!r}")
-            if not ok:
-                break
-        if ok:
+    for perm in itertools.permutations(free_slots):
+        where = dict(fixed)
+        where.update(zip(free_objects, perm))
+        if all(where[a] < where[b] for a, b in before):
             orders.append(where)
+            if len(orders) > 1:
+                break
     if len(orders) != 1:
         raise ValueError(f"the constraints allow {len(orders)} orderings, not exactly one")
     where = orders[0]
@@ -246,7 +255,7 @@ def solve_ordering(objects, constraints, options):
     if len(true) != 1:
         raise ValueError("not exactly one option holds")
     return true[0]
-'''
+"""
 
 SOLVE = """
 def solve(question):

@@ -1,0 +1,56 @@
+"""`latm eval`: the offline run says so first, measures every method, saves and re-renders."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from latm.cli import main
+from latm.evaluation import EvalReport
+
+
+@pytest.fixture(autouse=True)
+def _process_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LATM_SANDBOX_BACKEND", "process")
+
+
+def test_offline_eval_with_baselines_saves_the_full_record(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    r = CliRunner().invoke(
+        main,
+        ["eval", "--task", "schedule_meeting", "--n", "8", "--baseline", "cot", "--out", str(out)],
+        catch_exceptions=False,
+    )
+    assert r.exit_code == 0
+    assert r.output.splitlines()[0].startswith("offline")
+    report = EvalReport.model_validate_json(out.read_text())
+    by = {m.method: m for m in report.methods}
+    assert set(by) == {"latm", "cot-maker", "cot-user"}
+    assert by["latm"].accuracy == 1.0 and by["latm"].direct_share == 1.0 and by["latm"].llm_calls == 0
+    assert by["latm"].making_usd and by["latm"].usd_total == pytest.approx(by["latm"].making_usd)
+    assert len(by["latm"].instances) == 8 and by["cot-maker"].llm_calls == 8
+    assert all(i.route == "direct" for i in by["latm"].instances)
+    assert report.break_even["cot-maker"]["usd"] is not None
+    again = CliRunner().invoke(main, ["eval", "report", str(out)])
+    assert again.exit_code == 0 and "cot-maker" in again.output and "break-even" in again.output
+
+
+def test_eval_on_a_bbh_file_json(tmp_path: Path) -> None:
+    from tasks import get_task
+
+    data = tmp_path / "bbh.json"
+    exs = get_task("word_sorting").generate(12, seed=3)
+    data.write_text(json.dumps({"examples": [{"input": e.question, "target": e.answer} for e in exs]}))
+    r = CliRunner().invoke(main, ["eval", "--task", "word_sorting", "--data", str(data), "--json"])
+    report = json.loads(r.output)
+    assert r.exit_code == 0 and report["methods"][0]["n"] == 6 and report["methods"][0]["accuracy"] == 1.0
+
+
+def test_eval_errors_are_clear() -> None:
+    r = CliRunner().invoke(main, ["eval", "--task", "nope"])
+    assert r.exit_code == 2 and "known tasks" in r.output
+    r = CliRunner().invoke(main, ["eval"])
+    assert r.exit_code == 2 and "--task" in r.output
+    r = CliRunner().invoke(main, ["eval", "report", __file__])
+    assert r.exit_code == 2 and "not a saved" in r.output
