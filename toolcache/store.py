@@ -56,7 +56,12 @@ class ToolCache:
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         self.directory = Path(directory) if directory is not None else default_directory()
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._db = diskcache.Cache(str(self.directory), timeout=60, eviction_policy="none", size_limit=2**40)
+        # Every value stays inside SQLite (no side files), so a transaction covers it whole:
+        # diskcache writes large values to files outside the transaction, and a writer killed
+        # mid-update could leave an index pointing at a deleted file.
+        self._db = diskcache.Cache(
+            str(self.directory), timeout=60, eviction_policy="none", size_limit=2**40, disk_min_file_size=2**30
+        )
 
     # -- lifetime ------------------------------------------------------------------------
 
