@@ -8,16 +8,12 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
-from latm.cli_render import console, emit_json, fail
+from latm.cli_render import console, emit_json, fail, money
 from toolcache import STATUSES, CacheImportError, Tool, ToolCache, ToolCacheError
 
 
 def open_cache() -> ToolCache:
     return ToolCache()
-
-
-def _money(value: float | None) -> str:
-    return "unknown" if value is None else f"${value:.4f}"
 
 
 def summary(tool: Tool) -> dict[str, Any]:
@@ -83,7 +79,7 @@ def ls(task: str | None, status: str, as_json: bool) -> None:
             r["verified"],
             str(r["uses"]),
             share,
-            _money(r["cost_to_make_usd"]),
+            money(r["cost_to_make_usd"]),
             "-" if r["break_even_uses"] is None else str(r["break_even_uses"]),
         )
     console.print(table)
@@ -136,13 +132,13 @@ def show(ref: str, show_code: bool, show_trace: bool, as_json: bool) -> None:
     pay = tool.payoff()
     console.print(
         f"[bold]provenance[/] maker {p.maker_model}, {p.created_at:%Y-%m-%d %H:%M}, "
-        f"tokens {p.tokens_in} in / {p.tokens_out} out, cost {_money(p.cost_usd)}, "
+        f"tokens {p.tokens_in} in / {p.tokens_out} out, cost {money(p.cost_usd)}, "
         f"latm {p.package_version}, prompts v{p.prompt_version}"
     )
     u = tool.usage
     console.print(
         f"[bold]usage[/] {u.uses} uses ({u.direct_uses} direct, {u.llm_uses} LLM, {u.failures} failed), "
-        f"{u.tokens} tokens, {_money(u.cost_usd)}; break-even after "
+        f"{u.tokens} tokens, {money(u.cost_usd)}; break-even after "
         f"{'unknown' if pay.break_even_uses is None else pay.break_even_uses} uses"
     )
     if show_trace:
@@ -259,9 +255,9 @@ def stats(as_json: bool) -> None:
         f"uses {data['uses']} ({data['direct_uses']} direct, {data['llm_uses']} LLM, "
         f"{data['failures']} failed)\n"
         f"tokens: {data['tokens_making']} making, {data['tokens_using']} using\n"
-        f"cost: {_money(data['cost_to_make_usd'])} making"
+        f"cost: {money(data['cost_to_make_usd'])} making"
         + (f" ({data['cost_unknown_for']} tool(s) at unknown prices)" if data["cost_unknown_for"] else "")
-        + f", {_money(data['cost_of_uses_usd'])} using; saved {_money(data['saved_usd'])} "
+        + f", {money(data['cost_of_uses_usd'])} using; saved {money(data['saved_usd'])} "
         "against answering every question with the maker model"
     )
     table = Table()
@@ -272,9 +268,9 @@ def stats(as_json: bool) -> None:
             r["id"],
             r["name"],
             r["task"],
-            _money(r["cost_to_make_usd"]),
-            _money(r["cost_per_use_usd"]),
-            _money(r["baseline_per_question_usd"]),
+            money(r["cost_to_make_usd"]),
+            money(r["cost_per_use_usd"]),
+            money(r["baseline_per_question_usd"]),
             "-" if r["break_even_uses"] is None else str(r["break_even_uses"]),
         )
     console.print(table)

@@ -7,13 +7,9 @@ from typing import Any
 import click
 from rich.table import Table
 
-from latm.cli_render import console, emit_json, err_console, fail
+from latm.cli_render import console, emit_json, err_console, fail, money
 from latm.cli_run import model_options, open_latm
 from latm.errors import LATMError
-
-
-def _money(v: float | None) -> str:
-    return "unknown" if v is None else f"${v:.5f}"
 
 
 def render(report: Any) -> None:
@@ -48,8 +44,8 @@ def render(report: Any) -> None:
             f"{m.tokens_per_question:.0f}",
             roles,
             str(m.making_tokens) if m.making_tokens else "-",
-            _money(m.usd_per_instance),
-            _money(m.usd_total),
+            money(m.usd_per_instance, 5),
+            money(m.usd_total, 5),
             "-" if m.direct_share is None else f"{m.direct_share:.0%}",
             f"{m.wall_s:.1f}",
         )

@@ -22,3 +22,8 @@ def fail(message: str, code: int = 1) -> None:
     """Prints an actionable error (never a traceback) and exits."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False)
     raise SystemExit(code)
+
+
+def money(value: float | None, places: int = 4) -> str:
+    """A USD amount, or "unknown" when a price was unknown (never shown as zero)."""
+    return "unknown" if value is None else f"${value:.{places}f}"

@@ -9,7 +9,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from latm.cli_render import console, emit_json, err_console, fail
+from latm.cli_render import console, emit_json, err_console, fail, money
 from latm.errors import LATMError
 from latm.maker import Attempt
 
@@ -123,15 +123,11 @@ def make(
             f"[green]made {t.name}[/] (id {t.short_id}, task {t.task} v{t.version}): "
             f"verified {t.verification.passed}/{t.verification.total}, "
             f"direct solver: {'yes' if t.direct else 'no'}, {result.usage.calls} calls, "
-            f"{result.usage.tokens} tokens, cost {_money(result.usage.cost_usd)}"
+            f"{result.usage.tokens} tokens, cost {money(result.usage.cost_usd)}"
         )
     else:
         console.print(f"[red]no tool[/]: {result.reason}")
     raise SystemExit(0 if result.ok else 1)
-
-
-def _money(value: float | None) -> str:
-    return "unknown" if value is None else f"${value:.4f}"
 
 
 # -- solve -------------------------------------------------------------------------------------
@@ -186,7 +182,7 @@ def solve(
             else:
                 console.print(sol.answer if sol.answer is not None else f"[red]no answer[/]: {sol.error}")
                 err_console.print(
-                    f"[dim]{sol.mode} via {sol.tool or '-'}; {sol.tokens} tokens, cost {_money(sol.cost_usd)}[/]"
+                    f"[dim]{sol.mode} via {sol.tool or '-'}; {sol.tokens} tokens, cost {money(sol.cost_usd)}[/]"
                 )
             raise SystemExit(0 if sol.ok else 1)
         assert in_file is not None
@@ -233,7 +229,7 @@ def _solve_file(latm: Any, in_file: Path, out_file: Path | None, concurrency: in
         modes[s.mode] = modes.get(s.mode, 0) + 1
     summary = (
         f"{len(sols)} answered in {elapsed:.2f} s ({skipped} malformed line(s) skipped); modes {modes}; "
-        f"{latm.usage.tokens} tokens, cost {_money(latm.usage.cost_usd)}"
+        f"{latm.usage.tokens} tokens, cost {money(latm.usage.cost_usd)}"
     )
     err_console.print(summary)
 
@@ -291,8 +287,8 @@ def demo(
             f"{r['direct_share']:.0%}",
             str(r["llm_calls"]),
             str(r["tokens"]),
-            _money(r["cost_usd"]),
-            _money(r["maker_alone_usd"]),
+            money(r["cost_usd"]),
+            money(r["maker_alone_usd"]),
         )
     t = report["total"]
     table.add_row(
@@ -302,8 +298,8 @@ def demo(
         f"{t['direct_share']:.0%}",
         str(t["llm_calls"]),
         str(t["tokens"]),
-        _money(t["cost_usd"]),
-        _money(t["maker_alone_usd"]),
+        money(t["cost_usd"]),
+        money(t["maker_alone_usd"]),
     )
     console.print(table)
     console.print(

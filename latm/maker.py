@@ -18,7 +18,7 @@ from latm import extract, prompts
 from latm.errors import ModelError, UserError
 from latm.models import ChatModel, Message
 from latm.usage import PriceTable, Usage
-from latm.verification import CaseOutcome, Checker, checker_for, run_cases, run_direct, vacuous_cases
+from latm.verification import CaseOutcome, Checker, as_text, checker_for, run_cases, run_direct, vacuous_cases
 from sandbox import Sandbox, policy
 from tasks import Example
 from toolcache import Entry, Provenance, Tool, ToolCache, UseCase, Verification, VerificationExample
@@ -401,7 +401,7 @@ class ToolMaker:
             VerificationExample(
                 question=ex.question,
                 expected=ex.answer,
-                observed=_text(o.observed),
+                observed=as_text(o.observed),
                 passed=o.passed,
                 call=call,
             )
@@ -442,10 +442,6 @@ def _functions(code: str) -> list[Any]:
         return extract.top_level_functions(code)
     except SyntaxError:
         return []
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 def _description(s: _Session) -> str:

@@ -147,7 +147,7 @@ def reverify(cache: ToolCache, tool: Tool, sandbox: Sandbox | None = None) -> Ve
             VerificationExample(
                 question=e.question,
                 expected=e.expected,
-                observed=_text(o.observed),
+                observed=as_text(o.observed),
                 passed=o.passed,
                 call=e.call,
                 error=o.error,
@@ -165,7 +165,7 @@ def reverify(cache: ToolCache, tool: Tool, sandbox: Sandbox | None = None) -> Ve
     return report
 
 
-def _text(value: Any) -> str | None:
+def as_text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
