@@ -74,12 +74,30 @@ def _setting(explicit: str | None, *names: str) -> str | None:
     return None
 
 
+REMOTE_TIMEOUT = 120.0
+LOCAL_TIMEOUT = 900.0
+
+
+def _timeout_setting(default: float) -> float:
+    raw = os.environ.get("LATM_TIMEOUT")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ModelConfigError(f"LATM_TIMEOUT must be a number of seconds, not {raw!r}") from None
+    if value <= 0:
+        raise ModelConfigError(f"LATM_TIMEOUT must be positive, not {raw!r}")
+    return value
+
+
 class OpenAIModel:
     """A chat model behind any OpenAI-compatible endpoint.
 
-    Settings: arguments, then LATM_BASE_URL/OPENAI_BASE_URL and LATM_API_KEY/OPENAI_API_KEY.
-    A local endpoint (localhost) needs no key. The SDK retries 429, 5xx, timeouts and
-    dropped connections with exponential backoff (``max_retries``).
+    Settings: arguments, then LATM_BASE_URL/OPENAI_BASE_URL, LATM_API_KEY/OPENAI_API_KEY and
+    LATM_TIMEOUT (seconds per request). A local endpoint (localhost) needs no key and gets a
+    longer default timeout, because a CPU server can take minutes for one long reply. The SDK
+    retries 429, 5xx, timeouts and dropped connections with exponential backoff (``max_retries``).
     """
 
     def __init__(
@@ -88,7 +106,7 @@ class OpenAIModel:
         base_url: str | None = None,
         api_key: str | None = None,
         *,
-        timeout: float = 120.0,
+        timeout: float | None = None,
         max_retries: int = 3,
     ) -> None:
         if not model:
@@ -96,7 +114,8 @@ class OpenAIModel:
         self.name = model
         self.base_url = _setting(base_url, "LATM_BASE_URL", "OPENAI_BASE_URL")
         key = _setting(api_key, "LATM_API_KEY", "OPENAI_API_KEY")
-        if key is None and self.base_url and any(h in self.base_url for h in LOCAL_HOSTS):
+        local = bool(self.base_url) and any(h in str(self.base_url) for h in LOCAL_HOSTS)
+        if key is None and local:
             key = "local"  # local servers (llama.cpp, vLLM, Ollama) do not check keys
         if key is None:
             raise ModelConfigError(
@@ -104,7 +123,7 @@ class OpenAIModel:
                 "or point --base-url/LATM_BASE_URL at a local OpenAI-compatible server"
             )
         self._key = key
-        self.timeout = timeout
+        self.timeout = timeout if timeout is not None else _timeout_setting(LOCAL_TIMEOUT if local else REMOTE_TIMEOUT)
         self.max_retries = max_retries
         self._client: Any = None
         self._aclients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()

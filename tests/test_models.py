@@ -100,6 +100,19 @@ def test_settings_come_from_environment(monkeypatch: pytest.MonkeyPatch) -> None
     assert resolve_model(None, role="user") is None
 
 
+def test_local_servers_get_a_long_timeout_and_latm_timeout_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LATM_TIMEOUT", raising=False)
+    local = OpenAIModel("qwen", base_url="http://127.0.0.1:8765/v1")
+    remote = OpenAIModel("gpt-4o", api_key="sk-test")
+    assert local.timeout > remote.timeout  # a CPU server may need minutes for one long reply
+    monkeypatch.setenv("LATM_TIMEOUT", "42")
+    assert OpenAIModel("qwen", base_url="http://127.0.0.1:8765/v1").timeout == 42
+    assert OpenAIModel("qwen", base_url="http://127.0.0.1:8765/v1", timeout=5).timeout == 5
+    monkeypatch.setenv("LATM_TIMEOUT", "soon")
+    with pytest.raises(ModelConfigError, match="LATM_TIMEOUT"):
+        OpenAIModel("qwen", base_url="http://127.0.0.1:8765/v1")
+
+
 def test_response_cache_pays_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
     inner = ScriptedModel(["first answer", "second answer"])
     cached = CachedModel(inner, "readwrite", tmp_path)
