@@ -59,14 +59,14 @@ def render(report: Any) -> None:
 
 
 @click.group("eval", invoke_without_command=True)
-@click.option("--task", default=None, help="Task name (see `tasks.TASKS`).")
+@click.option("--task", "task_names", multiple=True, help="Task name (repeatable); default: every task.")
 @click.option(
     "--data",
     "data_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="BIG-Bench-Hard JSON (or JSONL) instead of generated instances.",
+    help="BIG-Bench-Hard JSON (or JSONL) instead of generated instances (one --task).",
 )
-@click.option("--n", default=20, show_default=True, type=click.IntRange(min=1), help="Test instances.")
+@click.option("--n", default=20, show_default=True, type=click.IntRange(min=1), help="Test instances per task.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--k", default=3, show_default=True, type=click.IntRange(min=1))
 @model_options
@@ -83,7 +83,7 @@ def render(report: Any) -> None:
 @click.pass_context
 def eval_group(
     ctx: click.Context,
-    task: str | None,
+    task_names: tuple[str, ...],
     data_file: Path | None,
     n: int,
     seed: int,
@@ -98,29 +98,20 @@ def eval_group(
     plot_file: Path | None,
     as_json: bool,
 ) -> None:
-    """Measure accuracy and cost of LATM (and chain-of-thought baselines) on a task."""
+    """Measure accuracy and cost of LATM (and chain-of-thought baselines) on tasks (default: all)."""
     if ctx.invoked_subcommand is not None:
         return
-    if not task:
-        raise click.UsageError("--task is required")
-    from latm.evaluation import run_eval
-    from tasks import get_task
+    from latm.evaluation import EvalSuite, run_eval
+    from tasks import TASKS, get_task
 
-    try:
-        spec = get_task(task)
-    except KeyError as exc:
-        raise click.UsageError(str(exc.args[0])) from exc
-    if data_file:
-        from latm.examples_io import read_examples
-
+    names = list(dict.fromkeys(task_names)) or list(TASKS)
+    for name in names:
         try:
-            examples = read_examples(data_file)[: 2 * k + n]
-        except LATMError as exc:
-            fail(str(exc), 2)
-        data = str(data_file)
-    else:
-        examples = spec.generate(2 * k + n, seed=seed)
-        data = f"generated, seed {seed}"
+            get_task(name)
+        except KeyError as exc:
+            raise click.UsageError(str(exc.args[0])) from exc
+    if data_file and len(names) != 1:
+        raise click.UsageError("--data holds one task's examples: name it with --task")
     latm, offline = open_latm(maker, user_model, base_url, api_key, offline_ok=True)
     if offline and not as_json:
         console.print("offline: no model configured, running on the scripted demo models")
@@ -134,31 +125,80 @@ def eval_group(
         ctx.call_on_close(bar.stop)
         return lambda: bar.advance(job)
 
+    reports = []
     with latm:
-        try:
-            report = run_eval(
-                latm,
-                task,
-                examples,
-                k=k,
-                seed=seed,
-                baseline=baseline,  # type: ignore[arg-type]
-                concurrency=concurrency,
-                offline=offline,
-                data=data,
-                progress=None if as_json else progress,
-                log=None if as_json else err_console.print,
-            )
-        except LATMError as exc:
-            fail(str(exc))
-    if out_file:
-        out_file.write_text(report.model_dump_json(indent=1), encoding="utf-8")
+        for name in names:
+            examples, data = _examples(name, data_file, n, k, seed)
+            try:
+                report = run_eval(
+                    latm,
+                    name,
+                    examples,
+                    k=k,
+                    seed=seed,
+                    baseline=baseline,  # type: ignore[arg-type]
+                    concurrency=concurrency,
+                    offline=offline,
+                    data=data,
+                    progress=None if as_json else progress,
+                    log=None if as_json else err_console.print,
+                )
+            except LATMError as exc:
+                fail(str(exc))
+            reports.append(report)
+            if not as_json:
+                render(report)
+            if out_file:  # saved after every task: a long run interrupted keeps what it measured
+                saved = report if len(names) == 1 else EvalSuite(reports=reports)
+                out_file.write_text(saved.model_dump_json(indent=1), encoding="utf-8")
+    suite = EvalSuite(reports=reports)
     if plot_file:
-        plot(report, plot_file)
+        plot(suite, plot_file)
     if as_json:
-        emit_json(json.loads(report.model_dump_json(exclude={"methods": {"__all__": {"instances"}}})))
-    else:
-        render(report)
+        brief = [json.loads(r.model_dump_json(exclude={"methods": {"__all__": {"instances"}}})) for r in reports]
+        emit_json(brief[0] if len(brief) == 1 else {"reports": brief})
+    elif len(reports) > 1:
+        render_summary(suite)
+
+
+def _examples(name: str, data_file: Path | None, n: int, k: int, seed: int) -> tuple[list[Any], str]:
+    """The task's examples (k train + k validation + n test) and a description of where they came from."""
+    from tasks import get_task
+
+    if data_file:
+        from latm.examples_io import read_examples
+
+        try:
+            return read_examples(data_file)[: 2 * k + n], str(data_file)
+        except LATMError as exc:
+            fail(str(exc), 2)
+    return get_task(name).generate(2 * k + n, seed=seed), f"generated, seed {seed}"
+
+
+def render_summary(suite: Any) -> None:
+    """One row per task: every method's accuracy and tokens per question, side by side."""
+    methods = list(dict.fromkeys(m.method for r in suite.reports for m in r.methods))
+    first = suite.reports[0]
+    head = "offline demo models" if first.offline else f"maker {first.maker}, user {first.user}"
+    table = Table(title=f"all tasks: {head}, {first.created_at:%Y-%m-%d}")
+    table.add_column("task")
+    table.add_column("n")
+    table.add_column("making tokens")
+    for m in methods:
+        table.add_column(f"{m} acc")
+    for m in methods:
+        table.add_column(f"{m} tokens/q")
+    for r in suite.reports:
+        by = {m.method: m for m in r.methods}
+        n = r.methods[0].n if r.methods else 0
+        table.add_row(
+            r.task,
+            str(n),
+            str(by["latm"].making_tokens) if "latm" in by else "no tool",
+            *[f"{by[m].accuracy:.0%}" if m in by else "-" for m in methods],
+            *[f"{by[m].tokens_per_question:.0f}" if m in by else "-" for m in methods],
+        )
+    console.print(table)
 
 
 @eval_group.command("report")
@@ -168,18 +208,22 @@ def report_cmd(file: Path, plot_file: Path | None) -> None:
     """Render a saved `latm eval --out` record."""
     from pydantic import ValidationError
 
-    from latm.evaluation import EvalReport
+    from latm.evaluation import EvalSuite
 
     try:
-        report = EvalReport.model_validate_json(file.read_text(encoding="utf-8"))
+        suite = EvalSuite.load(file.read_text(encoding="utf-8"))
     except (ValidationError, ValueError) as exc:
         fail(f"{file} is not a saved `latm eval` record: {str(exc)[:200]}", 2)
-    render(report)
+    for report in suite.reports:
+        render(report)
+    if len(suite.reports) > 1:
+        render_summary(suite)
     if plot_file:
-        plot(report, plot_file)
+        plot(suite, plot_file)
 
 
-def plot(report: Any, path: Path) -> None:
+def plot(suite: Any, path: Path) -> None:
+    """Accuracy and tokens per question, one group of bars per task, one bar per method."""
     try:
         import matplotlib
 
@@ -187,12 +231,20 @@ def plot(report: Any, path: Path) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         fail("--plot needs matplotlib: pip install 'latm[plot]'", 2)
-    names = [m.method for m in report.methods]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
-    ax1.bar(names, [m.accuracy * 100 for m in report.methods])
-    ax1.set_ylabel("accuracy (%)")
-    ax2.bar(names, [m.tokens_per_question for m in report.methods])
-    ax2.set_ylabel("tokens per question")
-    fig.suptitle(f"{report.task} ({'offline' if report.offline else report.maker + ' / ' + report.user})")
+    tasks = [r.task for r in suite.reports]
+    methods = list(dict.fromkeys(m.method for r in suite.reports for m in r.methods))
+    width = 0.8 / max(len(methods), 1)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(max(9, 1.6 * len(tasks) + 4), 4))
+    for j, method in enumerate(methods):
+        xs = [i + j * width for i in range(len(tasks))]
+        found = [{m.method: m for m in r.methods}.get(method) for r in suite.reports]
+        ax1.bar(xs, [m.accuracy * 100 if m else 0 for m in found], width, label=method)
+        ax2.bar(xs, [m.tokens_per_question if m else 0 for m in found], width, label=method)
+    for ax, label in ((ax1, "accuracy (%)"), (ax2, "tokens per question")):
+        ax.set_xticks([i + width * (len(methods) - 1) / 2 for i in range(len(tasks))], tasks, rotation=30, ha="right")
+        ax.set_ylabel(label)
+    ax1.legend()
+    first = suite.reports[0]
+    fig.suptitle("offline demo models" if first.offline else f"maker {first.maker}, user {first.user}")
     fig.tight_layout()
     fig.savefig(path)

@@ -9,6 +9,7 @@ after how many instances LATM became cheaper than each baseline.
 """
 
 import asyncio
+import json
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -72,6 +73,20 @@ class EvalReport(BaseModel):
     methods: list[MethodReport]
     break_even: dict[str, dict[str, float | None]] = Field(default_factory=dict)
     note: str = ""
+
+
+class EvalSuite(BaseModel):
+    """Several tasks measured in one run (``latm eval`` without ``--task``)."""
+
+    reports: list[EvalReport]
+
+    @classmethod
+    def load(cls, text: str) -> "EvalSuite":
+        """A saved run: a suite, or a single task's report (as ``--task`` saves it)."""
+        data = json.loads(text)
+        if isinstance(data, dict) and "reports" in data:
+            return cls.model_validate(data)
+        return cls(reports=[EvalReport.model_validate(data)])
 
 
 def _tokens(usage: Usage) -> dict[str, dict[str, int]]:

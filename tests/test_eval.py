@@ -7,7 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from latm.cli import main
-from latm.evaluation import EvalReport
+from latm.evaluation import EvalReport, EvalSuite
+from tasks import TASKS
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +51,21 @@ def test_eval_on_a_bbh_file_json(tmp_path: Path) -> None:
 def test_eval_errors_are_clear() -> None:
     r = CliRunner().invoke(main, ["eval", "--task", "nope"])
     assert r.exit_code == 2 and "known tasks" in r.output
-    r = CliRunner().invoke(main, ["eval"])
+    r = CliRunner().invoke(main, ["eval", "--data", __file__])
     assert r.exit_code == 2 and "--task" in r.output
     r = CliRunner().invoke(main, ["eval", "report", __file__])
     assert r.exit_code == 2 and "not a saved" in r.output
+
+
+def test_eval_without_a_task_measures_every_task_and_saves_them_all(tmp_path: Path) -> None:
+    out = tmp_path / "all.json"
+    r = CliRunner().invoke(main, ["eval", "--n", "3", "--out", str(out)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    suite = EvalSuite.load(out.read_text())
+    assert [rep.task for rep in suite.reports] == list(TASKS)
+    assert all(rep.methods[0].accuracy == 1.0 and rep.methods[0].n == 3 for rep in suite.reports)
+    assert "all tasks" in r.output and "chinese_remainder_theorem" in r.output.split("all tasks")[1]
+    again = CliRunner().invoke(main, ["eval", "report", str(out)])
+    assert again.exit_code == 0 and again.output.count("latm acc") == 1
+    two = CliRunner().invoke(main, ["eval", "--task", "word_sorting", "--task", "dyck_languages", "--n", "2", "--json"])
+    assert [rep["task"] for rep in json.loads(two.output)["reports"]] == ["word_sorting", "dyck_languages"]
