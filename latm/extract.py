@@ -7,6 +7,7 @@ or raises ``ReplyProblem`` with a message written to be sent back to the model.
 
 import ast
 import re
+import textwrap
 from dataclasses import dataclass
 
 FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
@@ -139,30 +140,130 @@ def merge_definitions(old: str, new: str) -> str:
     return "\n\n".join([*kept, new]).strip() + "\n"
 
 
-def split_cases(code: str) -> list[str]:
-    """Splits test code into cases, each ending at a top-level ``assert`` (the paper's format).
+def unwrap_tests(code: str) -> str:
+    """Test code with ``def test_...():`` wrappers opened up into plain statements.
 
-    Code after the last assert joins the last case; code with no assert is one case.
+    Models often put the paper's flat tests into one or several test functions and then call
+    them (directly or under ``if __name__ == "__main__":``). The bodies are what we run, in
+    the order of definition; the calls are dropped.
     """
     tree = ast.parse(code)
-    cases: list[list[str]] = [[]]
+    lines = code.splitlines()
+    tests = {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.lower().startswith("test")}
+    if not tests:
+        return code
+    out: list[str] = []
     for node in tree.body:
-        cases[-1].append(ast.get_source_segment(code, node) or ast.unparse(node))
-        if isinstance(node, ast.Assert):
+        if isinstance(node, ast.FunctionDef) and node.name in tests:
+            body = [b for b in node.body if not _is_docstring(b)]
+            if body:
+                first = min(b.lineno for b in body) - 1
+                out.append(textwrap.dedent("\n".join(lines[first : body[-1].end_lineno])))
+        elif not _calls_only(node, tests):
+            out.append(ast.get_source_segment(code, node) or ast.unparse(node))
+    return "\n".join(out)
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
+def _calls_only(node: ast.stmt, names: set[str]) -> bool:
+    """A call of one of ``names`` (``test_x()``), or a ``__main__`` guard holding only such calls."""
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        return isinstance(node.value.func, ast.Name) and node.value.func.id in names
+    if isinstance(node, ast.If) and "__name__" in ast.unparse(node.test):
+        return all(_calls_only(b, names) for b in node.body)
+    return False
+
+
+def split_cases(code: str, expected: int | None = None) -> list[str]:
+    """Splits test code into cases, each ending at a top-level ``assert`` (the paper's format).
+
+    Code after the last assert joins the last case; code with no assert is one case. When that
+    does not give ``expected`` cases (models drop or forget asserts once told they are not the
+    judge), a case ends with its assignment to ``ans`` and the asserts right after it instead,
+    if that gives ``expected``.
+    """
+    by_assert = _split_at_asserts(code)
+    if expected is None or len(by_assert) == expected:
+        return by_assert
+    by_ans = _split_at_ans(code)
+    return by_ans if len(by_ans) == expected else by_assert
+
+
+def _assigns_ans(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "ans" for t in node.targets)
+
+
+def _source(code: str, node: ast.stmt) -> str:
+    return ast.get_source_segment(code, node) or ast.unparse(node)
+
+
+def _split_at_asserts(code: str) -> list[str]:
+    """A case ends with its run of asserts; trailing code without an assert joins the last case."""
+    cases: list[list[ast.stmt]] = [[]]
+    for node in ast.parse(code).body:
+        if cases[-1] and isinstance(cases[-1][-1], ast.Assert) and not isinstance(node, ast.Assert):
             cases.append([])
-    if not cases[-1] and len(cases) > 1:
-        cases.pop()
-    elif len(cases) > 1:
+        cases[-1].append(node)
+    if len(cases) > 1 and not any(isinstance(n, ast.Assert) for n in cases[-1]):
         tail = cases.pop()
         cases[-1].extend(tail)
+    return ["\n".join(_source(code, n) for n in c) for c in cases]
+
+
+def _split_at_ans(code: str) -> list[str]:
+    """A case ends with its assignment(s) to ``ans`` and the asserts right after them."""
+    cases: list[list[str]] = []
+    after_ans = after_assert = False
+    for node in ast.parse(code).body:
+        is_assert = isinstance(node, ast.Assert)
+        if not cases or (after_assert and not is_assert) or (after_ans and not is_assert and not _assigns_ans(node)):
+            cases.append([])
+            after_ans = after_assert = False
+        cases[-1].append(_source(code, node))
+        after_ans = after_ans or _assigns_ans(node)
+        after_assert = after_ans and (after_assert or is_assert)
     return ["\n".join(c) for c in cases]
 
 
+def typed_in_answer(code: str) -> str | None:
+    """The source of the case's final ``ans = ...`` when its value is a literal, else None.
+
+    A literal answer (no name, no call: ``ans = "apple fig"``) does not test anything. This is
+    a structural check of how ``ans`` is made, not a search for the answer's text, which real
+    cases legitimately contain inside their inputs.
+    """
+    value = None
+    for node in ast.parse(code).body:
+        if _assigns_ans(node):
+            value = node
+    if value is None:
+        return None
+    if any(isinstance(n, ast.Name | ast.Call | ast.Attribute | ast.Subscript) for n in ast.walk(value.value)):
+        return None
+    return ast.get_source_segment(code, value) or ast.unparse(value)
+
+
 def strip_asserts(code: str) -> str:
-    """The case without its asserts: the framework, not the model's assert, is the judge."""
+    """The case without its asserts (the framework, not the model's assert, is the judge) and
+    without a hand-copied ``question = "..."`` (the framework provides the real text, and small
+    models copy it truncated or mistyped)."""
     tree = ast.parse(code)
-    kept = [ast.get_source_segment(code, n) or ast.unparse(n) for n in tree.body if not isinstance(n, ast.Assert)]
+    kept = [_source(code, n) for n in tree.body if not isinstance(n, ast.Assert) and not _copies_question(n)]
     return "\n".join(kept)
+
+
+def _copies_question(node: ast.stmt) -> bool:
+    return (
+        isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id == "question"
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
 
 
 USE_CASE = re.compile(

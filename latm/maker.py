@@ -105,6 +105,7 @@ class ToolMaker:
         *,
         direct: bool = True,
         temperature: float = 0.0,
+        retry_temperature: float = 0.7,
         max_tokens: int | None = 2048,
         prices: PriceTable | None = None,
         on_attempt: Progress | None = None,
@@ -118,6 +119,7 @@ class ToolMaker:
         self.max_attempts = max_attempts
         self.want_direct = direct
         self.temperature = temperature
+        self.retry_temperature = retry_temperature
         self.max_tokens = max_tokens
         self.prices = prices
         self.on_attempt = on_attempt
@@ -173,7 +175,7 @@ class ToolMaker:
         s.messages.append({"role": "user", "content": prompt})
         t0 = time.monotonic()
         try:
-            done = self.model.complete(s.messages, temperature=self.temperature, max_tokens=self.max_tokens)
+            done = self.model.complete(s.messages, temperature=self._temperature(number), max_tokens=self.max_tokens)
         except ModelError as exc:
             attempt = Attempt(step=step, number=number, prompt=prompt, outcome="model_error", feedback=str(exc))
             self._log(s, attempt)
@@ -181,6 +183,11 @@ class ToolMaker:
         s.usage.record("maker", done.model, done.usage, cached=done.cached, prices=self.prices)
         s.messages.append({"role": "assistant", "content": done.text})
         return Attempt(step=step, number=number, prompt=prompt, reply=done.text, duration_s=time.monotonic() - t0)
+
+    def _temperature(self, number: int) -> float:
+        """The first try of a step is greedy; repairs sample, because at temperature 0 a small
+        model answers a repair message with the very reply it was told is wrong."""
+        return self.temperature if number == 1 else max(self.temperature, self.retry_temperature)
 
     def _log(self, s: _Session, attempt: Attempt) -> None:
         s.attempts.append(attempt)
@@ -257,6 +264,7 @@ class ToolMaker:
             problem = extract.syntax_problem(block)
             if problem:
                 raise problem
+            block = extract.unwrap_tests(block)  # test functions hold tests, not tool code
             defs, rest = extract.split_definitions(block)
             redefines = any(f.name == s.entry for f in extract.top_level_functions(defs)) if defs else False
             if redefines:
@@ -273,17 +281,18 @@ class ToolMaker:
         self, s: _Session, a: Attempt, cases: list[str], expected: list[str], questions: list[str], what: str
     ) -> list[CaseOutcome]:
         """Runs cases, then the vacuity check; raises the precise repair message on failure."""
+        typed = [(i + 1, src) for i, c in enumerate(cases) if (src := extract.typed_in_answer(c))]
+        if typed:
+            raise extract.ReplyProblem("typed_in_answer", prompts.typed_in(s.entry, what, typed))
         stripped = [extract.strip_asserts(c) for c in cases]
-        outcomes = run_cases(self.sandbox, s.code, stripped, expected, s.check)
+        outcomes = run_cases(self.sandbox, s.code, stripped, expected, s.check, questions, s.entry)
         a.observations = [o.model_dump() for o in outcomes]
         failing = [i for i, o in enumerate(outcomes) if not o.passed]
         if failing:
-            lines = [
-                f"- {what} {i + 1} ({questions[i][:120]!r}...): {outcomes[i].describe(expected[i])}" for i in failing
-            ]
+            lines = [f"- {what} {i + 1}: {outcomes[i].describe(expected[i])}" for i in failing]
             kind = "timeout" if all(outcomes[i].timed_out for i in failing) else "wrong_answers"
             raise extract.ReplyProblem(kind, prompts.wrong_answers(lines))
-        empty = vacuous_cases(self.sandbox, s.code, stripped, expected, s.check)
+        empty = vacuous_cases(self.sandbox, s.code, stripped, expected, s.check, questions)
         if empty:
             raise extract.ReplyProblem("vacuous", prompts.vacuous(s.entry, [i + 1 for i in empty]))
         return outcomes
@@ -299,7 +308,7 @@ class ToolMaker:
             if not tests.strip():
                 raise extract.ReplyProblem("no_tests", prompts.case_count(len(s.valid), 0))
             self._checked_code(tests, "The test code")
-            cases = extract.split_cases(tests)
+            cases = extract.split_cases(tests, len(s.valid))
             if len(cases) != len(s.valid):
                 raise extract.ReplyProblem("test_count", prompts.case_count(len(s.valid), len(cases)))
             s.test_outcomes = self._judge(s, a, cases, expected, questions, "test")
@@ -325,13 +334,13 @@ class ToolMaker:
                     f"Expected {len(s.valid)} use cases in the format 'Question: ...' then 'Solution:' and a "
                     f"```python block, but found {len(pairs)}. Reply again in exactly that format.",
                 )
-            calls = [extract.strip_asserts(code) for _, code in pairs]
+            calls = [extract.strip_asserts(extract.unwrap_tests(code)) for _, code in pairs]
             for c in calls:
                 self._checked_code(c, "A use case")
             a.code = candidate + "\n\n# use cases\n" + "\n\n".join(calls)
             previous, s.code = s.code, candidate
             try:
-                self._judge(s, a, calls, expected, [q for q, _ in pairs], "use case")
+                self._judge(s, a, calls, expected, [ex.question for ex in s.valid], "use case")
             except extract.ReplyProblem:
                 s.code = previous
                 raise

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from tasks import Example
 
-PROMPT_VERSION = "1"
+PROMPT_VERSION = "2"
 
 
 def examples_block(examples: Sequence[Example]) -> str:
@@ -43,7 +43,8 @@ def verify(valid: Sequence[Example]) -> str:
         f"Here are more examples:\n\n{examples_block(valid)}\n\n"
         "Write unit tests to verify the correctness of the function on the questions above using the "
         f"following format, one test per question, in the same order:\n{UNIT_TEST_FORMAT}\n"
-        "Parse the arguments out of each question's text with code; do not type the answer in."
+        "In each test the variable `question` already holds that question's text (do not redefine it): "
+        "parse the arguments out of it with code, and compute `ans` from `ret`; never type the answer in."
     )
 
 
@@ -57,7 +58,8 @@ def wrap(valid: Sequence[Example]) -> str:
         "value in a variable named `ret`}\n{for multiple choice question, parse the options}\n{convert the "
         "return value `ret` to the answer (if the question is a multiple choice question, convert to an "
         "option) and save it in a variable named `ans`}\n```\n"
-        f"Do this for all the {len(valid)} questions in the verification step."
+        f"Do this for all the {len(valid)} questions in the verification step. As in the tests, each "
+        "solution can parse its arguments from the variable `question`, which holds the question's text."
     )
 
 
@@ -84,7 +86,8 @@ def wrong_answers(failures: list[str]) -> str:
         + "\n".join(failures)
         + (
             "\nFix the function (or the parsing in the tests) so that every test passes, and reply with the "
-            "complete function and all the tests."
+            "complete function and all the tests. Arguments typed by hand are easily mistyped: parse them "
+            "with code from the variable `question`, which holds each question's text."
         )
     )
 
@@ -96,6 +99,16 @@ def vacuous(entry: str, numbers: list[int]) -> str:
         "broken function, so it does not test the function: it types the answer in or computes it "
         f"without `{entry}`. Each must parse the question text, call `{entry}` and convert its return "
         "value to `ans`. Reply with the corrected code."
+    )
+
+
+def typed_in(entry: str, what: str, found: list[tuple[int, str]]) -> str:
+    listed = "\n".join(f"- {what} {n}: `{src[:160]}`" for n, src in found)
+    return (
+        f"These set `ans` to a typed-in literal instead of computing it from `ret`:\n{listed}\n"
+        f"`ans` must be the return value of `{entry}` (`ret`) converted to the answer's format, e.g. "
+        "`ans = ret`, `ans = ' '.join(ret)` or an option letter looked up from `ret`; never the answer "
+        "itself. Reply with the corrected code."
     )
 
 

@@ -57,7 +57,8 @@ def tool_prompt(tool: Tool, question: str) -> str:
         f"Here is a function to solve a class of problems:\n```python\n{tool.code.strip()}\n```\n\n"
         f"Use cases:\n{cases}\n\n"
         "Write the solution code for the new question in exactly the same format: parse the question "
-        f"into arguments, call `{tool.entry.name}`, and set `ans`. Reply with one ```python block.\n\n"
+        f"into arguments, call `{tool.entry.name}`, and set `ans`. The variable `question` holds the "
+        "question's text. Reply with one ```python block.\n\n"
         f"Question: {question}\nSolution:"
     )
 
@@ -155,7 +156,7 @@ class ToolUser:
                 messages.append({"role": "user", "content": str(problem)})
                 continue
             result = await asyncio.to_thread(
-                self.sandbox.call, tool.code + HARNESS, "_latm_case", [extract.strip_asserts(call)]
+                self.sandbox.call, tool.code + HARNESS, "_latm_case", [extract.strip_asserts(call), question]
             )
             value = normalize_value(result.value) if result.ok else None
             if value is not None:

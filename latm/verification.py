@@ -23,12 +23,35 @@ Checker = Callable[[Any, str], bool]
 
 HARNESS = """
 
-def _latm_case(_latm_src):
+def _latm_case(_latm_src, _latm_question=None):
     _latm_ns = dict(globals())
+    if _latm_question is not None:
+        _latm_ns["question"] = _latm_question
     exec(_latm_src, _latm_ns)
     if "ans" not in _latm_ns:
         raise NameError("the code did not set a variable named `ans`")
     return _latm_jsonable(_latm_ns["ans"])
+
+
+def _latm_traced_case(_latm_src, _latm_question, _latm_entry):
+    # Like _latm_case, and also reports what the function was called with.
+    _latm_calls = []
+    _latm_fn = globals().get(_latm_entry)
+
+    def _latm_spy(*args, **kwargs):
+        shown = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
+        _latm_calls.append(shown[:300] + ("..." if len(shown) > 300 else ""))
+        return _latm_fn(*args, **kwargs)
+
+    _latm_ns = dict(globals())
+    if callable(_latm_fn):
+        _latm_ns[_latm_entry] = _latm_spy
+    if _latm_question is not None:
+        _latm_ns["question"] = _latm_question
+    exec(_latm_src, _latm_ns)
+    if "ans" not in _latm_ns:
+        raise NameError("the code did not set a variable named `ans`")
+    return {"ans": _latm_jsonable(_latm_ns["ans"]), "calls": _latm_calls[:2]}
 
 
 def _latm_direct(_latm_question):
@@ -65,11 +88,18 @@ class CaseOutcome(BaseModel):
     observed: Any = None
     error: str | None = None
     timed_out: bool = False
+    entry: str | None = None  # the tool function whose calls were traced
+    calls: list[str] | None = None  # the arguments it was called with (traced runs only)
 
     def describe(self, expected: str) -> str:
         if self.error:
             return f"error: {self.error}"
-        return f"expected {expected!r}, got {self.observed!r}"
+        text = f"expected {expected!r}, got {self.observed!r}"
+        if self.calls is None:
+            return text
+        if not self.calls:
+            return f"{text}; `{self.entry}` was never called"
+        return f"{text}; `{self.entry}` was called with ({self.calls[0]})"
 
 
 def broken(tool_code: str) -> str:
@@ -82,11 +112,16 @@ def broken(tool_code: str) -> str:
     return tool_code + stubs
 
 
-def _outcomes(results: Sequence[ExecutionResult], expected: Sequence[str], check: Checker) -> list[CaseOutcome]:
+def _outcomes(
+    results: Sequence[ExecutionResult], expected: Sequence[str], check: Checker, entry: str | None = None
+) -> list[CaseOutcome]:
     out = []
     for r, exp in zip(results, expected, strict=True):
         if r.ok:
-            out.append(CaseOutcome(passed=check(r.value, exp), observed=r.value))
+            value, calls = r.value, None
+            if entry is not None and isinstance(value, dict):
+                value, calls = value.get("ans"), value.get("calls")
+            out.append(CaseOutcome(passed=check(value, exp), observed=value, entry=entry, calls=calls))
         else:
             err = r.error
             text = (err.traceback.strip().splitlines()[-1] if err and err.traceback else str(err)) if err else "failed"
@@ -97,11 +132,26 @@ def _outcomes(results: Sequence[ExecutionResult], expected: Sequence[str], check
 
 
 def run_cases(
-    sb: Sandbox, tool_code: str, cases: Sequence[str], expected: Sequence[str], check: Checker
+    sb: Sandbox,
+    tool_code: str,
+    cases: Sequence[str],
+    expected: Sequence[str],
+    check: Checker,
+    questions: Sequence[str | None] | None = None,
+    entry: str | None = None,
 ) -> list[CaseOutcome]:
-    """Runs each case (code setting ``ans``) after the tool code; judges ``ans``."""
-    results = sb.call_many(tool_code + HARNESS, "_latm_case", [([c], {}) for c in cases])
-    return _outcomes(results, expected, check)
+    """Runs each case (code setting ``ans``) after the tool code; judges ``ans``.
+
+    Each case sees its question's text in the variable ``question``, so it can parse its
+    arguments with code instead of copying them by hand (small models mistype them). With
+    ``entry``, the calls of that function are traced, for repair messages.
+    """
+    qs = list(questions) if questions is not None else [None] * len(cases)
+    if entry is None:
+        calls = [([c, q], {}) for c, q in zip(cases, qs, strict=True)]
+        return _outcomes(sb.call_many(tool_code + HARNESS, "_latm_case", calls), expected, check)
+    calls = [([c, q, entry], {}) for c, q in zip(cases, qs, strict=True)]
+    return _outcomes(sb.call_many(tool_code + HARNESS, "_latm_traced_case", calls), expected, check, entry)
 
 
 def run_direct(
@@ -117,28 +167,51 @@ def run_direct(
 
 
 def vacuous_cases(
-    sb: Sandbox, tool_code: str, cases: Sequence[str], expected: Sequence[str], check: Checker
+    sb: Sandbox,
+    tool_code: str,
+    cases: Sequence[str],
+    expected: Sequence[str],
+    check: Checker,
+    questions: Sequence[str | None] | None = None,
 ) -> list[int]:
     """Indexes of cases that still pass with a broken tool."""
-    outcomes = run_cases(sb, broken(tool_code), cases, expected, check)
+    outcomes = run_cases(sb, broken(tool_code), cases, expected, check, questions)
     return [i for i, o in enumerate(outcomes) if o.passed]
 
 
-def stored_cases(tool: Tool) -> tuple[list[VerificationExample], list[str], list[str]]:
-    """A stored tool's verification examples, and all its cases (tests, then use cases) with answers."""
+class StoredCases(BaseModel):
+    """A stored tool's checkable cases: its unit tests, then its use cases."""
+
+    examples: list[VerificationExample]
+    cases: list[str]
+    expected: list[str]
+    questions: list[str]
+
+
+def stored_cases(tool: Tool) -> StoredCases:
     examples = [e for e in tool.verification.examples if e.call]
-    cases = [e.call for e in examples] + [u.call for u in tool.use_cases]
-    expected = [e.expected for e in examples] + [u.answer for u in tool.use_cases]
-    return examples, cases, expected
+    return StoredCases(
+        examples=examples,
+        cases=[e.call for e in examples if e.call] + [u.call for u in tool.use_cases],
+        expected=[e.expected for e in examples] + [u.answer for u in tool.use_cases],
+        questions=[e.question for e in examples] + [u.question for u in tool.use_cases],
+    )
+
+
+def run_stored(sb: Sandbox, tool: Tool) -> list[CaseOutcome]:
+    stored = stored_cases(tool)
+    if not stored.cases:
+        return []
+    return run_cases(sb, tool.code, stored.cases, stored.expected, checker_for(tool.task), stored.questions)
 
 
 def reverify(cache: ToolCache, tool: Tool, sandbox: Sandbox | None = None) -> Verification:
     """Re-runs a stored tool's verification and use cases; quarantines it on any failure."""
     check = checker_for(tool.task)
-    examples, cases, expected = stored_cases(tool)
+    examples = stored_cases(tool).examples
     with contextlib.ExitStack() as stack:
         sb = sandbox or stack.enter_context(Sandbox.open())
-        outcomes = run_cases(sb, tool.code, cases, expected, check) if cases else []
+        outcomes = run_stored(sb, tool)
         if tool.direct:
             qs = [e.question for e in examples]
             outcomes += run_direct(sb, tool.code, tool.direct, qs, [e.expected for e in examples], check)
@@ -175,8 +248,7 @@ def sandbox_verifier() -> Iterator[Callable[[Tool], bool]]:
     with Sandbox.open() as sb:
 
         def verify(tool: Tool) -> bool:
-            _, cases, expected = stored_cases(tool)
-            outcomes = run_cases(sb, tool.code, cases, expected, checker_for(tool.task)) if cases else []
+            outcomes = run_stored(sb, tool)
             return bool(outcomes) and all(o.passed for o in outcomes)
 
         yield verify

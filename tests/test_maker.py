@@ -121,13 +121,33 @@ def test_wrong_function_is_repaired_from_the_failing_assertion(sb: Sandbox) -> N
     assert "expected" in feedback and VALID[0].answer in feedback
 
 
-def test_answers_typed_in_as_literals_are_rejected_as_vacuous(sb: Sandbox) -> None:
-    literal = "```python\n" + "\n".join(f"ans = {ex.answer!r}\nassert ans == {ex.answer!r}" for ex in VALID) + "\n```"
+def test_answers_typed_in_as_literals_are_named_and_rejected(sb: Sandbox) -> None:
+    # What the 1.5B model really does: arguments by hand, then the answer typed in (and wrong).
+    literal = (
+        "```python\n"
+        + "\n".join(f"ret = sort_words('x y')\nans = {ex.answer[::-1]!r}\nassert ans == ret" for ex in VALID)
+        + "\n```"
+    )
     result, model = make(sb, [GOOD_FN, literal, literal, literal])
     assert result.tool is None  # type: ignore[attr-defined]
-    assert outcomes(result) == ["propose:ok", "verify:vacuous", "verify:vacuous", "verify:vacuous"]
-    assert "broken function" in model.requests[2][-1]["content"]
+    assert outcomes(result) == ["propose:ok"] + ["verify:typed_in_answer"] * 3
+    repair = model.requests[2][-1]["content"]
+    assert "typed-in literal" in repair and "test 3:" in repair and "ret" in repair
     assert "verify failed after 3 attempt(s)" in result.reason  # type: ignore[attr-defined]
+
+
+def test_answers_computed_without_the_tool_are_vacuous(sb: Sandbox) -> None:
+    bypass = (
+        "```python\n"
+        + "\n".join(
+            f"q = {ex.question!r}\nans = ' '.join(sorted(q.split('List: ')[1].split()))\nassert ans == {ex.answer!r}"
+            for ex in VALID
+        )
+        + "\n```"
+    )
+    result, model = make(sb, [GOOD_FN, bypass, GOOD_TESTS, GOOD_WRAP, GOOD_DIRECT])
+    assert outcomes(result)[:3] == ["propose:ok", "verify:vacuous", "verify:ok"]
+    assert "broken function" in model.requests[2][-1]["content"] and result.tool is not None  # type: ignore[attr-defined]
 
 
 def test_the_models_own_wrong_asserts_are_not_the_judge(sb: Sandbox) -> None:
@@ -150,7 +170,7 @@ def test_vacuous_use_cases_are_rejected(sb: Sandbox) -> None:
             f"ret = sort_words({ex.question.split('List: ')[1]!r})\nans = ret", f"ans = {ex.answer!r}"
         )
     result, _ = make(sb, [GOOD_FN, GOOD_TESTS, vacuous_wrap, GOOD_WRAP, GOOD_DIRECT])
-    assert outcomes(result)[2] == "wrap:vacuous" and result.tool is not None  # type: ignore[attr-defined]
+    assert outcomes(result)[2] == "wrap:typed_in_answer" and result.tool is not None  # type: ignore[attr-defined]
 
 
 def test_lookup_table_direct_solver_is_rejected_and_tool_kept_without_it(sb: Sandbox) -> None:
