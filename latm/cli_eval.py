@@ -71,6 +71,12 @@ def render(report: Any) -> None:
 @click.option("--k", default=3, show_default=True, type=click.IntRange(min=1))
 @model_options
 @click.option("--baseline", type=click.Choice(["cot", "none"]), default="none", show_default=True)
+@click.option(
+    "--baseline-n",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Answer only the first N test instances by chain of thought (default: all of them).",
+)
 @click.option("--concurrency", default=8, show_default=True, type=click.IntRange(min=1))
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Save the full record.")
 @click.option(
@@ -93,6 +99,7 @@ def eval_group(
     base_url: str | None,
     api_key: str | None,
     baseline: str,
+    baseline_n: int | None,
     concurrency: int,
     out_file: Path | None,
     plot_file: Path | None,
@@ -137,6 +144,7 @@ def eval_group(
                     k=k,
                     seed=seed,
                     baseline=baseline,  # type: ignore[arg-type]
+                    baseline_n=baseline_n,
                     concurrency=concurrency,
                     offline=offline,
                     data=data,
@@ -190,10 +198,11 @@ def render_summary(suite: Any) -> None:
         table.add_column(f"{m} tokens/q")
     for r in suite.reports:
         by = {m.method: m for m in r.methods}
-        n = r.methods[0].n if r.methods else 0
+        sizes = list(dict.fromkeys(m.n for m in r.methods))
+        n = " / ".join(f"{m.method} {m.n}" for m in r.methods) if len(sizes) > 1 else str(sizes[0] if sizes else 0)
         table.add_row(
             r.task,
-            str(n),
+            n,
             str(by["latm"].making_tokens) if "latm" in by else "no tool",
             *[f"{by[m].accuracy:.0%}" if m in by else "-" for m in methods],
             *[f"{by[m].tokens_per_question:.0f}" if m in by else "-" for m in methods],

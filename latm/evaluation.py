@@ -248,8 +248,13 @@ def run_eval(
     data: str = "generated",
     progress: Callable[[int], Callable[[], None]] | None = None,
     log: Callable[[str], None] | None = None,
+    baseline_n: int | None = None,
 ) -> EvalReport:
-    """Makes (or reuses) the task's tool from k+k examples and measures every method on the rest."""
+    """Makes (or reuses) the task's tool from k+k examples and measures every method on the rest.
+
+    ``baseline_n`` limits the chain-of-thought baselines to the first instances of the test
+    set (they cost the most: a long reasoned answer per question); the report says so.
+    """
     examples = list(examples)
     if len(examples) < 2 * k + 1:
         raise UserError(f"eval needs more than {2 * k} examples (k={k} train + k validation + test)")
@@ -260,7 +265,8 @@ def run_eval(
         log(f"making the tool for {task} from {k}+{k} examples")
     made = latm.make_tool(task, train, k=k, reuse="same-maker")
     methods: list[MethodReport] = []
-    tick = progress(len(test) * (3 if baseline == "cot" else 1)) if progress else None
+    base_test = test[:baseline_n] if baseline_n else test
+    tick = progress(len(test) + (2 * len(base_test) if baseline == "cot" else 0)) if progress else None
     if made.tool is not None:
         fresh = bool(made.attempts)
         making = made.usage if fresh else Usage()
@@ -293,7 +299,9 @@ def run_eval(
     if baseline == "cot":
         for role, model in (("maker", latm.maker_model), ("user", latm.user_model)):
             t0 = time.monotonic()
-            records = asyncio.run(_cot_method(model, "baseline", task, train[:k], test, concurrency, latm.prices, tick))
+            records = asyncio.run(
+                _cot_method(model, "baseline", task, train[:k], base_test, concurrency, latm.prices, tick)
+            )
             methods.append(_summarise(f"cot-{role}", {role: model.name}, records, time.monotonic() - t0))
     report = EvalReport(
         task=task,
@@ -308,6 +316,10 @@ def run_eval(
         methods=methods,
         note="" if made.tool else f"no tool was made: {made.reason}",
     )
+    if baseline == "cot" and len(base_test) < len(test):
+        report.note = (report.note + " " if report.note else "") + (
+            f"chain-of-thought baselines measured on the first {len(base_test)} of the {len(test)} test instances"
+        )
     ours = next((m for m in methods if m.method == "latm"), None)
     if ours:
         report.break_even = {m.method: _break_even(ours, m) for m in methods if m.method != "latm"}

@@ -62,6 +62,7 @@ class ScriptedModel:
         self.name = name
         self.latency_s = latency_s
         self._script = _Script(responses)
+        self.temperatures: list[float] = []  # the temperature of every call, in order
 
     @property
     def requests(self) -> list[list[Message]]:
@@ -72,7 +73,8 @@ class ScriptedModel:
     def calls(self) -> int:
         return len(self._script.requests)
 
-    def _completion(self, messages: list[Message]) -> Completion:
+    def _completion(self, messages: list[Message], temperature: float) -> Completion:
+        self.temperatures.append(temperature)
         text = self._script.next(messages)
         prompt = sum(count_tokens(m.get("content", "")) for m in messages)
         return Completion(
@@ -91,7 +93,7 @@ class ScriptedModel:
     ) -> Completion:
         if self.latency_s:
             time.sleep(self.latency_s)
-        return self._completion(messages)
+        return self._completion(messages, temperature)
 
     async def acomplete(
         self,
@@ -103,7 +105,7 @@ class ScriptedModel:
     ) -> Completion:
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
-        return self._completion(messages)
+        return self._completion(messages, temperature)
 
 
 @dataclass

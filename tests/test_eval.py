@@ -20,7 +20,7 @@ def test_offline_eval_with_baselines_saves_the_full_record(tmp_path: Path) -> No
     out = tmp_path / "results.json"
     r = CliRunner().invoke(
         main,
-        ["eval", "--task", "schedule_meeting", "--n", "8", "--baseline", "cot", "--out", str(out)],
+        ["eval", "--task", "schedule_meeting", "--n", "8", "--baseline", "cot", "--baseline-n", "5", "--out", str(out)],
         catch_exceptions=False,
     )
     assert r.exit_code == 0
@@ -30,7 +30,8 @@ def test_offline_eval_with_baselines_saves_the_full_record(tmp_path: Path) -> No
     assert set(by) == {"latm", "cot-maker", "cot-user"}
     assert by["latm"].accuracy == 1.0 and by["latm"].direct_share == 1.0 and by["latm"].llm_calls == 0
     assert by["latm"].making_usd and by["latm"].usd_total == pytest.approx(by["latm"].making_usd)
-    assert len(by["latm"].instances) == 8 and by["cot-maker"].llm_calls == 8
+    assert len(by["latm"].instances) == 8 and by["cot-maker"].llm_calls == by["cot-maker"].n == 5
+    assert "first 5 of the 8" in report.note
     assert all(i.route == "direct" for i in by["latm"].instances)
     assert report.break_even["cot-maker"]["usd"] is not None
     again = CliRunner().invoke(main, ["eval", "report", str(out)])

@@ -220,3 +220,50 @@ def test_nothing_is_cached_when_making_fails(sb: Sandbox, tmp_path) -> None:  # 
     cache = ToolCache(tmp_path)
     ToolMaker(ScriptedModel(["nothing"] * 3), sb, cache).make("word_sorting", TRAIN, VALID)
     assert len(cache) == 0
+
+
+# -- shapes seen in real replies of qwen2.5-coder-1.5b (benchmarks/real_models.py) -----------------
+
+
+def wrapped_tests(parse: str, copy_question: bool = True, asserts: bool = True) -> str:
+    """Tests inside a test function that is then called, each with a hand-copied (truncated) question."""
+    body = []
+    for ex in VALID:
+        if copy_question:
+            body.append(f"    question = {ex.question[:50] + '...'!r}")
+        body.append(f"    ret = sort_words({parse})\n    ans = ret")
+        if asserts:
+            body.append(f"    assert ans == {ex.answer!r}")
+    return "def test_sort_words():\n" + "\n".join(body) + "\n\ntest_sort_words()\n"
+
+
+def test_tests_wrapped_in_a_test_function_with_copied_questions_are_run_on_the_real_text(sb: Sandbox) -> None:
+    reply = (
+        "```python\n"
+        + GOOD_FN.strip("`").removeprefix("python\n")
+        + "\n"
+        + wrapped_tests("question.split('List: ')[1]")
+        + "```"
+    )
+    result, _ = make(sb, [GOOD_FN, reply, GOOD_WRAP, GOOD_DIRECT])
+    assert result.tool is not None, result.reason  # type: ignore[attr-defined]
+    assert outcomes(result)[1] == "verify:ok"
+    assert "test_sort_words" not in result.tool.code  # type: ignore[attr-defined]
+    calls = [e.call for e in result.tool.verification.examples]  # type: ignore[attr-defined]
+    assert all("question = " not in c and "assert" not in c for c in calls)
+
+
+def test_tests_without_asserts_are_split_at_each_ans(sb: Sandbox) -> None:
+    reply = "```python\n" + wrapped_tests("question.split('List: ')[1]", copy_question=False, asserts=False) + "```"
+    result, _ = make(sb, [GOOD_FN, reply, GOOD_WRAP, GOOD_DIRECT])
+    assert outcomes(result)[1] == "verify:ok" and result.tool is not None  # type: ignore[attr-defined]
+
+
+def test_wrong_parsing_is_shown_with_the_arguments_the_tool_got(sb: Sandbox) -> None:
+    bad = "```python\n" + wrapped_tests("question") + "```"
+    good = "```python\n" + wrapped_tests("question.split('List: ')[1]") + "```"
+    result, model = make(sb, [GOOD_FN, bad, good, GOOD_WRAP, GOOD_DIRECT])
+    assert outcomes(result)[1:3] == ["verify:wrong_answers", "verify:ok"]
+    repair = model.requests[2][-1]["content"]
+    assert "`sort_words` was called with ('Sort the following words alphabetically: List:" in repair
+    assert model.temperatures[:3] == [0.0, 0.0, 0.7]  # first tries greedy, the repair sampled
