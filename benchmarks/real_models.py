@@ -82,12 +82,13 @@ def main() -> None:
             totals["tokens"] += result.usage.tokens
             totals["seconds"] += seconds
             runs.append({"held_out": held, "seconds": seconds, **json.loads(result.model_dump_json())})
+            if args.out:  # after every task: a long run stopped midway keeps what it has
+                args.out.write_text(json.dumps(runs, indent=1), encoding="utf-8")
     print(
         f"verified {totals['verified']}/{len(names)}, {totals['tokens']} tokens, {totals['seconds']:.0f} s in all "
         f"(backend {sb.backend})"
     )
     if args.out:
-        args.out.write_text(json.dumps(runs, indent=1), encoding="utf-8")
         print(f"attempts written to {args.out}")
 
 

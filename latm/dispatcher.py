@@ -129,7 +129,7 @@ class Dispatcher:
         def run(tool: Tool, batch: list[int]) -> None:
             results = self.user.direct_many(tool, [questions[i] for i in batch])
             for i, r in zip(batch, results, strict=True):
-                value = normalize_value(r.value) if r.ok else None
+                value = normalize_value(r.value, questions[i]) if r.ok else None
                 if value is not None:
                     accepted[i].append((tool, value))
 

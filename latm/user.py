@@ -8,15 +8,15 @@ error shown to the model; then it is a clear failure.
 """
 
 import asyncio
-import re
 import time
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from latm import extract
 from latm.aio import run_sync
+from latm.answers import normalize_value
 from latm.errors import ModelError
 from latm.models import ChatModel, Message
 from latm.usage import PriceTable, Usage
@@ -25,7 +25,6 @@ from sandbox import ExecutionResult, Sandbox
 from toolcache import Tool
 
 Mode = Literal["direct", "llm", "failed"]
-LONE_OPTION = re.compile(r"\([A-Ga-g]\)\.?|[A-G]\)?\.?")  # "(a)", "A", "A)", "A." - not a bare "a"
 
 
 class Answer(BaseModel):
@@ -38,16 +37,6 @@ class Answer(BaseModel):
     @property
     def ok(self) -> bool:
         return self.value is not None
-
-
-def normalize_value(value: Any) -> str | None:
-    """Option letters become '(A)'; lists and tuples join with spaces; None stays None."""
-    if value is None:
-        return None
-    if isinstance(value, list | tuple):
-        value = " ".join(str(v) for v in value)
-    text = str(value).strip()
-    return f"({text.strip('().').upper()})" if LONE_OPTION.fullmatch(text) else text
 
 
 def tool_prompt(tool: Tool, question: str) -> str:
@@ -116,7 +105,7 @@ class ToolUser:
         started = time.monotonic()
         if tool.direct and not skip_direct:
             result = (await asyncio.to_thread(self.direct_many, tool, [question]))[0]
-            value = normalize_value(result.value) if result.ok else None
+            value = normalize_value(result.value, question) if result.ok else None
             if value is not None:
                 return Answer(value=value, mode="direct", duration_s=time.monotonic() - started)
             direct_error = direct_failure(result)
@@ -158,7 +147,7 @@ class ToolUser:
             result = await asyncio.to_thread(
                 self.sandbox.call, tool.code + HARNESS, "_latm_case", [extract.strip_asserts(call), question]
             )
-            value = normalize_value(result.value) if result.ok else None
+            value = normalize_value(result.value, question) if result.ok else None
             if value is not None:
                 return Answer(value=value, mode="llm", usage=usage)
             error = direct_failure(result) if not result.ok else "the code set `ans` to None"

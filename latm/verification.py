@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from latm.answers import normalize_value
 from sandbox import ExecutionResult, Sandbox
 from tasks import TASKS
 from tasks.base import normalize_option
@@ -113,15 +114,20 @@ def broken(tool_code: str) -> str:
 
 
 def _outcomes(
-    results: Sequence[ExecutionResult], expected: Sequence[str], check: Checker, entry: str | None = None
+    results: Sequence[ExecutionResult],
+    expected: Sequence[str],
+    check: Checker,
+    questions: Sequence[str | None],
+    entry: str | None = None,
 ) -> list[CaseOutcome]:
     out = []
-    for r, exp in zip(results, expected, strict=True):
+    for r, exp, question in zip(results, expected, questions, strict=True):
         if r.ok:
             value, calls = r.value, None
             if entry is not None and isinstance(value, dict):
                 value, calls = value.get("ans"), value.get("calls")
-            out.append(CaseOutcome(passed=check(value, exp), observed=value, entry=entry, calls=calls))
+            judged = normalize_value(value, question) if question and isinstance(value, str | list | tuple) else value
+            out.append(CaseOutcome(passed=check(judged, exp), observed=value, entry=entry, calls=calls))
         else:
             err = r.error
             text = (err.traceback.strip().splitlines()[-1] if err and err.traceback else str(err)) if err else "failed"
@@ -149,9 +155,9 @@ def run_cases(
     qs = list(questions) if questions is not None else [None] * len(cases)
     if entry is None:
         calls = [([c, q], {}) for c, q in zip(cases, qs, strict=True)]
-        return _outcomes(sb.call_many(tool_code + HARNESS, "_latm_case", calls), expected, check)
+        return _outcomes(sb.call_many(tool_code + HARNESS, "_latm_case", calls), expected, check, qs)
     calls = [([c, q, entry], {}) for c, q in zip(cases, qs, strict=True)]
-    return _outcomes(sb.call_many(tool_code + HARNESS, "_latm_traced_case", calls), expected, check, entry)
+    return _outcomes(sb.call_many(tool_code + HARNESS, "_latm_traced_case", calls), expected, check, qs, entry)
 
 
 def run_direct(
@@ -163,7 +169,7 @@ def run_direct(
     check: Checker,
 ) -> list[CaseOutcome]:
     results = sb.call_many(tool_code + "\n\n" + direct + HARNESS, "_latm_direct", [([q], {}) for q in questions])
-    return _outcomes(results, expected, check)
+    return _outcomes(results, expected, check, questions)
 
 
 def vacuous_cases(

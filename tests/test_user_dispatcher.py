@@ -69,6 +69,28 @@ def test_answer_normalisation(raw: object, norm: str | None) -> None:
     assert normalize_value(raw) == norm
 
 
+DEDUCTION = (
+    "The owl is the leftmost. The quail is the rightmost.\nOptions:\n(A) The quail is the rightmost\n"
+    "(B) The owl is the rightmost\n(C) The raven is the rightmost"
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "norm"),
+    [
+        ("quail", "(A)"),  # names one option only
+        ("The owl is the rightmost.", "(B)"),  # an option's whole text
+        ("rightmost", "rightmost"),  # in every option: not an answer
+        ("falcon", "falcon"),  # in none
+        ("b", "b"),  # a bare lower-case letter is a word, not an option
+        ("C", "(C)"),
+    ],
+)
+def test_values_naming_one_option_become_that_option(raw: str, norm: str) -> None:
+    assert normalize_value(raw, DEDUCTION) == norm
+    assert normalize_value(raw, "Sort the following words alphabetically: List: quail owl") == normalize_value(raw)
+
+
 def test_routing_accuracy_on_mixed_questions(demo_cache: ToolCache, process_sandbox: Sandbox) -> None:
     """Questions of every task, plus tasks with no tool, which must come back unknown."""
     for name in ("schedule_meeting", "chinese_remainder_theorem"):
