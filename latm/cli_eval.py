@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 
 from latm.cli_render import console, emit_json, err_console, fail, money
-from latm.cli_run import model_options, open_latm
+from latm.cli_run import attempts_option, model_options, open_latm
 from latm.errors import LATMError
 
 
@@ -70,6 +70,7 @@ def render(report: Any) -> None:
 @click.option("--seed", default=0, show_default=True)
 @click.option("--k", default=3, show_default=True, type=click.IntRange(min=1))
 @model_options
+@attempts_option
 @click.option("--baseline", type=click.Choice(["cot", "none"]), default="none", show_default=True)
 @click.option(
     "--baseline-n",
@@ -98,6 +99,7 @@ def eval_group(
     user_model: str | None,
     base_url: str | None,
     api_key: str | None,
+    max_attempts: int,
     baseline: str,
     baseline_n: int | None,
     concurrency: int,
@@ -120,6 +122,7 @@ def eval_group(
     if data_file and len(names) != 1:
         raise click.UsageError("--data holds one task's examples: name it with --task")
     latm, offline = open_latm(maker, user_model, base_url, api_key, offline_ok=True)
+    latm.max_attempts = max_attempts
     if offline and not as_json:
         console.print("offline: no model configured, running on the scripted demo models")
 

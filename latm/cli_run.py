@@ -14,6 +14,17 @@ from latm.errors import LATMError
 from latm.maker import Attempt
 
 
+def attempts_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--max-attempts: the maker's budget per step (a small local model needs more than a strong one)."""
+    return click.option(
+        "--max-attempts",
+        default=3,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="Attempts per making step (propose, verify, wrap, direct).",
+    )(fn)
+
+
 def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """--maker/--user/--base-url/--api-key, shared by every command that calls models."""
     for option in reversed(
@@ -78,6 +89,7 @@ def show_attempt(a: Attempt) -> None:
 )
 @click.option("--k", default=3, show_default=True, type=click.IntRange(min=1), help="Train and validation size.")
 @model_options
+@attempts_option
 @click.option("--json", "as_json", is_flag=True)
 def make(
     task: str,
@@ -87,6 +99,7 @@ def make(
     user_model: str | None,
     base_url: str | None,
     api_key: str | None,
+    max_attempts: int,
     as_json: bool,
 ) -> None:
     """Make a verified tool for TASK from solved examples."""
@@ -97,6 +110,7 @@ def make(
     except LATMError as exc:
         fail(str(exc), 2)
     latm, _ = open_latm(maker, user_model, base_url, api_key, on_attempt=None if as_json else show_attempt)
+    latm.max_attempts = max_attempts
     if not as_json:
         err_console.print(
             f"making a tool for [bold]{task}[/] with {latm.maker_model.name if latm.maker_model else '?'}"

@@ -141,16 +141,18 @@ def merge_definitions(old: str, new: str) -> str:
 
 
 def unwrap_tests(code: str) -> str:
-    """Test code with ``def test_...():`` wrappers opened up into plain statements.
+    """Test code with ``def test_...():`` and ``unittest.TestCase`` wrappers opened up.
 
-    Models often put the paper's flat tests into one or several test functions and then call
-    them (directly or under ``if __name__ == "__main__":``). The bodies are what we run, in
-    the order of definition; the calls are dropped.
+    Models often put the paper's flat tests into test functions or a TestCase class and then
+    call them (directly, under ``if __name__ == "__main__":`` or by ``unittest.main()``). The
+    bodies are what we run, in the order of definition, with ``self.assertEqual(a, b)`` as
+    ``assert a == b``; the calls and the unittest import are dropped.
     """
     tree = ast.parse(code)
     lines = code.splitlines()
     tests = {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.lower().startswith("test")}
-    if not tests:
+    cases = {n.name for n in tree.body if isinstance(n, ast.ClassDef) and "TestCase" in ast.unparse(n)}
+    if not tests and not cases:
         return code
     out: list[str] = []
     for node in tree.body:
@@ -159,9 +161,44 @@ def unwrap_tests(code: str) -> str:
             if body:
                 first = min(b.lineno for b in body) - 1
                 out.append(textwrap.dedent("\n".join(lines[first : body[-1].end_lineno])))
-        elif not _calls_only(node, tests):
+        elif isinstance(node, ast.ClassDef) and node.name in cases:
+            for method in node.body:
+                if isinstance(method, ast.FunctionDef) and method.name.startswith("test"):
+                    body = [_UnitTestAsserts().visit(b) for b in method.body if not _is_docstring(b)]
+                    out.extend(ast.unparse(ast.fix_missing_locations(b)) for b in body)
+        elif not _calls_only(node, tests) and not (cases and _is_unittest_plumbing(node)):
             out.append(ast.get_source_segment(code, node) or ast.unparse(node))
     return "\n".join(out)
+
+
+_UNITTEST_COMPARE: dict[str, type[ast.cmpop]] = {"assertEqual": ast.Eq, "assertIn": ast.In, "assertIs": ast.Is}
+
+
+class _UnitTestAsserts(ast.NodeTransformer):
+    """``self.assertEqual(a, b)`` -> ``assert a == b``; ``self.assertTrue(x)`` -> ``assert x``."""
+
+    def visit_Expr(self, node: ast.Expr) -> ast.stmt:
+        call = node.value
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and len(call.args) >= 1):
+            return node
+        name = call.func.attr
+        if name in _UNITTEST_COMPARE and len(call.args) >= 2:
+            op = _UNITTEST_COMPARE[name]()
+            return ast.Assert(test=ast.Compare(left=call.args[0], ops=[op], comparators=[call.args[1]]))
+        if name == "assertTrue":
+            return ast.Assert(test=call.args[0])
+        return node
+
+
+def _is_unittest_plumbing(node: ast.stmt) -> bool:
+    """``import unittest``, ``unittest.main()``, or a ``__main__`` guard around it."""
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return "unittest" in ast.unparse(node)
+    if isinstance(node, ast.Expr):
+        return "unittest.main" in ast.unparse(node)
+    if isinstance(node, ast.If) and "__name__" in ast.unparse(node.test):
+        return all(_is_unittest_plumbing(b) for b in node.body)
+    return False
 
 
 def _is_docstring(node: ast.stmt) -> bool:

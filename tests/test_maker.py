@@ -267,3 +267,18 @@ def test_wrong_parsing_is_shown_with_the_arguments_the_tool_got(sb: Sandbox) -> 
     repair = model.requests[2][-1]["content"]
     assert "`sort_words` was called with ('Sort the following words alphabetically: List:" in repair
     assert model.temperatures[:3] == [0.0, 0.0, 0.7]  # first tries greedy, the repair sampled
+
+
+def test_unittest_test_cases_are_opened_up_and_pass_the_policy(sb: Sandbox) -> None:
+    methods = "".join(
+        f"    def test_{i}(self):\n        ret = sort_words(question.split('List: ')[1])\n        ans = ret\n"
+        f"        self.assertEqual(ans, {ex.answer!r})\n\n"
+        for i, ex in enumerate(VALID)
+    )
+    reply = (
+        "```python\nimport unittest\n\nclass TestSortWords(unittest.TestCase):\n"
+        + methods
+        + "if __name__ == '__main__':\n    unittest.main()\n```"
+    )
+    result, _ = make(sb, [GOOD_FN, reply, GOOD_WRAP, GOOD_DIRECT])
+    assert outcomes(result)[1] == "verify:ok" and result.tool is not None, result.reason  # type: ignore[attr-defined]
