@@ -129,6 +129,37 @@ def split_definitions(code: str) -> tuple[str, str]:
     return "\n\n".join(defs), "\n".join(rest)
 
 
+def library_part(code: str) -> str:
+    """The reusable part of a proposed tool: imports, definitions and constants.
+
+    Models end their tool with example usage (``print(f(...))``) that may not even parse
+    (``[08:30, 10:00]``) or may crash on made-up inputs. A tool is a library: that tail is
+    dropped. When the code does not parse, the definitions before the broken line are kept,
+    if they parse; otherwise the code is returned as it is, for the syntax error to be reported.
+    """
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        head = "\n".join(code.splitlines()[: max((exc.lineno or 1) - 1, 0)])
+        try:
+            tree = ast.parse(head)
+        except SyntaxError:
+            return code
+        if not any(isinstance(n, ast.FunctionDef) for n in tree.body):
+            return code
+        code = head
+    kept = [_source(code, n) for n in tree.body if _is_library(n)]
+    return "\n\n".join(kept).strip() + "\n" if kept else code
+
+
+def _is_library(node: ast.stmt) -> bool:
+    if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Import | ast.ImportFrom):
+        return True
+    if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+        return not any(isinstance(n, ast.Call) for n in ast.walk(node.value))  # a constant table, not a demo
+    return False
+
+
 def merge_definitions(old: str, new: str) -> str:
     """``old`` with every top-level definition that ``new`` redefines replaced by the new one."""
     new_names = {n.name for n in ast.parse(new).body if isinstance(n, ast.FunctionDef | ast.ClassDef)}

@@ -227,7 +227,7 @@ class ToolMaker:
     def _propose(self, s: _Session) -> None:
         def handle(a: Attempt) -> None:
             blocks = extract.require_code(a.reply)
-            with_defs = [b for b in blocks if "def " in b]
+            with_defs = [extract.library_part(b) for b in blocks if "def " in b]
             if not with_defs:
                 raise extract.ReplyProblem("no_function", prompts.repair("The code defines no function."))
             code = "\n\n".join(with_defs)

@@ -81,10 +81,13 @@ def test_happy_path_makes_a_verified_tool_with_provenance(sb: Sandbox, tmp_path)
         ("```python\nimport os\ndef sort_words(text):\n    return os.getcwd()\n```", "policy"),
         ("```python\nx = 1\n```", "no_function"),
         (
-            "```python\ndef sort_words(text):\n    return text\nraise RuntimeError('boom at import')\n```",
+            "```python\ndef sort_words(text):\n    return text\nTABLE = {'a': 1}['boom at import']\n```",
             "runtime_error",
         ),
-        ("```python\ndef sort_words(text):\n    return text\nwhile True:\n    pass\n```", "timeout"),
+        (
+            "```python\ndef sort_words(text):\n    return text\nclass Spin:\n    while True:\n        pass\n```",
+            "timeout",
+        ),
     ],
 )
 def test_bad_proposals_get_a_precise_repair_and_then_succeed(sb: Sandbox, bad: str, kind: str) -> None:
@@ -282,3 +285,13 @@ def test_unittest_test_cases_are_opened_up_and_pass_the_policy(sb: Sandbox) -> N
     )
     result, _ = make(sb, [GOOD_FN, reply, GOOD_WRAP, GOOD_DIRECT])
     assert outcomes(result)[1] == "verify:ok" and result.tool is not None, result.reason  # type: ignore[attr-defined]
+
+
+def test_example_usage_after_the_tool_is_dropped_even_when_it_does_not_parse(sb: Sandbox) -> None:
+    # qwen2.5-coder-1.5b ends proposals with demos like this one (times are not Python).
+    demo = GOOD_FN[:-3] + "\n# Example usage:\nslots = [08:30, 10:00]\nprint(sort_words('b a'))\n```"
+    crash = GOOD_FN[:-3] + "\nprint(sort_words(None))\n```"
+    for reply in (demo, crash):
+        result, _ = make(sb, [reply, GOOD_TESTS, GOOD_WRAP, GOOD_DIRECT])
+        assert outcomes(result)[0] == "propose:ok" and result.tool is not None  # type: ignore[attr-defined]
+        assert "print" not in result.tool.code  # type: ignore[attr-defined]
