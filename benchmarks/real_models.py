@@ -8,7 +8,9 @@ format), one ToolMaker.make with the model, then the made tool's direct solver o
 instances (no LLM involved) so "verified" can be compared with "really works". Prints per
 task: verified or not, attempts per step, tokens, seconds, held-out accuracy, and the kind
 of every failed attempt. ``--out`` keeps every prompt and reply for reading afterwards.
-``--response-cache DIR`` replays identical conversations for free (readwrite mode).
+``--response-cache DIR`` replays identical conversations for free (readwrite mode); ``--cache DIR``
+keeps the verified tools, made from exactly the examples ``latm eval --seed S --k K`` makes
+them from, so ``LATM_CACHE_DIR=DIR latm eval ...`` reuses them instead of making them again.
 """
 
 import argparse
@@ -22,6 +24,7 @@ from latm.models import CachedModel, ChatModel, OpenAIModel
 from latm.verification import checker_for, run_direct
 from sandbox import Sandbox
 from tasks import TASKS, get_task
+from toolcache import ToolCache
 
 
 def held_out_accuracy(sb: Sandbox, result: MakeResult, task: str, n: int, seed: int) -> str:
@@ -49,6 +52,9 @@ def main() -> None:
     parser.add_argument("--held-out", type=int, default=20, help="fresh instances for the direct solver")
     parser.add_argument("--out", type=Path, help="write every attempt (prompt, reply, outcome) as JSON")
     parser.add_argument("--response-cache", type=Path, help="replay identical model calls from this directory")
+    parser.add_argument(
+        "--cache", type=Path, help="tool cache to keep the verified tools in (e.g. for `latm eval` to reuse)"
+    )
     args = parser.parse_args()
 
     model: ChatModel = OpenAIModel(args.maker, base_url=args.base_url)
@@ -61,7 +67,8 @@ def main() -> None:
     runs = []
     totals = {"verified": 0, "tokens": 0, "seconds": 0.0}
     with Sandbox.open() as sb:
-        maker = ToolMaker(model, sandbox=sb, max_attempts=args.max_attempts)
+        cache = ToolCache(args.cache) if args.cache else None
+        maker = ToolMaker(model, sandbox=sb, cache=cache, max_attempts=args.max_attempts)
         for name in names:
             data = get_task(name).generate(2 * args.k, seed=args.seed)
             t0 = time.monotonic()

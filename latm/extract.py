@@ -73,6 +73,25 @@ def require_code(text: str) -> list[str]:
     return [b.code for b in blocks]
 
 
+def drop_broken_asserts(code: str, limit: int = 20) -> str:
+    """Test code with assert lines that do not parse replaced by ``assert True``.
+
+    Asserts are never run (the framework judges ``ans``), and a model's typed-in expected
+    answer is where quoting breaks (``'... shouldn't ...'``). Other syntax errors stay.
+    """
+    lines = code.splitlines()
+    for _ in range(limit):
+        try:
+            ast.parse("\n".join(lines))
+            break
+        except SyntaxError as exc:
+            i = (exc.lineno or 0) - 1
+            if not (0 <= i < len(lines)) or not lines[i].lstrip().startswith("assert "):
+                break
+            lines[i] = lines[i][: len(lines[i]) - len(lines[i].lstrip())] + "assert True  # (unparsable assert)"
+    return "\n".join(lines)
+
+
 def syntax_problem(code: str) -> ReplyProblem | None:
     try:
         ast.parse(code)
@@ -243,6 +262,36 @@ def _calls_only(node: ast.stmt, names: set[str]) -> bool:
     if isinstance(node, ast.If) and "__name__" in ast.unparse(node.test):
         return all(_calls_only(b, names) for b in node.body)
     return False
+
+
+def pick_cases(cases: list[str], questions: list[str]) -> list[str] | None:
+    """The cases for ``questions``, in order, chosen by the question text each case copies.
+
+    Models asked for tests of the validation questions often add tests of the train
+    questions too. A case is matched by its ``question = "..."`` literal (the start of the
+    text, as models truncate it); None unless every question matches exactly one case.
+    """
+    copied = [_copied_question(c) for c in cases]
+    picked = []
+    for q in questions:
+        target = " ".join(q.split())
+        hits = [c for c, text in zip(cases, copied, strict=True) if text and target.startswith(text[:60])]
+        if len(hits) != 1:
+            return None
+        picked.append(hits[0])
+    return picked
+
+
+def _copied_question(case: str) -> str | None:
+    try:
+        tree = ast.parse(case)
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if _copies_question(node):
+            text = " ".join(node.value.value.split())  # type: ignore[attr-defined]
+            return text.removesuffix("...").rstrip("'. ") if len(text) >= 20 else None
+    return None
 
 
 def split_cases(code: str, expected: int | None = None) -> list[str]:

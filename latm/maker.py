@@ -261,6 +261,7 @@ class ToolMaker:
         """Takes a redefinition of the tool out of a reply (a fix) and returns the rest (tests)."""
         tests = []
         for block in blocks:
+            block = extract.drop_broken_asserts(block)
             problem = extract.syntax_problem(block)
             if problem:
                 raise problem
@@ -309,6 +310,8 @@ class ToolMaker:
                 raise extract.ReplyProblem("no_tests", prompts.case_count(len(s.valid), 0))
             self._checked_code(tests, "The test code")
             cases = extract.split_cases(tests, len(s.valid))
+            if len(cases) > len(s.valid):  # tests of the train questions too: keep the ones asked for
+                cases = extract.pick_cases(cases, questions) or cases
             if len(cases) != len(s.valid):
                 raise extract.ReplyProblem("test_count", prompts.case_count(len(s.valid), len(cases)))
             s.test_outcomes = self._judge(s, a, cases, expected, questions, "test")
@@ -334,7 +337,7 @@ class ToolMaker:
                     f"Expected {len(s.valid)} use cases in the format 'Question: ...' then 'Solution:' and a "
                     f"```python block, but found {len(pairs)}. Reply again in exactly that format.",
                 )
-            calls = [extract.strip_asserts(extract.unwrap_tests(code)) for _, code in pairs]
+            calls = [extract.strip_asserts(extract.unwrap_tests(extract.drop_broken_asserts(c))) for _, c in pairs]
             for c in calls:
                 self._checked_code(c, "A use case")
             a.code = candidate + "\n\n# use cases\n" + "\n\n".join(calls)

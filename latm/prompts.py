@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from tasks import Example
 
-PROMPT_VERSION = "2"
+PROMPT_VERSION = "3"
 
 
 def examples_block(examples: Sequence[Example]) -> str:
@@ -22,7 +22,9 @@ def propose(train: Sequence[Example]) -> str:
         f"Here are some examples of a type of question:\n\n{examples_block(train)}\n\n"
         "Please write a generic Python function to solve this type of problems using only standard "
         "python libraries. The output of the function can later be converted to the answer (option "
-        "for multiple choice question). All the function should be wrapped by\n```python\n```"
+        "for multiple choice question). All the function should be wrapped by\n```python\n```\n"
+        "Make the question's text (a string) the function's only argument: the function parses it "
+        "itself, so any question of this type can be passed to it as it is."
     )
 
 

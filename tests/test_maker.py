@@ -295,3 +295,17 @@ def test_example_usage_after_the_tool_is_dropped_even_when_it_does_not_parse(sb:
         result, _ = make(sb, [reply, GOOD_TESTS, GOOD_WRAP, GOOD_DIRECT])
         assert outcomes(result)[0] == "propose:ok" and result.tool is not None  # type: ignore[attr-defined]
         assert "print" not in result.tool.code  # type: ignore[attr-defined]
+
+
+def test_tests_of_the_train_questions_too_and_unparsable_asserts_are_tolerated(sb: Sandbox) -> None:
+    # Seen from qwen2.5-coder-1.5b: a test for every example shown so far, and an expected
+    # answer whose quote breaks the line ('... shouldn't ...'); asserts are never run anyway.
+    cases = [
+        f"question = {ex.question!r}\nret = sort_words(question.split('List: ')[1])\nans = ret\n"
+        f"assert ans == 'it isn't {i}'"
+        for i, ex in enumerate(TRAIN + VALID)
+    ]
+    reply = "```python\n" + "\n\n".join(cases) + "\n```"
+    result, _ = make(sb, [GOOD_FN, reply, GOOD_WRAP, GOOD_DIRECT])
+    assert outcomes(result)[1] == "verify:ok" and result.tool is not None, result.reason  # type: ignore[attr-defined]
+    assert [e.question for e in result.tool.verification.examples] == [ex.question for ex in VALID]  # type: ignore[attr-defined]
