@@ -9,6 +9,7 @@ without the tool) and is rejected.
 
 import ast
 import contextlib
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -95,12 +96,26 @@ class CaseOutcome(BaseModel):
     def describe(self, expected: str) -> str:
         if self.error:
             return f"error: {self.error}"
-        text = f"expected {expected!r}, got {self.observed!r}"
+        text = f"expected {expected!r}, got {self.observed!r}" + _token_diff(expected, self.observed)
         if self.calls is None:
             return text
         if not self.calls:
             return f"{text}; `{self.entry}` was never called"
         return f"{text}; `{self.entry}` was called with ({self.calls[0]})"
+
+
+def _token_diff(expected: str, observed: Any) -> str:
+    """For answers of several words: which words are extra and which are missing."""
+    if not isinstance(observed, str):
+        return ""
+    want, got = Counter(str(expected).split()), Counter(observed.split())
+    if len(want) < 2:
+        return ""
+    if want == got:
+        return " (the same words in another order)"
+    extra, missing = list((got - want).elements()), list((want - got).elements())
+    parts = [f"{label} {' '.join(words[:12])}" for label, words in (("extra:", extra), ("missing:", missing)) if words]
+    return " (" + "; ".join(parts) + ")"
 
 
 def broken(tool_code: str) -> str:

@@ -269,6 +269,7 @@ def test_wrong_parsing_is_shown_with_the_arguments_the_tool_got(sb: Sandbox) -> 
     assert outcomes(result)[1:3] == ["verify:wrong_answers", "verify:ok"]
     repair = model.requests[2][-1]["content"]
     assert "`sort_words` was called with ('Sort the following words alphabetically: List:" in repair
+    assert "(extra: " in repair and "List:" in repair.split("(extra: ")[1].split(")")[0]  # words it should not have
     assert model.temperatures[:3] == [0.0, 0.0, 0.7]  # first tries greedy, the repair sampled
 
 
