@@ -104,6 +104,20 @@ class CaseOutcome(BaseModel):
         return f"{text}; `{self.entry}` was called with ({self.calls[0]})"
 
 
+def _without_harness(traceback: str) -> str:
+    """A traceback without the frames of our harness (``_latm_*``), which only confuse the model."""
+    lines = traceback.splitlines()
+    out, skip = [], False
+    for line in lines:
+        if line.startswith("  File "):
+            skip = ", in _latm_" in line
+        elif not line.startswith("    "):
+            skip = False
+        if not skip:
+            out.append(line)
+    return "\n".join(out)
+
+
 def _token_diff(expected: str, observed: Any) -> str:
     """For answers of several words: which words are extra and which are missing."""
     if not isinstance(observed, str):
@@ -147,7 +161,7 @@ def _outcomes(
             err = r.error
             text = (err.traceback.strip().splitlines()[-1] if err and err.traceback else str(err)) if err else "failed"
             if err and err.lineno and err.traceback:
-                text = err.traceback.strip()[-600:]
+                text = _without_harness(err.traceback).strip()[-600:]
             out.append(CaseOutcome(passed=False, error=text, timed_out=r.timed_out))
     return out
 

@@ -310,3 +310,11 @@ def test_tests_of_the_train_questions_too_and_unparsable_asserts_are_tolerated(s
     result, _ = make(sb, [GOOD_FN, reply, GOOD_WRAP, GOOD_DIRECT])
     assert outcomes(result)[1] == "verify:ok" and result.tool is not None, result.reason  # type: ignore[attr-defined]
     assert [e.question for e in result.tool.verification.examples] == [ex.question for ex in VALID]  # type: ignore[attr-defined]
+
+
+def test_tracebacks_show_the_tools_frames_not_the_harness(sb: Sandbox) -> None:
+    crashing = "```python\ndef sort_words(text):\n    return {}[text]\n```"
+    result, model = make(sb, [crashing, GOOD_TESTS, GOOD_FN + "\n" + GOOD_TESTS, GOOD_WRAP, GOOD_DIRECT])
+    repair = model.requests[2][-1]["content"]
+    assert "KeyError" in repair and "in sort_words" in repair and "_latm_" not in repair
+    assert result.tool is not None  # type: ignore[attr-defined]
