@@ -195,9 +195,18 @@ class ToolMaker:
             self.on_attempt(attempt)
 
     def _loop(self, s: _Session, step: str, first_prompt: str, handle: Callable[[Attempt], None]) -> None:
-        """Asks, lets ``handle`` judge the reply, and feeds its ReplyProblem back until it passes."""
+        """Asks, lets ``handle`` judge the reply, and feeds its ReplyProblem back until it passes.
+
+        Only the latest failed exchange of a step stays in the conversation: the step's prompt,
+        the last reply and its repair message; once the step passes, only its prompt and the
+        good reply. Keeping every failed reply costs tokens on each retry and overflows a small
+        model's context (8k tokens after four cut-off replies).
+        """
         prompt = first_prompt
+        step_start = len(s.messages)
         for number in range(1, self.max_attempts + 1):
+            if number >= 3:
+                del s.messages[step_start + 1 : step_start + 3]  # the older failed reply and its repair
             attempt = self._ask(s, step, number, prompt)
             try:
                 handle(attempt)
@@ -207,6 +216,7 @@ class ToolMaker:
                 prompt = str(problem)
                 continue
             self._log(s, attempt)
+            del s.messages[step_start + 1 : -1]  # the step passed: its prompt and the good reply go on
             return
         raise StepFailed(step, s.attempts[-1].outcome + ": " + s.attempts[-1].feedback[:300])
 

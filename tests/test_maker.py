@@ -318,3 +318,14 @@ def test_tracebacks_show_the_tools_frames_not_the_harness(sb: Sandbox) -> None:
     repair = model.requests[2][-1]["content"]
     assert "KeyError" in repair and "in sort_words" in repair and "_latm_" not in repair
     assert result.tool is not None  # type: ignore[attr-defined]
+
+
+def test_only_the_latest_failed_exchange_stays_in_the_conversation(sb: Sandbox) -> None:
+    stubs = [f"```python\ndef sort_words(text):\n    pass  # {i}\n```" for i in range(3)]
+    result, model = make(sb, [*stubs, GOOD_FN, GOOD_TESTS, GOOD_WRAP, GOOD_DIRECT], max_attempts=4)
+    assert result.tool is not None  # type: ignore[attr-defined]
+    fourth = model.requests[3]
+    assert len(fourth) == 3 and fourth[0]["content"].startswith("Here are some examples")
+    assert fourth[1]["content"] == stubs[2] and "stub" in fourth[2]["content"]
+    verify = model.requests[4]  # the next step builds on the prompt and the reply that passed
+    assert [m["content"] for m in verify[:2]] == [fourth[0]["content"], GOOD_FN] and len(verify) == 3
