@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-attempts", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=1, help="fresh sampled conversations after a failed one")
     parser.add_argument("--held-out", type=int, default=20, help="fresh instances for the direct solver")
     parser.add_argument("--out", type=Path, help="write every attempt (prompt, reply, outcome) as JSON")
     parser.add_argument("--response-cache", type=Path, help="replay identical model calls from this directory")
@@ -61,14 +62,17 @@ def main() -> None:
     if args.response_cache:
         model = CachedModel(model, "readwrite", directory=args.response_cache)
     names = [t.strip() for t in args.tasks.split(",") if t.strip()]
-    print(f"tool maker {args.maker} at {args.base_url}, k={args.k}, seed {args.seed}, max {args.max_attempts}/step")
+    print(
+        f"tool maker {args.maker} at {args.base_url}, k={args.k}, seed {args.seed}, "
+        f"max {args.max_attempts}/step, {args.rounds} round(s)"
+    )
     header = f"{'task':<40} {'verified':<8} {'attempts p/v/w/d':<17} {'tokens':>7} {'s':>6} {'held-out':>9}  failures"
     print(header)
     runs = []
     totals = {"verified": 0, "tokens": 0, "seconds": 0.0}
     with Sandbox.open() as sb:
         cache = ToolCache(args.cache) if args.cache else None
-        maker = ToolMaker(model, sandbox=sb, cache=cache, max_attempts=args.max_attempts)
+        maker = ToolMaker(model, sandbox=sb, cache=cache, max_attempts=args.max_attempts, rounds=args.rounds)
         for name in names:
             data = get_task(name).generate(2 * args.k, seed=args.seed)
             t0 = time.monotonic()

@@ -90,6 +90,7 @@ class LATM:
         sandbox: Sandbox | None = None,
         response_cache: CacheMode | None = None,
         max_attempts: int = 3,
+        rounds: int = 1,
         on_miss: OnMiss = "fallback",
         prices: PriceTable | None = None,
         on_attempt: Callable[[Any], None] | None = None,
@@ -103,6 +104,7 @@ class LATM:
         self._sandbox = sandbox
         self._own_sandbox = False
         self.max_attempts = max_attempts
+        self.rounds = rounds
         self.on_miss = on_miss
         self.prices = prices
         self.on_attempt = on_attempt
@@ -181,6 +183,7 @@ class LATM:
             self.sandbox,
             self.cache,
             self.max_attempts,
+            rounds=self.rounds,
             prices=self.prices,
             on_attempt=self.on_attempt,
         )

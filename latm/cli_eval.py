@@ -100,6 +100,7 @@ def eval_group(
     base_url: str | None,
     api_key: str | None,
     max_attempts: int,
+    rounds: int,
     baseline: str,
     baseline_n: int | None,
     concurrency: int,
@@ -122,7 +123,7 @@ def eval_group(
     if data_file and len(names) != 1:
         raise click.UsageError("--data holds one task's examples: name it with --task")
     latm, offline = open_latm(maker, user_model, base_url, api_key, offline_ok=True)
-    latm.max_attempts = max_attempts
+    latm.max_attempts, latm.rounds = max_attempts, rounds
     if offline and not as_json:
         console.print("offline: no model configured, running on the scripted demo models")
 

@@ -15,7 +15,14 @@ from latm.maker import Attempt
 
 
 def attempts_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """--max-attempts: the maker's budget per step (a small local model needs more than a strong one)."""
+    """--max-attempts and --rounds: the maker's budget (a small local model needs more than a strong one)."""
+    fn = click.option(
+        "--rounds",
+        default=1,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="Fresh, sampled conversations to try when a making fails.",
+    )(fn)
     return click.option(
         "--max-attempts",
         default=3,
@@ -100,6 +107,7 @@ def make(
     base_url: str | None,
     api_key: str | None,
     max_attempts: int,
+    rounds: int,
     as_json: bool,
 ) -> None:
     """Make a verified tool for TASK from solved examples."""
@@ -110,7 +118,7 @@ def make(
     except LATMError as exc:
         fail(str(exc), 2)
     latm, _ = open_latm(maker, user_model, base_url, api_key, on_attempt=None if as_json else show_attempt)
-    latm.max_attempts = max_attempts
+    latm.max_attempts, latm.rounds = max_attempts, rounds
     if not as_json:
         err_console.print(
             f"making a tool for [bold]{task}[/] with {latm.maker_model.name if latm.maker_model else '?'}"

@@ -33,6 +33,7 @@ class Attempt(BaseModel):
     step: str
     number: int
     prompt: str
+    round: int = 1
     reply: str = ""
     code: str = ""
     outcome: str = "ok"  # ok, or the failure kind (no_code, wrong_answers, vacuous...)
@@ -88,6 +89,7 @@ class _Session:
     use_cases: list[UseCase] = field(default_factory=list)
     direct: str | None = None
     verify_attempts: int = 0
+    round: int = 1
 
 
 Progress = Callable[[Attempt], None]
@@ -103,6 +105,7 @@ class ToolMaker:
         cache: ToolCache | None = None,
         max_attempts: int = 3,
         *,
+        rounds: int = 1,
         direct: bool = True,
         temperature: float = 0.0,
         retry_temperature: float = 0.7,
@@ -112,6 +115,9 @@ class ToolMaker:
     ) -> None:
         if max_attempts < 1:
             raise UserError("max_attempts must be at least 1")
+        if rounds < 1:
+            raise UserError("rounds must be at least 1")
+        self.rounds = rounds
         self.model = model
         self._sandbox = sandbox
         self._own_sandbox: Sandbox | None = None
@@ -147,19 +153,21 @@ class ToolMaker:
         s = _Session(task=task, train=list(train), valid=list(valid), check=checker_for(task))
         reason = None
         tool = None
-        try:
-            self._propose(s)
-            self._verify(s)
-            self._wrap(s)
-            if self.want_direct:
-                self._direct(s)
-            tool = self._tool(s)
-            if self.cache is not None:
-                tool = self.cache.put(tool)
-        except StepFailed as exc:
-            reason = f"{exc.step} failed after {self.max_attempts} attempt(s): {exc}"
-        except ModelError as exc:
-            reason = f"the model call failed: {exc}"
+        for number in range(1, self.rounds + 1):
+            if number > 1:  # a fresh conversation, sampled from the start; attempts and cost add up
+                s = _Session(task=task, train=s.train, valid=s.valid, check=s.check, attempts=s.attempts, usage=s.usage)
+                s.round = number
+            try:
+                tool = self._make_once(s)
+                reason = None
+                break
+            except StepFailed as exc:
+                reason = f"{exc.step} failed after {self.max_attempts} attempt(s): {exc}"
+            except ModelError as exc:
+                reason = f"the model call failed: {exc}"
+                break
+        if reason and self.rounds > 1:
+            reason = f"{self.rounds} rounds failed; the last: {reason}"
         return MakeResult(
             task=task,
             tool=tool,
@@ -169,25 +177,40 @@ class ToolMaker:
             duration_s=time.monotonic() - started,
         )
 
+    def _make_once(self, s: _Session) -> Tool:
+        self._propose(s)
+        self._verify(s)
+        self._wrap(s)
+        if self.want_direct:
+            self._direct(s)
+        tool = self._tool(s)
+        return self.cache.put(tool) if self.cache is not None else tool
+
     # -- conversation ----------------------------------------------------------------------------
 
     def _ask(self, s: _Session, step: str, number: int, prompt: str) -> Attempt:
         s.messages.append({"role": "user", "content": prompt})
         t0 = time.monotonic()
         try:
-            done = self.model.complete(s.messages, temperature=self._temperature(number), max_tokens=self.max_tokens)
+            done = self.model.complete(s.messages, temperature=self._temperature(s, number), max_tokens=self.max_tokens)
         except ModelError as exc:
-            attempt = Attempt(step=step, number=number, prompt=prompt, outcome="model_error", feedback=str(exc))
+            attempt = Attempt(
+                step=step, number=number, round=s.round, prompt=prompt, outcome="model_error", feedback=str(exc)
+            )
             self._log(s, attempt)
             raise
         s.usage.record("maker", done.model, done.usage, cached=done.cached, prices=self.prices)
         s.messages.append({"role": "assistant", "content": done.text})
-        return Attempt(step=step, number=number, prompt=prompt, reply=done.text, duration_s=time.monotonic() - t0)
+        return Attempt(
+            step=step, number=number, round=s.round, prompt=prompt, reply=done.text, duration_s=time.monotonic() - t0
+        )
 
-    def _temperature(self, number: int) -> float:
-        """The first try of a step is greedy; repairs sample, because at temperature 0 a small
-        model answers a repair message with the very reply it was told is wrong."""
-        return self.temperature if number == 1 else max(self.temperature, self.retry_temperature)
+    def _temperature(self, s: _Session, number: int) -> float:
+        """The first try of a step in the first round is greedy; repairs and later rounds sample,
+        because at temperature 0 a small model answers a repair message with the very reply it
+        was told is wrong, and a new round would repeat the last one."""
+        greedy = number == 1 and s.round == 1
+        return self.temperature if greedy else max(self.temperature, self.retry_temperature)
 
     def _log(self, s: _Session, attempt: Attempt) -> None:
         s.attempts.append(attempt)

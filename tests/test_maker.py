@@ -329,3 +329,20 @@ def test_only_the_latest_failed_exchange_stays_in_the_conversation(sb: Sandbox) 
     assert fourth[1]["content"] == stubs[2] and "stub" in fourth[2]["content"]
     verify = model.requests[4]  # the next step builds on the prompt and the reply that passed
     assert [m["content"] for m in verify[:2]] == [fourth[0]["content"], GOOD_FN] and len(verify) == 3
+
+
+def test_a_new_round_starts_a_fresh_sampled_conversation_and_adds_up_the_cost(sb: Sandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    stub = "```python\ndef sort_words(text):\n    pass\n```"
+    cache = ToolCache(tmp_path)
+    model = ScriptedModel([stub, stub, GOOD_FN, GOOD_TESTS, GOOD_WRAP, GOOD_DIRECT], name="gpt-4o")
+    result = ToolMaker(model, sb, cache, max_attempts=2, rounds=2).make("word_sorting", TRAIN, VALID)
+    assert result.tool is not None, result.reason
+    assert [(a.round, a.step, a.outcome) for a in result.attempts][:3] == [
+        (1, "propose", "stub"),
+        (1, "propose", "stub"),
+        (2, "propose", "ok"),
+    ]
+    assert len(model.requests[2]) == 1 and model.temperatures[2] == 0.7  # fresh, and sampled
+    assert result.tool.provenance.tokens_in == result.usage.prompt_tokens and result.usage.calls == 6
+    failed = ToolMaker(ScriptedModel([stub] * 4), sb, max_attempts=2, rounds=2).make("word_sorting", TRAIN, VALID)
+    assert failed.tool is None and failed.reason.startswith("2 rounds failed; the last: propose failed")  # type: ignore[union-attr]
