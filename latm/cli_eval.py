@@ -207,7 +207,8 @@ def render_summary(suite: Any) -> None:
         table.add_row(
             r.task,
             n,
-            str(by["latm"].making_tokens) if "latm" in by else "no tool",
+            str(r.making_tokens or (by["latm"].making_tokens if "latm" in by else 0))
+            + ("" if "latm" in by else " (no tool)"),
             *[f"{by[m].accuracy:.0%}" if m in by else "-" for m in methods],
             *[f"{by[m].tokens_per_question:.0f}" if m in by else "-" for m in methods],
         )

@@ -70,6 +70,7 @@ class EvalReport(BaseModel):
     data: str
     tool_id: str | None = None
     tool_made: bool = False
+    making_tokens: int = 0  # spent on making in this run, whether or not a tool came out of it
     methods: list[MethodReport]
     break_even: dict[str, dict[str, float | None]] = Field(default_factory=dict)
     note: str = ""
@@ -313,6 +314,7 @@ def run_eval(
         data=data,
         tool_id=made.tool.id if made.tool else None,
         tool_made=bool(made.attempts) and made.tool is not None,
+        making_tokens=made.usage.tokens if made.attempts else 0,
         methods=methods,
         note="" if made.tool else f"no tool was made: {made.reason}",
     )

@@ -70,3 +70,19 @@ def test_eval_without_a_task_measures_every_task_and_saves_them_all(tmp_path: Pa
     assert again.exit_code == 0 and again.output.count("latm acc") == 1
     two = CliRunner().invoke(main, ["eval", "--task", "word_sorting", "--task", "dyck_languages", "--n", "2", "--json"])
     assert [rep["task"] for rep in json.loads(two.output)["reports"]] == ["word_sorting", "dyck_languages"]
+
+
+def test_a_failed_making_is_reported_with_its_cost_and_the_baselines_still_run(tmp_path: Path) -> None:
+    from latm import LATM
+    from latm.evaluation import run_eval
+    from latm.testing import ScriptedModel
+    from tasks import get_task
+
+    maker = ScriptedModel(lambda messages: "I cannot write code for this.", name="tiny")
+    examples = get_task("word_sorting").generate(9, seed=1)
+    with LATM(
+        maker=maker, user=ScriptedModel(lambda m: "So the answer is x.", name="tinier"), cache=str(tmp_path)
+    ) as latm:
+        report = run_eval(latm, "word_sorting", examples, k=3, baseline="cot")
+    assert report.tool_id is None and report.making_tokens > 0 and "no tool was made" in report.note
+    assert [m.method for m in report.methods] == ["cot-maker", "cot-user"]
