@@ -77,7 +77,7 @@ def open_latm(
 def show_attempt(a: Attempt) -> None:
     mark = "[green]ok[/]" if a.outcome in ("ok", "declined") else f"[yellow]{a.outcome}[/]"
     err_console.print(
-        f"  {a.step:<8} attempt {a.number}: {mark} ({a.duration_s:.1f} s)"
+        f"  {'' if a.round == 1 else f'round {a.round} '}{a.step:<8} attempt {a.number}: {mark} ({a.duration_s:.1f} s)"
         + (f" - {a.feedback.splitlines()[0][:100]}" if a.feedback else "")
     )
 
