@@ -294,11 +294,7 @@ class ToolMaker:
         """Takes a redefinition of the tool out of a reply (a fix) and returns the rest (tests)."""
         tests = []
         for block in blocks:
-            block = extract.drop_broken_asserts(block)
-            problem = extract.syntax_problem(block)
-            if problem:
-                raise problem
-            block = extract.unwrap_tests(block)  # test functions hold tests, not tool code
+            block = _test_code(block)
             defs, rest = extract.split_definitions(block)
             redefines = any(f.name == s.entry for f in extract.top_level_functions(defs)) if defs else False
             if redefines:
@@ -370,7 +366,7 @@ class ToolMaker:
                     f"Expected {len(s.valid)} use cases in the format 'Question: ...' then 'Solution:' and a "
                     f"```python block, but found {len(pairs)}. Reply again in exactly that format.",
                 )
-            calls = [extract.strip_asserts(extract.unwrap_tests(extract.drop_broken_asserts(c))) for _, c in pairs]
+            calls = [extract.strip_asserts(_test_code(c)) for _, c in pairs]
             for c in calls:
                 self._checked_code(c, "A use case")
             a.code = candidate + "\n\n# use cases\n" + "\n\n".join(calls)
@@ -480,6 +476,16 @@ class ToolMaker:
                 trace=[a.model_dump(mode="json") for a in s.attempts],
             ),
         )
+
+
+def _test_code(code: str) -> str:
+    """A reply's test or use-case code made runnable: unparsable asserts dropped (they are never
+    run), a syntax error elsewhere raised as a repair message, test wrappers opened up."""
+    code = extract.drop_broken_asserts(code)
+    problem = extract.syntax_problem(code)
+    if problem:
+        raise problem
+    return extract.unwrap_tests(code)
 
 
 def _functions(code: str) -> list[Any]:

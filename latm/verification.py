@@ -25,14 +25,19 @@ Checker = Callable[[Any, str], bool]
 
 HARNESS = """
 
-def _latm_case(_latm_src, _latm_question=None):
+def _latm_exec(_latm_src, _latm_question, _latm_overrides):
     _latm_ns = dict(globals())
+    _latm_ns.update(_latm_overrides)
     if _latm_question is not None:
         _latm_ns["question"] = _latm_question
     exec(_latm_src, _latm_ns)
     if "ans" not in _latm_ns:
         raise NameError("the code did not set a variable named `ans`")
-    return _latm_jsonable(_latm_ns["ans"])
+    return _latm_ns["ans"]
+
+
+def _latm_case(_latm_src, _latm_question=None):
+    return _latm_jsonable(_latm_exec(_latm_src, _latm_question, {}))
 
 
 def _latm_traced_case(_latm_src, _latm_question, _latm_entry):
@@ -45,15 +50,9 @@ def _latm_traced_case(_latm_src, _latm_question, _latm_entry):
         _latm_calls.append(shown[:300] + ("..." if len(shown) > 300 else ""))
         return _latm_fn(*args, **kwargs)
 
-    _latm_ns = dict(globals())
-    if callable(_latm_fn):
-        _latm_ns[_latm_entry] = _latm_spy
-    if _latm_question is not None:
-        _latm_ns["question"] = _latm_question
-    exec(_latm_src, _latm_ns)
-    if "ans" not in _latm_ns:
-        raise NameError("the code did not set a variable named `ans`")
-    return {"ans": _latm_jsonable(_latm_ns["ans"]), "calls": _latm_calls[:2]}
+    _latm_spied = {_latm_entry: _latm_spy} if callable(_latm_fn) else {}
+    _latm_ans = _latm_exec(_latm_src, _latm_question, _latm_spied)
+    return {"ans": _latm_jsonable(_latm_ans), "calls": _latm_calls[:2]}
 
 
 def _latm_direct(_latm_question):

@@ -346,3 +346,10 @@ def test_a_new_round_starts_a_fresh_sampled_conversation_and_adds_up_the_cost(sb
     assert result.tool.provenance.tokens_in == result.usage.prompt_tokens and result.usage.calls == 6
     failed = ToolMaker(ScriptedModel([stub] * 4), sb, max_attempts=2, rounds=2).make("word_sorting", TRAIN, VALID)
     assert failed.tool is None and failed.reason.startswith("2 rounds failed; the last: propose failed")  # type: ignore[union-attr]
+
+
+def test_a_use_case_with_a_syntax_error_gets_a_repair_not_a_crash(sb: Sandbox) -> None:
+    broken_wrap = GOOD_WRAP.replace("ans = ret\n```", "ans = ret)\n```", 1)
+    result, model = make(sb, [GOOD_FN, GOOD_TESTS, broken_wrap, GOOD_WRAP, GOOD_DIRECT])
+    assert outcomes(result)[2] == "wrap:syntax" and result.tool is not None  # type: ignore[attr-defined]
+    assert "syntax error" in model.requests[3][-1]["content"]
