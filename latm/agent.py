@@ -25,12 +25,22 @@ from latm.models import CacheMode, ChatModel, resolve_model
 from latm.usage import PriceTable, Usage
 from latm.user import Answer, ToolUser, normalize_value
 from sandbox import Sandbox
-from tasks import Example
+from tasks import TASKS, Example
 from toolcache import Tool, ToolCache
 
 SolveMode = Literal["direct", "llm", "fallback", "failed"]
 OnMiss = Literal["fallback", "raise"]
 FINAL = re.compile(r"(?:final answer|answer)\s*(?:is)?\s*[:=]\s*(.+)", re.I)
+
+
+MIN_KEPT_BACK = 3  # examples kept back from the maker that a user's task needs for held-out judging
+
+
+def default_k(task: str, n: int) -> int:
+    """Train (= validation) examples per making: up to 3, leaving MIN_KEPT_BACK for a user's task."""
+    if task not in TASKS and n >= 2 + MIN_KEPT_BACK:
+        return max(1, min(3, (n - MIN_KEPT_BACK) // 2))
+    return max(1, min(3, n // 2))
 
 
 class Solution(BaseModel):
@@ -94,7 +104,10 @@ class LATM:
         on_miss: OnMiss = "fallback",
         prices: PriceTable | None = None,
         on_attempt: Callable[[Any], None] | None = None,
+        allow_shown_only: bool = False,
     ) -> None:
+        """``allow_shown_only`` lets tools that could only be verified on the examples shown to
+        their maker (a user's task with too few examples to keep some back) answer questions."""
         if on_miss not in ("fallback", "raise"):
             raise UserError("on_miss must be 'fallback' or 'raise'")
         self.maker_model = resolve_model(maker, role="maker", base_url=base_url, api_key=api_key, cache=response_cache)
@@ -108,6 +121,7 @@ class LATM:
         self.on_miss = on_miss
         self.prices = prices
         self.on_attempt = on_attempt
+        self.allow_shown_only = allow_shown_only
         self.usage = Usage()  # everything this instance spent
         self._lock = threading.Lock()
 
@@ -132,7 +146,9 @@ class LATM:
 
     @property
     def dispatcher(self) -> Dispatcher:
-        return Dispatcher(self.user_model, self.cache, self.tool_user, prices=self.prices)
+        return Dispatcher(
+            self.user_model, self.cache, self.tool_user, prices=self.prices, allow_shown_only=self.allow_shown_only
+        )
 
     def close(self) -> None:
         if self._own_sandbox and self._sandbox is not None:
@@ -161,8 +177,13 @@ class LATM:
         k: int | None = None,
         reuse: Literal["any", "same-maker", "never"] = "any",
     ) -> MakeResult:
-        """Makes the tool for ``task`` from k train then k validation examples (default: half each).
+        """Makes the tool for ``task`` from k train then k validation examples.
 
+        A built-in task's tool is judged on fresh generated questions, so every example may be
+        shown (k defaults to half of them, at most 3). For any other task the examples after the
+        first 2k are kept back, never shown to the maker, and judge the tool; k defaults to what
+        leaves ``MIN_KEPT_BACK`` of them (at most 3). With fewer kept back, the tool is verified
+        on the shown examples only and answers questions only with ``allow_shown_only``.
         The task's current cached tool is reused instead: any (default), only one made by this
         maker model ("same-maker"), or never.
         """
@@ -175,9 +196,10 @@ class LATM:
         if self.maker_model is None:
             raise UserError("making a tool needs a maker model: LATM(maker='gpt-4o') or LATM_MAKER")
         examples = list(examples)
-        k = k or max(1, len(examples) // 2)
+        k = k or default_k(task, len(examples))
         if len(examples) < 2 * k:
             raise UserError(f"making a tool needs {2 * k} examples (k={k} train + k validation), got {len(examples)}")
+        kept_back = examples[2 * k :] if task not in TASKS else []
         maker = ToolMaker(
             self.maker_model,
             self.sandbox,
@@ -186,8 +208,11 @@ class LATM:
             rounds=self.rounds,
             prices=self.prices,
             on_attempt=self.on_attempt,
+            user_model=self.user_model,
         )
-        result = maker.make(task, examples[:k], examples[k : 2 * k])
+        result = maker.make(
+            task, examples[:k], examples[k : 2 * k], kept_back if len(kept_back) >= MIN_KEPT_BACK else None
+        )
         self._spent(result.usage)
         return result
 

@@ -19,7 +19,7 @@ from latm.aio import run_sync
 from latm.errors import ModelError
 from latm.models import ChatModel
 from latm.usage import PriceTable, Usage
-from latm.user import ToolUser, normalize_value
+from latm.user import ToolUser, answer_of
 from toolcache import Tool, ToolCache
 
 MAX_SHOWN = 8
@@ -33,6 +33,13 @@ class Route(BaseModel):
     reason: str
     usage: Usage = Field(default_factory=Usage)
     direct_value: str | None = None  # the answer, when a direct solver routed the question
+
+
+def routable(tool: Tool, allow_shown_only: bool = False) -> bool:
+    """Whether a (current) tool may answer questions: verified, and judged on held-out questions
+    unless the user allowed tools verified on their shown examples only."""
+    trust = tool.verification.trust
+    return tool.status == "verified" and (trust == "held_out" or (allow_shown_only and trust == "shown_only"))
 
 
 def words(text: str) -> set[str]:
@@ -78,16 +85,19 @@ class Dispatcher:
         user: ToolUser | None = None,
         *,
         prices: PriceTable | None = None,
+        allow_shown_only: bool = False,
     ) -> None:
         self.model = model
         self.cache = cache
         self.user = user or ToolUser(None)
         self.prices = prices
+        self.allow_shown_only = allow_shown_only
 
     def tools(self) -> list[Tool]:
-        """The current (newest verified) tool of every task."""
+        """The routable tools: the current (newest verified) tool of every task, when it was
+        right on held-out questions (or verified on shown examples only, where allowed)."""
         current = (self.cache.current(task) for task in self.cache.tasks())
-        return [t for t in current if t is not None]
+        return [t for t in current if t is not None and routable(t, self.allow_shown_only)]
 
     # -- one question ------------------------------------------------------------------------------
 
@@ -129,7 +139,7 @@ class Dispatcher:
         def run(tool: Tool, batch: list[int]) -> None:
             results = self.user.direct_many(tool, [questions[i] for i in batch])
             for i, r in zip(batch, results, strict=True):
-                value = normalize_value(r.value, questions[i]) if r.ok else None
+                value, _ = answer_of(r, questions[i], tool)
                 if value is not None:
                     accepted[i].append((tool, value))
 

@@ -309,8 +309,14 @@ def split_cases(code: str, expected: int | None = None) -> list[str]:
     return by_ans if len(by_ans) == expected else by_assert
 
 
+ANSWER_LIKE = re.compile(r"ans(?:wer)?_?\d*")
+
+
 def _assigns_ans(node: ast.stmt) -> bool:
-    return isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "ans" for t in node.targets)
+    """An assignment to ``ans`` or a numbered ``ans1``, ``answer_2``..."""
+    return isinstance(node, ast.Assign) and any(
+        isinstance(t, ast.Name) and ANSWER_LIKE.fullmatch(t.id) for t in node.targets
+    )
 
 
 def _source(code: str, node: ast.stmt) -> str:
@@ -346,21 +352,87 @@ def _split_at_ans(code: str) -> list[str]:
 
 
 def typed_in_answer(code: str) -> str | None:
-    """The source of the case's final ``ans = ...`` when its value is a literal, else None.
+    """The source of the case's final assignment to its answer (``answer_name``) when its value
+    is a literal, else None.
 
     A literal answer (no name, no call: ``ans = "apple fig"``) does not test anything. This is
-    a structural check of how ``ans`` is made, not a search for the answer's text, which real
-    cases legitimately contain inside their inputs.
+    a structural check of how the answer is made, not a search for the answer's text, which
+    real cases legitimately contain inside their inputs. (Literals smuggled through a call or
+    an alias are the mutation check's to catch.)
     """
+    name = answer_name(code) or "ans"
     value = None
     for node in ast.parse(code).body:
-        if _assigns_ans(node):
+        if _assigns(node, name):
             value = node
     if value is None:
         return None
     if any(isinstance(n, ast.Name | ast.Call | ast.Attribute | ast.Subscript) for n in ast.walk(value.value)):
         return None
     return ast.get_source_segment(code, value) or ast.unparse(value)
+
+
+def _assigns(node: ast.stmt, name: str) -> bool:
+    return isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+
+
+def _assigned_names(tree: ast.Module) -> list[str]:
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names += [t.id for t in targets if isinstance(t, ast.Name)]
+    return names
+
+
+def _asserted_names(tree: ast.Module, assigned: set[str]) -> list[str]:
+    """Names compared for equality in top-level asserts (``assert ans1 == "..."``), in order."""
+    found = []
+    for node in tree.body:
+        test = node.test if isinstance(node, ast.Assert) else None
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
+            sides = [test.left, test.comparators[0]]
+            found += [n.id for n in sides if isinstance(n, ast.Name) and n.id in assigned]
+    return found
+
+
+def answer_name(code: str) -> str | None:
+    """The variable that holds a case's answer.
+
+    ``ans`` when the case sets it (the paper's format); else the name its last
+    ``assert NAME == EXPECTED`` checks (strong models number their variables per question:
+    ``ans1``, ``ans2``); else the last assigned ``ans``-like name (``ans2``, ``answer``).
+    """
+    tree = ast.parse(code)
+    assigned = _assigned_names(tree)
+    if "ans" in assigned:
+        return "ans"
+    asserted = _asserted_names(tree, set(assigned))
+    if asserted:
+        return asserted[-1]
+    like = [n for n in assigned if ANSWER_LIKE.fullmatch(n)]
+    return like[-1] if like else None
+
+
+def answer_code(code: str) -> str:
+    """A case (a unit test, a use case, the tool user's call) as code that sets ``ans``.
+
+    The asserts and a hand-copied question go (``strip_asserts``); the answer is taken from
+    ``answer_name``, else from a last expression (``print(x)`` counts as ``x``).
+    """
+    name = answer_name(code)
+    body = strip_asserts(code)
+    if name is not None:
+        return body if name == "ans" else f"{body}\nans = {name}"
+    tree = ast.parse(body)
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        value = tree.body[-1].value
+        printed = isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "print"
+        if printed and len(value.args) == 1 and not value.keywords:  # type: ignore[attr-defined]
+            value = value.args[0]  # type: ignore[attr-defined]
+        head = [_source(body, n) for n in tree.body[:-1]]
+        return "\n".join([*head, f"ans = {ast.unparse(value)}"])
+    return body
 
 
 def strip_asserts(code: str) -> str:

@@ -15,16 +15,43 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from latm import extract, prompts
+from latm.aio import run_sync
+from latm.answers import infer_rendering
 from latm.errors import ModelError, UserError
+from latm.harness import CaseRun, run_cases, run_direct
 from latm.models import ChatModel, Message
 from latm.usage import PriceTable, Usage
-from latm.verification import CaseOutcome, Checker, as_text, checker_for, run_cases, run_direct, vacuous_cases
+from latm.verification import (
+    CaseOutcome,
+    Checker,
+    Probe,
+    as_text,
+    captured,
+    carried_literals,
+    checker_for,
+    direct_survives_mutation,
+    fresh_instances,
+    held_out_verdict,
+    judge,
+    strictness_probes,
+    vacuous_cases,
+)
 from sandbox import Sandbox, policy
-from tasks import Example
-from toolcache import Entry, Provenance, Tool, ToolCache, UseCase, Verification, VerificationExample
+from tasks import TASKS, Example
+from toolcache import (
+    Entry,
+    HeldOut,
+    Provenance,
+    Rendering,
+    Tool,
+    ToolCache,
+    UseCase,
+    Verification,
+    VerificationExample,
+)
 
 PACKAGE_VERSION = "0.1.0"
-STRICTNESS_PROBE = "What is the capital of France? Please answer in one word."
+HELD_OUT = 10  # fresh instances a built-in task's tool is judged on
 
 
 class Attempt(BaseModel):
@@ -90,6 +117,15 @@ class _Session:
     direct: str | None = None
     verify_attempts: int = 0
     round: int = 1
+    rendering: Rendering = field(default_factory=Rendering)
+    kept_back: list[Example] | None = None  # the user's held-out examples (None: generate, if built in)
+    probes: list[Probe] = field(default_factory=list)
+    held_out: HeldOut | None = None
+    wrong_unseen: HeldOut | None = None  # a direct solver's wrong answers on unseen questions
+
+    @property
+    def shown(self) -> list[Example]:
+        return self.train + self.valid
 
 
 Progress = Callable[[Attempt], None]
@@ -112,7 +148,12 @@ class ToolMaker:
         max_tokens: int | None = 2048,
         prices: PriceTable | None = None,
         on_attempt: Progress | None = None,
+        user_model: ChatModel | None = None,
+        held_out: int = HELD_OUT,
     ) -> None:
+        """``user_model`` judges a tool without a direct solver on held-out questions, as the
+        tool user will use it; ``held_out`` is how many fresh instances judge a built-in task's
+        tool (the user's kept-back examples, passed to ``make``, judge any other task's)."""
         if max_attempts < 1:
             raise UserError("max_attempts must be at least 1")
         if rounds < 1:
@@ -129,6 +170,8 @@ class ToolMaker:
         self.max_tokens = max_tokens
         self.prices = prices
         self.on_attempt = on_attempt
+        self.user_model = user_model
+        self.held_out = held_out
 
     @property
     def sandbox(self) -> Sandbox:
@@ -143,19 +186,44 @@ class ToolMaker:
 
     # -- the public entry point ----------------------------------------------------------------
 
-    def make(self, task: str, train: Sequence[Example], valid: Sequence[Example]) -> MakeResult:
-        """Makes a tool for ``task`` from solved train and validation examples."""
+    def make(
+        self,
+        task: str,
+        train: Sequence[Example],
+        valid: Sequence[Example],
+        held_out: Sequence[Example] | None = None,
+    ) -> MakeResult:
+        """Makes a tool for ``task`` from solved train and validation examples.
+
+        The tool is then judged on questions the model never saw: ``held_out`` (examples the
+        user kept back) or, for a built-in task, fresh generated instances. With neither, it is
+        verified on the shown examples only (``Verification.trust``).
+        """
         if not task:
             raise UserError("task needs a name")
         if not train or not valid:
             raise UserError("make() needs at least one train and one validation example")
         started = time.monotonic()
-        s = _Session(task=task, train=list(train), valid=list(valid), check=checker_for(task))
+        probes = strictness_probes(task, self.cache)
+        kept = list(held_out) if held_out else None
+
+        def session(**carried: Any) -> _Session:
+            return _Session(
+                task=task,
+                train=list(train),
+                valid=list(valid),
+                check=checker_for(task),
+                kept_back=kept,
+                probes=probes,
+                **carried,
+            )
+
+        s = session()
         reason = None
         tool = None
         for number in range(1, self.rounds + 1):
             if number > 1:  # a fresh conversation, sampled from the start; attempts and cost add up
-                s = _Session(task=task, train=s.train, valid=s.valid, check=s.check, attempts=s.attempts, usage=s.usage)
+                s = session(attempts=s.attempts, usage=s.usage)
                 s.round = number
             try:
                 tool = self._make_once(s)
@@ -183,6 +251,8 @@ class ToolMaker:
         self._wrap(s)
         if self.want_direct:
             self._direct(s)
+        if s.direct is None:
+            self._judge_held_out(s)
         tool = self._tool(s)
         return self.cache.put(tool) if self.cache is not None else tool
 
@@ -245,7 +315,8 @@ class ToolMaker:
 
     # -- the steps -------------------------------------------------------------------------------
 
-    def _checked_code(self, code: str, what: str) -> None:
+    def _checked_code(self, code: str, what: str, shown: Sequence[Example] = ()) -> None:
+        """Syntax and policy; with ``shown``, also no literals of the shown examples (tool code)."""
         problem = extract.syntax_problem(code)
         if problem:
             raise problem
@@ -256,6 +327,9 @@ class ToolMaker:
                 "policy",
                 prompts.repair(f"{what} breaks the tool policy (tools are pure computation):\n{listed}"),
             )
+        carried = carried_literals(code, shown) if shown else []
+        if carried:
+            raise extract.ReplyProblem("carried_answers", prompts.carried(what, carried))
 
     def _propose(self, s: _Session) -> None:
         def handle(a: Attempt) -> None:
@@ -265,7 +339,7 @@ class ToolMaker:
                 raise extract.ReplyProblem("no_function", prompts.repair("The code defines no function."))
             code = "\n\n".join(with_defs)
             a.code = code
-            self._checked_code(code, "The function")
+            self._checked_code(code, "The function", s.shown)
             functions = extract.top_level_functions(code)
             if not functions:
                 raise extract.ReplyProblem("no_function", prompts.repair("The code defines no top-level function."))
@@ -299,7 +373,7 @@ class ToolMaker:
             redefines = any(f.name == s.entry for f in extract.top_level_functions(defs)) if defs else False
             if redefines:
                 new_code = extract.merge_definitions(s.code, defs)
-                self._checked_code(new_code, "The function")
+                self._checked_code(new_code, "The function", s.shown)
                 s.code = new_code
                 if rest.strip():
                     tests.append(rest)
@@ -309,23 +383,28 @@ class ToolMaker:
 
     def _judge(
         self, s: _Session, a: Attempt, cases: list[str], expected: list[str], questions: list[str], what: str
-    ) -> list[CaseOutcome]:
-        """Runs cases, then the vacuity check; raises the precise repair message on failure."""
+    ) -> tuple[list[CaseOutcome], list[str]]:
+        """Runs cases (as code that sets ``ans``), learns what the rendering leaves open, judges
+        every answer with it, then the mutations; raises the precise repair message on failure.
+        Returns the outcomes and the runnable cases."""
         typed = [(i + 1, src) for i, c in enumerate(cases) if (src := extract.typed_in_answer(c))]
         if typed:
             raise extract.ReplyProblem("typed_in_answer", prompts.typed_in(s.entry, what, typed))
-        stripped = [extract.strip_asserts(c) for c in cases]
-        outcomes = run_cases(self.sandbox, s.code, stripped, expected, s.check, questions, s.entry)
+        runnable = [extract.answer_code(c) for c in cases]
+        runs = run_cases(self.sandbox, s.code, runnable, questions, s.entry)
+        rendering = _learned(runs, questions, expected, s)
+        outcomes = judge(runs, expected, questions, s.check, rendering, s.entry)
         a.observations = [o.model_dump() for o in outcomes]
         failing = [i for i, o in enumerate(outcomes) if not o.passed]
         if failing:
             lines = [f"- {what} {i + 1}: {outcomes[i].describe(expected[i])}" for i in failing]
             kind = "timeout" if all(outcomes[i].timed_out for i in failing) else "wrong_answers"
             raise extract.ReplyProblem(kind, prompts.wrong_answers(lines))
-        empty = vacuous_cases(self.sandbox, s.code, stripped, expected, s.check, questions)
+        empty = vacuous_cases(self.sandbox, s.code, runnable, expected, questions, s.check, rendering, runs)
         if empty:
             raise extract.ReplyProblem("vacuous", prompts.vacuous(s.entry, [i + 1 for i in empty]))
-        return outcomes
+        s.rendering = rendering
+        return outcomes, runnable
 
     def _verify(self, s: _Session) -> None:
         expected = [ex.answer for ex in s.valid]
@@ -343,8 +422,7 @@ class ToolMaker:
                 cases = extract.pick_cases(cases, questions) or cases
             if len(cases) != len(s.valid):
                 raise extract.ReplyProblem("test_count", prompts.case_count(len(s.valid), len(cases)))
-            s.test_outcomes = self._judge(s, a, cases, expected, questions, "test")
-            s.tests = [extract.strip_asserts(c) for c in cases]
+            s.test_outcomes, s.tests = self._judge(s, a, cases, expected, questions, "test")
 
         self._loop(s, "verify", prompts.verify(s.valid), handle)
 
@@ -357,7 +435,7 @@ class ToolMaker:
             function_blocks = [b for b in blocks if any(f.name == s.entry for f in _functions(b))]
             if function_blocks:
                 candidate = extract.merge_definitions(s.code, extract.split_definitions(function_blocks[0])[0])
-                self._checked_code(candidate, "The function")
+                self._checked_code(candidate, "The function", s.shown)
             else:
                 candidate = s.code  # the verified function stands when the wrap does not repeat it
             if len(pairs) != len(s.valid):
@@ -366,13 +444,13 @@ class ToolMaker:
                     f"Expected {len(s.valid)} use cases in the format 'Question: ...' then 'Solution:' and a "
                     f"```python block, but found {len(pairs)}. Reply again in exactly that format.",
                 )
-            calls = [extract.strip_asserts(_test_code(c)) for _, c in pairs]
+            calls = [_test_code(c) for _, c in pairs]
             for c in calls:
                 self._checked_code(c, "A use case")
             a.code = candidate + "\n\n# use cases\n" + "\n\n".join(calls)
             previous, s.code = s.code, candidate
             try:
-                self._judge(s, a, calls, expected, [ex.question for ex in s.valid], "use case")
+                _, calls = self._judge(s, a, calls, expected, [ex.question for ex in s.valid], "use case")
             except extract.ReplyProblem:
                 s.code = previous
                 raise
@@ -383,7 +461,7 @@ class ToolMaker:
         self._loop(s, "wrap", prompts.wrap(s.valid), handle)
 
     def _direct(self, s: _Session) -> None:
-        examples = s.train + s.valid
+        examples = s.shown
         questions = [ex.question for ex in examples]
         expected = [ex.answer for ex in examples]
 
@@ -397,7 +475,9 @@ class ToolMaker:
             self._checked_code(code, "The solver")
             if not any(f.name == "solve" for f in extract.top_level_functions(code)):
                 raise extract.ReplyProblem("no_function", prompts.repair("Define `solve(question)`.", "the solver"))
-            outcomes = run_direct(self.sandbox, s.code, code, questions, expected, s.check)
+            runs = run_direct(self.sandbox, s.code, code, questions)
+            rendering = _learned(runs, questions, expected, s)
+            outcomes = judge(runs, expected, questions, s.check, rendering)
             a.observations = [o.model_dump() for o in outcomes]
             failing = [i for i, o in enumerate(outcomes) if not o.passed]
             if failing:
@@ -406,10 +486,7 @@ class ToolMaker:
                     "wrong_answers",
                     prompts.repair("`solve` did not reproduce these answers:\n" + "\n".join(lines), "`solve`"),
                 )
-            from latm.verification import broken
-
-            cheat = run_direct(self.sandbox, broken(s.code), code, questions, expected, s.check)
-            if any(o.passed for o in cheat):
+            if direct_survives_mutation(self.sandbox, s.code, code, questions, expected, s.check, rendering):
                 raise extract.ReplyProblem(
                     "vacuous",
                     prompts.repair(
@@ -418,22 +495,99 @@ class ToolMaker:
                         "`solve`",
                     ),
                 )
-            probe = run_direct(self.sandbox, s.code, code, [STRICTNESS_PROBE], ["<none>"], s.check)[0]
-            if probe.error is None:
-                raise extract.ReplyProblem(
-                    "not_strict",
-                    prompts.repair(
-                        f"`solve` answered {probe.observed!r} to an unrelated question ({STRICTNESS_PROBE!r}); it "
-                        "must raise ValueError on text it does not recognise.",
-                        "`solve`",
-                    ),
-                )
-            s.direct = code
+            carried = carried_literals(code, s.shown)
+            if carried:
+                raise extract.ReplyProblem("carried_answers", prompts.carried("The solver", carried))
+            caught = captured(self.sandbox, s.code, code, s.probes, rendering)
+            if caught:
+                raise extract.ReplyProblem("not_strict", prompts.not_strict(caught))
+            self._direct_held_out(s, a, code, rendering)
+            s.direct, s.rendering = code, rendering
 
         try:
             self._loop(s, "direct", prompts.direct(s.entry), handle)
         except StepFailed:
             s.direct = None  # optional: the tool is still good without a direct solver
+
+    # -- held-out judging ----------------------------------------------------------------------
+
+    def _held_out_set(self, s: _Session) -> tuple[list[Example], str, int | None]:
+        """Questions the maker never saw: the user's kept-back examples, else fresh instances
+        of a built-in task (a new draw each time: failures are reported, so they count as seen)."""
+        if s.kept_back:
+            return s.kept_back, "kept back", None
+        if s.task in TASKS and self.held_out > 0:
+            fresh, seed = fresh_instances(s.task, self.held_out, [ex.question for ex in s.shown])
+            return fresh, "generated", seed
+        return [], "", None
+
+    def _direct_held_out(self, s: _Session, a: Attempt, code: str, rendering: Rendering) -> None:
+        """A direct solver is judged on held-out questions as it will be used: alone."""
+        examples, source, seed = self._held_out_set(s)
+        if not examples:
+            return
+        runs = run_direct(self.sandbox, s.code, code, [ex.question for ex in examples])
+        outcomes = judge(runs, [e.answer for e in examples], [e.question for e in examples], s.check, rendering)
+        verdict = held_out_verdict(outcomes, examples, source=source, judged_by="direct solver", seed=seed)
+        a.observations.append({"held_out": verdict.model_dump(mode="json", exclude={"failures"})})
+        if verdict.ok:
+            s.held_out = verdict
+            return
+        wrong = [o for o in outcomes if not o.passed and not _last_line(o.error).startswith("ValueError")]
+        if wrong:
+            s.wrong_unseen = verdict
+        raise extract.ReplyProblem("held_out", prompts.held_out(verdict.total, _failure_kinds(outcomes)))
+
+    def _judge_held_out(self, s: _Session) -> None:
+        """A tool without a direct solver: the tool user (the configured user model) writes the
+        call for each held-out question, as it will in use; its tokens count as making cost."""
+        s.held_out = None
+        examples, source, seed = self._held_out_set(s)
+        if not examples:
+            return  # verified on the shown examples only
+        if self.user_model is None:
+            if s.wrong_unseen is not None:
+                v = s.wrong_unseen
+                raise StepFailed(
+                    "held_out",
+                    f"its direct solver answered {v.total - v.passed} of {v.total} unseen questions wrongly, and no "
+                    "user model is set to judge the function without it",
+                )
+            return  # verified on the shown examples only
+        from latm.user import ToolUser
+
+        draft = self._tool(s)
+        user = ToolUser(self.user_model, self.sandbox, prices=self.prices)
+        started = time.monotonic()
+
+        async def answer_all() -> list[Any]:
+            import asyncio
+
+            return list(await asyncio.gather(*(user.ause(draft, ex.question, skip_direct=True) for ex in examples)))
+
+        answers = run_sync(answer_all())
+        outcomes = []
+        for ex, answer in zip(examples, answers, strict=True):
+            s.usage.merge(answer.usage)
+            ok = answer.value is not None and s.check(answer.value, ex.answer)
+            outcomes.append(CaseOutcome(passed=ok, observed=answer.value, error=answer.error))
+        verdict = held_out_verdict(
+            outcomes, examples, source=source, judged_by=f"user model {self.user_model.name}", seed=seed
+        )
+        summary = f"{verdict.passed}/{verdict.total} held-out questions right ({verdict.judged_by})"
+        attempt = Attempt(
+            step="held_out",
+            number=1,
+            round=s.round,
+            prompt=f"{len(examples)} {source} questions, answered by the tool user",
+            outcome="ok" if verdict.ok else "wrong_answers",
+            feedback=summary,
+            duration_s=time.monotonic() - started,
+        )
+        self._log(s, attempt)
+        if not verdict.ok:
+            raise StepFailed("held_out", summary)
+        s.held_out = verdict
 
     # -- the record ------------------------------------------------------------------------------
 
@@ -459,11 +613,13 @@ class ToolMaker:
             code=s.code,
             direct=s.direct,
             use_cases=s.use_cases,
+            rendering=s.rendering,
             verification=Verification(
                 examples=examples,
                 passed=sum(e.passed for e in examples),
                 total=len(examples),
                 attempts=s.verify_attempts,
+                held_out=s.held_out,
             ),
             provenance=Provenance(
                 maker_model=model,
@@ -486,6 +642,37 @@ def _test_code(code: str) -> str:
     if problem:
         raise problem
     return extract.unwrap_tests(code)
+
+
+def _learned(runs: Sequence[CaseRun], questions: Sequence[str], expected: Sequence[str], s: _Session) -> Rendering:
+    """The session's rendering, with what it leaves open learned from these (shown) runs."""
+    done = [i for i, r in enumerate(runs) if r.ok]
+    return infer_rendering(
+        [runs[i].value for i in done], [questions[i] for i in done], [expected[i] for i in done], s.check, s.rendering
+    )
+
+
+def _failure_kinds(outcomes: Sequence[CaseOutcome]) -> dict[str, int]:
+    """How the failed held-out questions failed, without saying which questions they were."""
+    kinds: dict[str, int] = {}
+    for o in outcomes:
+        if o.passed:
+            continue
+        if o.timed_out:
+            kind = "timed out"
+        elif o.error and "ambiguous rendering" in o.error:
+            kind = "ambiguous rendering: " + o.error
+        elif o.error:
+            kind = "raised " + _last_line(o.error).split(":")[0][:40]
+        else:
+            kind = "wrong answers"
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds
+
+
+def _last_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 def _functions(code: str) -> list[Any]:

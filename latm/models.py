@@ -25,6 +25,7 @@ from latm.errors import (
     ResponseCacheMiss,
     UnexpectedModelBehavior,
 )
+from latm.prompts import PROMPT_VERSION
 from latm.usage import TokenCount
 
 Message = dict[str, str]
@@ -255,7 +256,8 @@ class CachedModel:
         self._db = diskcache.Cache(str(directory or response_cache_dir()))
 
     def _key(self, messages: list[Message], temperature: float, max_tokens: int | None, stop: list[str] | None) -> str:
-        blob = json.dumps([self.name, messages, temperature, max_tokens, stop], sort_keys=True)
+        # The prompt version is part of the key: a reworded prompt must never replay an old reply.
+        blob = json.dumps([PROMPT_VERSION, self.name, messages, temperature, max_tokens, stop], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def _lookup(self, key: str) -> Completion | None:

@@ -7,10 +7,11 @@ recorded in every tool's provenance and keys the response cache.
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 from tasks import Example
 
-PROMPT_VERSION = "3"
+PROMPT_VERSION = "4"
 
 
 def examples_block(examples: Sequence[Example]) -> str:
@@ -98,9 +99,40 @@ def vacuous(entry: str, numbers: list[int]) -> str:
     listed = ", ".join(str(n) for n in numbers)
     return (
         f"The code for question(s) {listed} still gives the expected answer when `{entry}` is replaced by a "
-        "broken function, so it does not test the function: it types the answer in or computes it "
+        "broken function (one that raises, returns a placeholder, or returns its result for another question), "
+        "so it does not test the function: it types the answer in or computes it "
         f"without `{entry}`. Each must parse the question text, call `{entry}` and convert its return "
         "value to `ans`. Reply with the corrected code."
+    )
+
+
+def carried(what: str, found: list[str]) -> str:
+    listed = "\n".join(f"- {f}" for f in found[:8])
+    return repair(
+        f"{what} carries the examples it was shown as literals:\n{listed}\nA tool must compute the answer of "
+        "any question of this type from the question itself, not look up the examples' answers."
+    )
+
+
+def not_strict(caught: list[Any]) -> str:
+    lines = "\n".join(
+        f"- it answered {answer!r} to this question of another kind ({probe.task}): {probe.question[:160]!r}"
+        for probe, answer in caught[:3]
+    )
+    return repair(
+        f"`solve` accepts questions that are not of its type:\n{lines}\nIt must raise ValueError on any text "
+        "it does not recognise, instead of guessing.",
+        "`solve`",
+    )
+
+
+def held_out(total: int, kinds: dict[str, int]) -> str:
+    listed = "\n".join(f"- {kind}: {n}" for kind, n in kinds.items())
+    return repair(
+        f"`solve` was tried on {total} other questions of this type, which it had not seen, and failed on "
+        f"{sum(kinds.values())}:\n{listed}\nMake the parsing and the function general: every question of this "
+        "type must be parsed and answered, not only the examples.",
+        "`solve`",
     )
 
 

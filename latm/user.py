@@ -16,13 +16,15 @@ from pydantic import BaseModel, Field
 
 from latm import extract
 from latm.aio import run_sync
-from latm.answers import normalize_value
+from latm.answers import RenderingError, normalize_value, render
 from latm.errors import ModelError
+from latm.harness import CaseRun, run_call, run_direct
 from latm.models import ChatModel, Message
 from latm.usage import PriceTable, Usage
-from latm.verification import HARNESS
-from sandbox import ExecutionResult, Sandbox
+from sandbox import Sandbox
 from toolcache import Tool
+
+__all__ = ["Answer", "ToolUser", "answer_of", "normalize_value", "tool_prompt"]
 
 Mode = Literal["direct", "llm", "failed"]
 
@@ -52,9 +54,15 @@ def tool_prompt(tool: Tool, question: str) -> str:
     )
 
 
-def direct_failure(result: ExecutionResult) -> str:
-    err = result.error
-    return f"{err.type}: {err.message}" if err else "the direct solver failed"
+def answer_of(run: CaseRun, question: str, tool: Tool) -> tuple[str | None, str | None]:
+    """(answer, None) or (None, why not): the run's value under the tool's one rendering."""
+    if not run.ok:
+        return None, (run.error or "failed").strip().splitlines()[-1]
+    try:
+        value = render(run.value, question, tool.rendering)
+    except RenderingError as exc:
+        return None, str(exc)
+    return (value, None) if value is not None else (None, "the code set `ans` to None")
 
 
 class ToolUser:
@@ -87,12 +95,11 @@ class ToolUser:
 
     # -- direct mode ---------------------------------------------------------------------------
 
-    def direct_many(self, tool: Tool, questions: Sequence[str]) -> list[ExecutionResult]:
+    def direct_many(self, tool: Tool, questions: Sequence[str]) -> list[CaseRun]:
         """Runs the tool's direct solver on many questions in one sandbox round trip."""
         if not tool.direct:
             raise ValueError(f"tool {tool.name} has no direct solver")
-        code = tool.code + "\n\n" + tool.direct + HARNESS
-        return self.sandbox.call_many(code, "_latm_direct", [([q], {}) for q in questions])
+        return run_direct(self.sandbox, tool.code, tool.direct, questions)
 
     # -- one question ----------------------------------------------------------------------------
 
@@ -104,11 +111,10 @@ class ToolUser:
     ) -> Answer:
         started = time.monotonic()
         if tool.direct and not skip_direct:
-            result = (await asyncio.to_thread(self.direct_many, tool, [question]))[0]
-            value = normalize_value(result.value, question) if result.ok else None
+            run = (await asyncio.to_thread(self.direct_many, tool, [question]))[0]
+            value, direct_error = answer_of(run, question, tool)
             if value is not None:
                 return Answer(value=value, mode="direct", duration_s=time.monotonic() - started)
-            direct_error = direct_failure(result)
         answer = await self._llm(tool, question)
         if answer.value is None and direct_error:
             answer.error = f"{answer.error} (direct solver: {direct_error})"
@@ -144,19 +150,17 @@ class ToolUser:
                 error = f"{problem.kind}: {problem}"
                 messages.append({"role": "user", "content": str(problem)})
                 continue
-            result = await asyncio.to_thread(
-                self.sandbox.call, tool.code + HARNESS, "_latm_case", [extract.strip_asserts(call), question]
-            )
-            value = normalize_value(result.value, question) if result.ok else None
+            run = await asyncio.to_thread(run_call, self.sandbox, tool.code, extract.answer_code(call), question)
+            value, error = answer_of(run, question, tool)
             if value is not None:
                 return Answer(value=value, mode="llm", usage=usage)
-            error = direct_failure(result) if not result.ok else "the code set `ans` to None"
+            error = error or "no answer"
             if attempt == 0:
                 messages.append(
                     {
                         "role": "user",
                         "content": (
-                            f"Running your code failed: {error}\n{result.error.traceback if result.error else ''}\n"
+                            f"Running your code failed: {run.error or error}\n"
                             "Fix it and reply with the corrected solution code (it must set `ans`)."
                         ),
                     }

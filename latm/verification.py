@@ -1,71 +1,43 @@
-"""Running a tool's cases in the sandbox and judging them ourselves.
+"""The judge: where a tool is judged, on its answers, by the framework, never by the model.
 
-The paper trusts the model's own asserts; we do not. Each case (a unit test, a use case or
-a direct-solver call) is run in the sandbox to get its ``ans``, which the framework
-compares with the known answer. A case that still gives the right answer when the tool's
-functions are replaced by broken ones is *vacuous* (it types the answer in, or computes it
-without the tool) and is rejected.
+The paper trusts the model's own asserts; we do not. Every case (a unit test, a use case, a
+direct-solver call, a tool-user call) runs in the sandbox (``latm.harness``) to get a value,
+the tool's one rendering (``latm.answers``) makes it answer text, and the task's checker
+compares it with the known answer. On top of that:
+
+- **mutations**: each case runs again with the tool's functions replaced by ones that raise,
+  that return a sentinel, and that return what the tool returned for another question; a
+  case whose answer survives any of them does not test the tool (it types the answer in, or
+  computes it without the tool) and is refused;
+- **held-out questions**: a tool is admitted on questions its maker never saw: fresh
+  generated instances of a built-in task, or the user's examples kept back;
+- **strictness**: a direct solver is asked the questions of every other task the registry and
+  the cache know; one that answers another task's question wrongly is refused;
+- **carried answers**: tool code holding the shown answers (or one shown question's own text)
+  as literals is named as such.
 """
 
 import ast
 import contextlib
+import random
+import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from pydantic import BaseModel
 
-from latm.answers import normalize_value
-from sandbox import ExecutionResult, Sandbox
-from tasks import TASKS
+from latm.answers import DEFAULT, RenderingError, render
+from latm.harness import CaseRun, mutated, run_cases, run_direct, run_mutants
+from sandbox import Sandbox
+from tasks import TASKS, Example
 from tasks.base import normalize_option
-from toolcache import Tool, ToolCache, Verification, VerificationExample
+from toolcache import HeldOut, Rendering, Tool, ToolCache, Verification, VerificationExample
 
 Checker = Callable[[Any, str], bool]
-
-HARNESS = """
-
-def _latm_exec(_latm_src, _latm_question, _latm_overrides):
-    _latm_ns = dict(globals())
-    _latm_ns.update(_latm_overrides)
-    if _latm_question is not None:
-        _latm_ns["question"] = _latm_question
-    exec(_latm_src, _latm_ns)
-    if "ans" not in _latm_ns:
-        raise NameError("the code did not set a variable named `ans`")
-    return _latm_ns["ans"]
-
-
-def _latm_case(_latm_src, _latm_question=None):
-    return _latm_jsonable(_latm_exec(_latm_src, _latm_question, {}))
-
-
-def _latm_traced_case(_latm_src, _latm_question, _latm_entry):
-    # Like _latm_case, and also reports what the function was called with.
-    _latm_calls = []
-    _latm_fn = globals().get(_latm_entry)
-
-    def _latm_spy(*args, **kwargs):
-        shown = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
-        _latm_calls.append(shown[:300] + ("..." if len(shown) > 300 else ""))
-        return _latm_fn(*args, **kwargs)
-
-    _latm_spied = {_latm_entry: _latm_spy} if callable(_latm_fn) else {}
-    _latm_ans = _latm_exec(_latm_src, _latm_question, _latm_spied)
-    return {"ans": _latm_jsonable(_latm_ans), "calls": _latm_calls[:2]}
-
-
-def _latm_direct(_latm_question):
-    return _latm_jsonable(solve(_latm_question))
-
-
-def _latm_jsonable(value):
-    if isinstance(value, (list, tuple)):
-        return " ".join(str(v) for v in value)
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
-"""
+UNRELATED_QUESTION = "What is the capital of France? Please answer in one word."
+PROBES_PER_TASK = 2
+HELD_OUT_SHOWN_FAILURES = 5
 
 
 def generic_check(prediction: Any, answer: str) -> bool:
@@ -86,7 +58,7 @@ def checker_for(task: str) -> Checker:
 
 class CaseOutcome(BaseModel):
     passed: bool
-    observed: Any = None
+    observed: Any = None  # the answer text (the raw value where it could not be rendered)
     error: str | None = None
     timed_out: bool = False
     entry: str | None = None  # the tool function whose calls were traced
@@ -103,20 +75,6 @@ class CaseOutcome(BaseModel):
         return f"{text}; `{self.entry}` was called with ({self.calls[0]})"
 
 
-def _without_harness(traceback: str) -> str:
-    """A traceback without the frames of our harness (``_latm_*``), which only confuse the model."""
-    lines = traceback.splitlines()
-    out, skip = [], False
-    for line in lines:
-        if line.startswith("  File "):
-            skip = ", in _latm_" in line
-        elif not line.startswith("    "):
-            skip = False
-        if not skip:
-            out.append(line)
-    return "\n".join(out)
-
-
 def _token_diff(expected: str, observed: Any) -> str:
     """For answers of several words: which words are extra and which are missing."""
     if not isinstance(observed, str):
@@ -131,73 +89,40 @@ def _token_diff(expected: str, observed: Any) -> str:
     return " (" + "; ".join(parts) + ")"
 
 
-def broken(tool_code: str) -> str:
-    """The tool with every top-level function replaced by one that raises."""
-    names = [n.name for n in ast.parse(tool_code).body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
-    stubs = "".join(
-        f"\n\ndef {name}(*args, **kwargs):\n    raise RuntimeError('deliberately broken (vacuity check)')\n"
-        for name in names
-    )
-    return tool_code + stubs
-
-
-def _outcomes(
-    results: Sequence[ExecutionResult],
+def judge(
+    runs: Sequence[CaseRun],
     expected: Sequence[str],
-    check: Checker,
     questions: Sequence[str | None],
+    check: Checker,
+    rendering: Rendering = DEFAULT,
     entry: str | None = None,
 ) -> list[CaseOutcome]:
+    """Each run's value rendered by the tool's one rendering and checked against its answer."""
     out = []
-    for r, exp, question in zip(results, expected, questions, strict=True):
-        if r.ok:
-            value, calls = r.value, None
-            if entry is not None and isinstance(value, dict):
-                value, calls = value.get("ans"), value.get("calls")
-            judged = normalize_value(value, question) if question and isinstance(value, str | list | tuple) else value
-            out.append(CaseOutcome(passed=check(judged, exp), observed=value, entry=entry, calls=calls))
-        else:
-            err = r.error
-            text = (err.traceback.strip().splitlines()[-1] if err and err.traceback else str(err)) if err else "failed"
-            if err and err.lineno and err.traceback:
-                text = _without_harness(err.traceback).strip()[-600:]
-            out.append(CaseOutcome(passed=False, error=text, timed_out=r.timed_out))
+    for run, answer, question in zip(runs, expected, questions, strict=True):
+        if not run.ok:
+            out.append(CaseOutcome(passed=False, error=run.error, timed_out=run.timed_out))
+            continue
+        try:
+            text = render(run.value, question, rendering)
+        except RenderingError as exc:
+            out.append(CaseOutcome(passed=False, observed=run.value, error=str(exc), entry=entry, calls=run.calls))
+            continue
+        out.append(CaseOutcome(passed=check(text, answer), observed=text, entry=entry, calls=run.calls))
     return out
 
 
-def run_cases(
-    sb: Sandbox,
-    tool_code: str,
-    cases: Sequence[str],
-    expected: Sequence[str],
-    check: Checker,
-    questions: Sequence[str | None] | None = None,
-    entry: str | None = None,
-) -> list[CaseOutcome]:
-    """Runs each case (code setting ``ans``) after the tool code; judges ``ans``.
-
-    Each case sees its question's text in the variable ``question``, so it can parse its
-    arguments with code instead of copying them by hand (small models mistype them). With
-    ``entry``, the calls of that function are traced, for repair messages.
-    """
-    qs = list(questions) if questions is not None else [None] * len(cases)
-    if entry is None:
-        calls = [([c, q], {}) for c, q in zip(cases, qs, strict=True)]
-        return _outcomes(sb.call_many(tool_code + HARNESS, "_latm_case", calls), expected, check, qs)
-    calls = [([c, q, entry], {}) for c, q in zip(cases, qs, strict=True)]
-    return _outcomes(sb.call_many(tool_code + HARNESS, "_latm_traced_case", calls), expected, check, qs, entry)
+# -- mutations ---------------------------------------------------------------------------------
 
 
-def run_direct(
-    sb: Sandbox,
-    tool_code: str,
-    direct: str,
-    questions: Sequence[str],
-    expected: Sequence[str],
-    check: Checker,
-) -> list[CaseOutcome]:
-    results = sb.call_many(tool_code + "\n\n" + direct + HARNESS, "_latm_direct", [([q], {}) for q in questions])
-    return _outcomes(results, expected, check, questions)
+def _other_question(i: int, runs: Sequence[CaseRun], expected: Sequence[str], check: Checker) -> int | None:
+    """A case whose tool returned something else and whose answer differs: its values are replayed."""
+    n = len(runs)
+    for step in range(1, n):
+        j = (i + step) % n
+        if runs[j].returns and runs[j].returns != runs[i].returns and not check(expected[j], expected[i]):
+            return j
+    return None
 
 
 def vacuous_cases(
@@ -205,12 +130,210 @@ def vacuous_cases(
     tool_code: str,
     cases: Sequence[str],
     expected: Sequence[str],
+    questions: Sequence[str | None],
     check: Checker,
-    questions: Sequence[str | None] | None = None,
+    rendering: Rendering,
+    traced: Sequence[CaseRun],
 ) -> list[int]:
-    """Indexes of cases that still pass with a broken tool."""
-    outcomes = run_cases(sb, broken(tool_code), cases, expected, check, questions)
-    return [i for i, o in enumerate(outcomes) if o.passed]
+    """Indexes of cases whose answer survives a mutated tool (so they do not test it).
+
+    Three mutations, each in one sandbox round: every tool function raises; returns a
+    sentinel; returns (in order) what the tool returned for another question with another
+    answer. A case that still gives its expected answer under any of them is vacuous.
+    """
+    token = "latm-sentinel-" + secrets.token_hex(6)
+    replays: list[dict[str, list[str | None]] | None] = []
+    for i in range(len(cases)):
+        j = _other_question(i, traced, expected, check)
+        replays.append(traced[j].returns if j is not None else None)
+    survivors: set[int] = set()
+    for mode in ("raise", "sentinel"):
+        runs = run_mutants(sb, tool_code, cases, questions, mode, token)  # type: ignore[arg-type]
+        survivors |= {i for i, o in enumerate(judge(runs, expected, questions, check, rendering)) if o.passed}
+    replayable = [i for i, r in enumerate(replays) if r is not None]
+    if replayable:
+        runs = run_mutants(
+            sb,
+            tool_code,
+            [cases[i] for i in replayable],
+            [questions[i] for i in replayable],
+            "replay",
+            token,
+            [replays[i] for i in replayable],
+        )
+        outcomes = judge(runs, [expected[i] for i in replayable], [questions[i] for i in replayable], check, rendering)
+        survivors |= {i for i, o in zip(replayable, outcomes, strict=True) if o.passed}
+    return sorted(survivors)
+
+
+def direct_survives_mutation(
+    sb: Sandbox,
+    tool_code: str,
+    direct: str,
+    questions: Sequence[str],
+    expected: Sequence[str],
+    check: Checker,
+    rendering: Rendering,
+) -> bool:
+    """True when ``solve`` still answers right with the tool's functions raising or returning a sentinel."""
+    token = "latm-sentinel-" + secrets.token_hex(6)
+    for mode in ("raise", "sentinel"):
+        runs = run_direct(sb, mutated(tool_code, mode, token), direct, questions)  # type: ignore[arg-type]
+        if any(o.passed for o in judge(runs, expected, questions, check, rendering)):
+            return True
+    return False
+
+
+# -- literals of the shown examples in the tool's code -----------------------------------------
+
+
+def _constants(code: str) -> tuple[list[str], list[int]]:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return [], []
+    strings, ints = [], []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str):
+                strings.append(" ".join(node.value.split()))
+            elif isinstance(node.value, int) and not isinstance(node.value, bool):
+                ints.append(node.value)
+    return strings, ints
+
+
+def _distinctive(answer: str, question: str) -> bool:
+    """An answer worth looking for in code: long enough, not an option letter, not copied from its question."""
+    text = " ".join(answer.split())
+    if normalize_option(text) != text or text in " ".join(question.split()):
+        return False
+    return len(text) >= 6 or len(text.split()) >= 2 or (text.isdigit() and len(text) >= 3)
+
+
+def carried_literals(code: str, shown: Sequence[Example]) -> list[str]:
+    """What of the shown examples the code carries as literals: answers, or one question's own text.
+
+    A generic tool computes its answers; a table of the shown answers (two or more of them: one
+    fixed phrase such as "No time slot works." is a legitimate answer), or a string that makes
+    up much of exactly one shown question (a lookup keyed by the question; a phrase of the
+    task's vocabulary is short beside the question), is a memorised test.
+    """
+    strings, ints = _constants(code)
+    texts = set(strings)
+    answers = set()
+    for ex in shown:
+        answer = " ".join(ex.answer.split())
+        if _distinctive(answer, ex.question) and (answer in texts or (answer.isdigit() and int(answer) in ints)):
+            answers.add(answer)
+    found = [f"the answer {a!r}" for a in sorted(answers)] if len(answers) >= 2 else []
+    if len(shown) >= 2:
+        flat = [" ".join(ex.question.split()) for ex in shown]
+        found += [
+            f"the text {text[:60]!r} of a shown question"
+            for text in sorted(texts)
+            if len(text) >= 24 and len(hits := [q for q in flat if text in q]) == 1 and len(text) >= 0.4 * len(hits[0])
+        ]
+    return found
+
+
+# -- strictness of a direct solver -------------------------------------------------------------
+
+
+class Probe(BaseModel):
+    """A question of another task, with its answer (None: no answer is right)."""
+
+    task: str
+    question: str
+    answer: str | None
+
+
+def strictness_probes(task: str, cache: ToolCache | None = None, seed: int = 7) -> list[Probe]:
+    """Questions of every other task the registry and the cache know, and one unrelated question."""
+    probes = [Probe(task="(unrelated)", question=UNRELATED_QUESTION, answer=None)]
+    for name, known in TASKS.items():
+        if name != task:
+            probes += [
+                Probe(task=name, question=e.question, answer=e.answer) for e in known.generate(PROBES_PER_TASK, seed)
+            ]
+    if cache is not None:
+        for other in cache.tasks():
+            tool = cache.current(other)
+            if other != task and other not in TASKS and tool is not None:
+                probes += [
+                    Probe(task=other, question=u.question, answer=u.answer) for u in tool.use_cases[:PROBES_PER_TASK]
+                ]
+    return probes
+
+
+def captured(
+    sb: Sandbox, tool_code: str, direct: str, probes: Sequence[Probe], rendering: Rendering
+) -> list[tuple[Probe, str]]:
+    """The probes a direct solver answers wrongly by their own task's checker (with its answer).
+
+    Answering another task's question rightly is a more general tool, not a captor (the five-
+    and seven-object variants of a task share a solver); raising is what a strict solver does.
+    """
+    runs = run_direct(sb, tool_code, direct, [p.question for p in probes])
+    out = []
+    for probe, run in zip(probes, runs, strict=True):
+        if not run.ok:
+            continue
+        try:
+            text = render(run.value, probe.question, rendering)
+        except RenderingError:
+            continue
+        if text is not None and (probe.answer is None or not checker_for(probe.task)(text, probe.answer)):
+            out.append((probe, text))
+    return out
+
+
+# -- held-out questions ------------------------------------------------------------------------
+
+
+def fresh_instances(task: str, n: int, seen: Sequence[str], seed: int | None = None) -> tuple[list[Example], int]:
+    """``n`` generated instances of a built-in task that are none of the ``seen`` questions."""
+    seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31)
+    seen_set = {" ".join(q.split()) for q in seen}
+    fresh = [e for e in TASKS[task].generate(n + len(seen_set), seed) if " ".join(e.question.split()) not in seen_set]
+    return fresh[:n], seed
+
+
+def held_out_verdict(
+    outcomes: Sequence[CaseOutcome],
+    examples: Sequence[Example],
+    *,
+    source: str,
+    judged_by: str,
+    seed: int | None = None,
+) -> HeldOut:
+    failures = [
+        VerificationExample(
+            question=ex.question, expected=ex.answer, observed=as_text(o.observed), passed=False, error=o.error
+        )
+        for ex, o in zip(examples, outcomes, strict=True)
+        if not o.passed
+    ]
+    return HeldOut(
+        passed=sum(o.passed for o in outcomes),
+        total=len(outcomes),
+        source=source,
+        judged_by=judged_by,
+        seed=seed,
+        failures=failures[:HELD_OUT_SHOWN_FAILURES],
+    )
+
+
+def judge_direct(
+    sb: Sandbox, tool: Tool, examples: Sequence[Example], check: Checker | None = None
+) -> list[CaseOutcome]:
+    """The tool's direct solver on ``examples``, judged with the tool's rendering."""
+    assert tool.direct is not None
+    runs = run_direct(sb, tool.code, tool.direct, [e.question for e in examples])
+    questions = [e.question for e in examples]
+    return judge(runs, [e.answer for e in examples], questions, check or checker_for(tool.task), tool.rendering)
+
+
+# -- a stored tool, judged again ---------------------------------------------------------------
 
 
 class StoredCases(BaseModel):
@@ -236,7 +359,8 @@ def run_stored(sb: Sandbox, tool: Tool) -> list[CaseOutcome]:
     stored = stored_cases(tool)
     if not stored.cases:
         return []
-    return run_cases(sb, tool.code, stored.cases, stored.expected, checker_for(tool.task), stored.questions)
+    runs = run_cases(sb, tool.code, stored.cases, stored.questions)
+    return judge(runs, stored.expected, stored.questions, checker_for(tool.task), tool.rendering)
 
 
 def reverify(cache: ToolCache, tool: Tool, sandbox: Sandbox | None = None) -> Verification:
@@ -247,8 +371,8 @@ def reverify(cache: ToolCache, tool: Tool, sandbox: Sandbox | None = None) -> Ve
         sb = sandbox or stack.enter_context(Sandbox.open())
         outcomes = run_stored(sb, tool)
         if tool.direct:
-            qs = [e.question for e in examples]
-            outcomes += run_direct(sb, tool.code, tool.direct, qs, [e.expected for e in examples], check)
+            shown = [Example(question=e.question, answer=e.expected) for e in examples]
+            outcomes += judge_direct(sb, tool, shown, check)
     report = Verification(
         examples=[
             VerificationExample(
@@ -264,6 +388,7 @@ def reverify(cache: ToolCache, tool: Tool, sandbox: Sandbox | None = None) -> Ve
         passed=sum(o.passed for o in outcomes),
         total=len(outcomes),
         attempts=tool.verification.attempts,
+        held_out=tool.verification.held_out,
     )
     updated = tool.model_copy(update={"verification": report})
     if not report.ok:

@@ -1,6 +1,6 @@
 """Builds realistic Tool records for tests."""
 
-from toolcache import Entry, Provenance, Tool, UseCase, Verification, VerificationExample
+from toolcache import Entry, HeldOut, Provenance, Tool, UseCase, Verification, VerificationExample
 
 
 def make_tool(
@@ -24,6 +24,7 @@ def make_tool(
             passed=1,
             total=1,
             attempts=1,
+            held_out=HeldOut(passed=10, total=10, source="generated", judged_by="direct solver", seed=1),
         ),
         provenance=Provenance(
             maker_model="gpt-4o",

@@ -16,11 +16,14 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def tool_id(code: str, direct: str | None = None, task: str = "") -> str:
-    """Content hash of the code that runs (and the task it serves): made twice, same id.
+def tool_id(code: str, direct: str | None = None, task: str = "", rendering: str = "") -> str:
+    """Content hash of what decides an answer (the code, the direct solver, the answer
+    rendering) and of the task it serves: made twice, same id.
 
     The task is part of the hash because two tasks may share one generic function (the
-    five- and seven-object variants of a task do) and each task keeps its own history.
+    five- and seven-object variants of a task do) and each task keeps its own history. The
+    rendering (``Rendering.key()``, empty for the default) is hashed too, so that changing how
+    values become answers cannot hide behind an existing id.
     """
     digest = hashlib.sha256()
     digest.update(task.encode("utf-8"))
@@ -28,6 +31,9 @@ def tool_id(code: str, direct: str | None = None, task: str = "") -> str:
     digest.update(code.encode("utf-8"))
     digest.update(b"\0direct\0")
     digest.update((direct or "").encode("utf-8"))
+    if rendering:
+        digest.update(b"\0rendering\0")
+        digest.update(rendering.encode("utf-8"))
     return digest.hexdigest()
 
 
@@ -55,16 +61,69 @@ class VerificationExample(BaseModel):
     error: str | None = None
 
 
+class HeldOut(BaseModel):
+    """The verdict on questions the maker never saw: what judged them, and how many were right."""
+
+    passed: int
+    total: int
+    source: str  # "generated" (fresh instances of a built-in task) or "kept back" (the user's examples)
+    judged_by: str  # "direct solver", or "user model NAME" (the tool user wrote each call)
+    seed: int | None = None  # the generator's seed, for "generated"
+    failures: list[VerificationExample] = Field(default_factory=list)  # the first few, in full
+    checked_at: datetime = Field(default_factory=now)
+
+    @property
+    def ok(self) -> bool:
+        return self.total > 0 and self.passed == self.total
+
+
+Trust = Literal["held_out", "shown_only", "failed"]
+
+
 class Verification(BaseModel):
     examples: list[VerificationExample] = Field(default_factory=list)
     passed: int = 0
     total: int = 0
     attempts: int = 0
     checked_at: datetime = Field(default_factory=now)
+    held_out: HeldOut | None = None  # None: verified on the shown examples only
 
     @property
     def ok(self) -> bool:
         return self.total > 0 and self.passed == self.total
+
+    @property
+    def trust(self) -> Trust:
+        """held_out: right on questions its maker never saw; shown_only: no such questions were
+        available; failed: something did not pass."""
+        if not self.ok or (self.held_out is not None and not self.held_out.ok):
+            return "failed"
+        return "held_out" if self.held_out is not None else "shown_only"
+
+
+class Rendering(BaseModel):
+    """How a value the tool returned becomes the answer text: one rule per tool.
+
+    Learned once from the shown examples and applied the same way by verification, the tool
+    user and the direct solver. Text stays text (a lone letter or an option's text in a
+    multiple-choice question is that option); ``sep`` joins a list or tuple; ``base`` says
+    whether an integer in a multiple-choice question is a 1-based or a 0-based option position.
+    """
+
+    sep: str | None = None  # None: no list of two or more items was seen; joined by one space
+    base: int | None = None  # None: no integer answer to a multiple-choice question was seen
+
+    def key(self) -> str:
+        """Empty for the default rendering (so ids made before renderings existed stay valid)."""
+        return "" if self.sep is None and self.base is None else self.model_dump_json()
+
+    def describe(self) -> str:
+        parts = ["text as it is"]
+        if self.sep is not None:
+            parts.append(f"lists joined by {self.sep!r}")
+        if self.base is not None:
+            parts.append(f"an integer is the option at position {self.base}-based")
+        return "; ".join(parts)
 
 
 class Provenance(BaseModel):
@@ -109,6 +168,7 @@ class Tool(BaseModel):
     code: str
     direct: str | None = None  # strict solve(question) -> str, when the maker wrote one
     use_cases: list[UseCase] = Field(default_factory=list)
+    rendering: Rendering = Field(default_factory=Rendering)
     verification: Verification = Field(default_factory=Verification)
     provenance: Provenance = Field(default_factory=Provenance)
     status: Status = "verified"
@@ -116,7 +176,7 @@ class Tool(BaseModel):
     usage: UsageStats = Field(default_factory=UsageStats)
 
     def model_post_init(self, __context: Any) -> None:
-        expected = tool_id(self.code, self.direct, self.task)
+        expected = tool_id(self.code, self.direct, self.task, self.rendering.key())
         if not self.id:
             self.id = expected
         elif self.id != expected:

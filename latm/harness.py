@@ -1,0 +1,230 @@
+"""The sandbox harness: how a tool's cases, mutants and direct solver are run.
+
+Everything that executes a tool on questions goes through here: the maker's unit tests and
+use cases, the mutation runs of the judge, the direct solver, the tool user's call code. The
+harness source below is appended to the tool's code and runs *inside* the sandbox; the
+functions of this module run on the host and return ``CaseRun`` records (the raw value the
+code produced, or the error), leaving the judging to ``latm.verification``.
+
+Values cross the sandbox boundary as JSON: tuples become lists, anything else that JSON does
+not hold becomes its ``str``. How a value becomes an answer is the tool's rendering
+(``latm.answers.render``), applied on the host.
+"""
+
+import ast
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from sandbox import ExecutionResult, Sandbox
+
+Mutation = Literal["raise", "sentinel", "replay"]
+
+HARNESS = """
+
+import ast as _latm_ast
+
+
+def _latm_exec(_latm_src, _latm_question, _latm_overrides):
+    _latm_ns = dict(globals())
+    _latm_ns.update(_latm_overrides)
+    if _latm_question is not None:
+        _latm_ns["question"] = _latm_question
+    exec(_latm_src, _latm_ns)
+    if "ans" not in _latm_ns:
+        raise NameError("the code did not set a variable named `ans`")
+    return _latm_ns["ans"]
+
+
+def _latm_case(_latm_src, _latm_question=None):
+    return _latm_jsonable(_latm_exec(_latm_src, _latm_question, {}))
+
+
+def _latm_traced_case(_latm_src, _latm_question, _latm_names, _latm_entry):
+    # Like _latm_case; also reports the arguments of the first calls of the entry function
+    # (for repair messages) and the repr of what each tool function returned to the case
+    # (for the replay mutation).
+    _latm_calls = []
+    _latm_returns = {}
+    _latm_depth = [0]
+
+    def _latm_spy(_latm_name, _latm_fn):
+        def _latm_spied(*args, **kwargs):
+            outer = _latm_depth[0] == 0
+            if outer and _latm_name == _latm_entry and len(_latm_calls) < 2:
+                shown = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
+                _latm_calls.append(shown[:300] + ("..." if len(shown) > 300 else ""))
+            _latm_depth[0] += 1
+            try:
+                value = _latm_fn(*args, **kwargs)
+            finally:
+                _latm_depth[0] -= 1
+            if outer:
+                text = repr(value)
+                _latm_returns.setdefault(_latm_name, []).append(text if len(text) <= 100000 else None)
+            return value
+
+        return _latm_spied
+
+    _latm_spies = {n: _latm_spy(n, globals()[n]) for n in _latm_names if callable(globals().get(n))}
+    _latm_ans = _latm_exec(_latm_src, _latm_question, _latm_spies)
+    return {"ans": _latm_jsonable(_latm_ans), "calls": _latm_calls, "returns": _latm_returns}
+
+
+def _latm_mutant_case(_latm_src, _latm_question, _latm_names, _latm_mode, _latm_token, _latm_replay):
+    # The case run with every tool function replaced: one that raises, one that returns a
+    # sentinel, or one that returns what the tool returned for another question.
+    def _latm_raising(*args, **kwargs):
+        raise RuntimeError("deliberately broken (mutation check)")
+
+    def _latm_sentinel(*args, **kwargs):
+        return _latm_token
+
+    def _latm_replayer(values):
+        queue = []
+        for text in values:
+            try:
+                queue.append(_latm_ast.literal_eval(text))
+            except Exception:
+                queue.append(_latm_token)
+        state = {"i": 0}
+
+        def _latm_replayed(*args, **kwargs):
+            if not queue:
+                return _latm_token
+            value = queue[min(state["i"], len(queue) - 1)]
+            state["i"] += 1
+            return value
+
+        return _latm_replayed
+
+    _latm_swapped = {}
+    for name in _latm_names:
+        if _latm_mode == "raise":
+            _latm_swapped[name] = _latm_raising
+        elif _latm_mode == "sentinel":
+            _latm_swapped[name] = _latm_sentinel
+        else:
+            _latm_swapped[name] = _latm_replayer((_latm_replay or {}).get(name) or [])
+    return _latm_jsonable(_latm_exec(_latm_src, _latm_question, _latm_swapped))
+
+
+def _latm_direct(_latm_question):
+    return _latm_jsonable(solve(_latm_question))
+
+
+def _latm_jsonable(value):
+    if isinstance(value, (list, tuple)):
+        return [_latm_jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+"""
+
+
+class CaseRun(BaseModel):
+    """What one run produced: the raw value of ``ans`` (or of ``solve``), or the error."""
+
+    ok: bool
+    value: Any = None
+    error: str | None = None
+    timed_out: bool = False
+    calls: list[str] | None = None  # traced runs: the entry function's first arguments
+    returns: dict[str, list[str | None]] | None = None  # traced runs: repr of each function's results
+
+
+def tool_names(code: str) -> list[str]:
+    """The top-level functions and classes of a tool: what the mutations replace."""
+    nodes = ast.parse(code).body
+    return [n.name for n in nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
+
+
+def without_harness(traceback: str) -> str:
+    """A traceback without the frames of our harness (``_latm_*``), which only confuse the model."""
+    out, skip = [], False
+    for line in traceback.splitlines():
+        if line.startswith("  File "):
+            skip = ", in _latm_" in line
+        elif not line.startswith("    "):
+            skip = False
+        if not skip:
+            out.append(line)
+    return "\n".join(out)
+
+
+def error_text(result: ExecutionResult) -> str:
+    err = result.error
+    if err is None:
+        return "failed"
+    text = err.traceback.strip().splitlines()[-1] if err.traceback else str(err)
+    if err.lineno and err.traceback:
+        text = without_harness(err.traceback).strip()[-600:]
+    return text
+
+
+def _runs(results: Sequence[ExecutionResult], traced: bool = False) -> list[CaseRun]:
+    out = []
+    for r in results:
+        if not r.ok:
+            out.append(CaseRun(ok=False, error=error_text(r), timed_out=r.timed_out))
+        elif traced and isinstance(r.value, dict):
+            out.append(CaseRun(ok=True, value=r.value.get("ans"), calls=r.value["calls"], returns=r.value["returns"]))
+        else:
+            out.append(CaseRun(ok=True, value=r.value))
+    return out
+
+
+def run_cases(
+    sb: Sandbox,
+    tool_code: str,
+    cases: Sequence[str],
+    questions: Sequence[str | None] | None = None,
+    entry: str | None = None,
+) -> list[CaseRun]:
+    """Runs each case (code that sets ``ans``) after the tool code, in one sandbox round.
+
+    Each case sees its question's text in the variable ``question``. With ``entry``, the runs
+    are traced: the entry's arguments and every tool function's return values are reported.
+    """
+    qs = list(questions) if questions is not None else [None] * len(cases)
+    if entry is None:
+        calls = [([c, q], {}) for c, q in zip(cases, qs, strict=True)]
+        return _runs(sb.call_many(tool_code + HARNESS, "_latm_case", calls))
+    names = tool_names(tool_code)
+    calls = [([c, q, names, entry], {}) for c, q in zip(cases, qs, strict=True)]
+    return _runs(sb.call_many(tool_code + HARNESS, "_latm_traced_case", calls), traced=True)
+
+
+def run_mutants(
+    sb: Sandbox,
+    tool_code: str,
+    cases: Sequence[str],
+    questions: Sequence[str | None],
+    mode: Mutation,
+    token: str,
+    replays: Sequence[dict[str, list[str | None]] | None] | None = None,
+) -> list[CaseRun]:
+    """Runs each case with every tool function mutated (see ``_latm_mutant_case``)."""
+    names = tool_names(tool_code)
+    plays = list(replays) if replays is not None else [None] * len(cases)
+    calls = [([c, q, names, mode, token, p], {}) for c, q, p in zip(cases, questions, plays, strict=True)]
+    return _runs(sb.call_many(tool_code + HARNESS, "_latm_mutant_case", calls))
+
+
+def mutated(tool_code: str, mode: Literal["raise", "sentinel"], token: str) -> str:
+    """The tool with every top-level function replaced by one that raises or returns ``token``."""
+    body = "raise RuntimeError('deliberately broken (mutation check)')" if mode == "raise" else f"return {token!r}"
+    stubs = "".join(f"\n\ndef {name}(*args, **kwargs):\n    {body}\n" for name in tool_names(tool_code))
+    return tool_code + stubs
+
+
+def run_direct(sb: Sandbox, tool_code: str, direct: str, questions: Sequence[str]) -> list[CaseRun]:
+    """Runs the direct solver ``solve(question)`` on each question, in one sandbox round."""
+    code = tool_code + "\n\n" + direct + HARNESS
+    return _runs(sb.call_many(code, "_latm_direct", [([q], {}) for q in questions]))
+
+
+def run_call(sb: Sandbox, tool_code: str, call: str, question: str) -> CaseRun:
+    """Runs one piece of call code (the tool user's) after the tool code."""
+    return _runs([sb.call(tool_code + HARNESS, "_latm_case", [call, question])])[0]
