@@ -155,3 +155,13 @@ def test_prices_per_role_and_dated_models() -> None:
 def test_scripted_model_from_a_function() -> None:
     model = ScriptedModel(lambda msgs: msgs[-1]["content"].upper())
     assert model.complete(HI).text == "HI" and model.calls == 1
+
+
+def test_a_new_prompt_version_never_replays_an_old_reply(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import latm.models
+
+    CachedModel(ScriptedModel(["made with prompts v-old"]), "readwrite", tmp_path).complete(HI)
+    monkeypatch.setattr(latm.models, "PROMPT_VERSION", "999")
+    fresh = ScriptedModel(["made with prompts v-new"])
+    assert CachedModel(fresh, "readwrite", tmp_path).complete(HI).text == "made with prompts v-new"
+    assert fresh.calls == 1
