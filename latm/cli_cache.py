@@ -4,11 +4,12 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
-from latm.cli_render import console, emit_json, fail, money
+from latm.cli_render import console, emit_json, fail, held_out_text, money
 from toolcache import STATUSES, CacheImportError, Tool, ToolCache, ToolCacheError
 
 
@@ -26,6 +27,12 @@ def summary(tool: Tool) -> dict[str, Any]:
         "version": tool.version,
         "status": tool.status,
         "verified": f"{tool.verification.passed}/{tool.verification.total}",
+        "trust": tool.verification.trust,
+        "held_out": (
+            f"{tool.verification.held_out.passed}/{tool.verification.held_out.total}"
+            if tool.verification.held_out
+            else None
+        ),
         "uses": uses,
         "direct_share": round(tool.usage.direct_uses / uses, 3) if uses else None,
         "has_direct": tool.direct is not None,
@@ -62,6 +69,7 @@ def ls(task: str | None, status: str, as_json: bool) -> None:
         "ver",
         "status",
         "verified",
+        "held-out",
         "uses",
         "direct",
         "cost to make",
@@ -77,6 +85,7 @@ def ls(task: str | None, status: str, as_json: bool) -> None:
             str(r["version"]),
             r["status"],
             r["verified"],
+            r["held_out"] or "shown only",
             str(r["uses"]),
             share,
             money(r["cost_to_make_usd"]),
@@ -125,6 +134,13 @@ def show(ref: str, show_code: bool, show_trace: bool, as_json: bool) -> None:
         console.print(Syntax(uc.call, "python"))
     v = tool.verification
     console.print(f"[bold]verification[/] {v.passed}/{v.total} passed after {v.attempts} attempt(s)")
+    console.print(f"[bold]held-out[/] {escape(held_out_text(tool))}")
+    for miss in v.held_out.failures if v.held_out else []:
+        console.print(
+            f"  [red]FAIL[/] {escape(repr(miss.question[:100]))}: expected {escape(repr(miss.expected))}, "
+            f"got {escape(repr(miss.observed))}" + (f" ({escape(miss.error[-200:])})" if miss.error else "")
+        )
+    console.print(f"[bold]answer rendering[/] {escape(tool.rendering.describe())}")
     for ex in v.examples:
         mark = "[green]ok[/]" if ex.passed else "[red]FAIL[/]"
         console.print(f"  {mark} expected {ex.expected!r} observed {ex.observed!r}")

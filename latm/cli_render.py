@@ -7,6 +7,8 @@ from typing import Any
 import click
 from rich.console import Console
 
+from toolcache import Tool
+
 # Piped output (scripts, CI logs) gets wide tables instead of rich's 80-column default,
 # so names and ids are never cut; a terminal uses its own width.
 _PIPE_WIDTH = 180
@@ -27,3 +29,12 @@ def fail(message: str, code: int = 1) -> None:
 def money(value: float | None, places: int = 4) -> str:
     """A USD amount, or "unknown" when a price was unknown (never shown as zero)."""
     return "unknown" if value is None else f"${value:.{places}f}"
+
+
+def held_out_text(tool: Tool) -> str:
+    """How far a tool is trusted, in words: its verdict on questions its maker never saw."""
+    held = tool.verification.held_out
+    if held is None:
+        return "verified on the shown examples only (routed only with --allow-shown-only)"
+    seed = f", seed {held.seed}" if held.seed is not None else ""
+    return f"{held.passed}/{held.total} right on {held.source} questions (judged by {held.judged_by}{seed})"

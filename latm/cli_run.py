@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
-from latm.cli_render import console, emit_json, err_console, fail, money
+from latm.cli_render import console, emit_json, err_console, fail, held_out_text, money
 from latm.errors import LATMError
 from latm.maker import Attempt
 
@@ -54,6 +55,7 @@ def open_latm(
     *,
     offline_ok: bool = False,
     on_attempt: Callable[[Any], None] | None = None,
+    allow_shown_only: bool = False,
 ) -> tuple[Any, bool]:
     """The facade from CLI options; with ``offline_ok`` and no model anywhere, the demo models."""
     import os
@@ -64,10 +66,17 @@ def open_latm(
     if offline_ok and not configured:
         from latm.demo import demo_maker, demo_user
 
-        return LATM(maker=demo_maker(), user=demo_user(), on_attempt=on_attempt), True
+        return LATM(
+            maker=demo_maker(), user=demo_user(), on_attempt=on_attempt, allow_shown_only=allow_shown_only
+        ), True
     try:
         return LATM(
-            maker=maker, user=user_model or maker, base_url=base_url, api_key=api_key, on_attempt=on_attempt
+            maker=maker,
+            user=user_model or maker,
+            base_url=base_url,
+            api_key=api_key,
+            on_attempt=on_attempt,
+            allow_shown_only=allow_shown_only,
         ), False
     except LATMError as exc:
         fail(str(exc))
@@ -142,8 +151,8 @@ def make(
     elif result.tool:
         t = result.tool
         console.print(
-            f"[green]made {t.name}[/] (id {t.short_id}, task {t.task} v{t.version}): "
-            f"verified {t.verification.passed}/{t.verification.total}, "
+            f"[green]made {escape(t.name)}[/] (id {t.short_id}, task {escape(t.task)} v{t.version}): "
+            f"verified {t.verification.passed}/{t.verification.total}, held-out {escape(held_out_text(t))}, "
             f"direct solver: {'yes' if t.direct else 'no'}, {result.usage.calls} calls, "
             f"{result.usage.tokens} tokens, cost {money(result.usage.cost_usd)}"
         )
@@ -169,6 +178,11 @@ def make(
 )
 @click.option("--task", default=None, help="Task name for a tool made from --examples.")
 @click.option("--concurrency", default=16, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--allow-shown-only",
+    is_flag=True,
+    help="Also route to tools verified only on the examples their maker saw (no held-out questions).",
+)
 @model_options
 @click.option("--json", "as_json", is_flag=True)
 def solve(
@@ -178,6 +192,7 @@ def solve(
     examples_file: Path | None,
     task: str | None,
     concurrency: int,
+    allow_shown_only: bool,
     maker: str | None,
     user_model: str | None,
     base_url: str | None,
@@ -187,7 +202,7 @@ def solve(
     """Answer QUESTION, or every line of --file, with the cached tools."""
     if bool(question) == bool(in_file):
         raise click.UsageError("give either a QUESTION or --file")
-    latm, _ = open_latm(maker, user_model, base_url, api_key)
+    latm, _ = open_latm(maker, user_model, base_url, api_key, allow_shown_only=allow_shown_only)
     with latm:
         if question:
             examples = None
