@@ -212,9 +212,14 @@ def run_mutants(
     return _runs(sb.call_many(tool_code + HARNESS, "_latm_mutant_case", calls))
 
 
-def mutated(tool_code: str, mode: Literal["raise", "sentinel"], token: str) -> str:
-    """The tool with every top-level function replaced by one that raises or returns ``token``."""
-    body = "raise RuntimeError('deliberately broken (mutation check)')" if mode == "raise" else f"return {token!r}"
+def mutated(tool_code: str, mode: Literal["raise", "sentinel", "identity"], token: str) -> str:
+    """The tool with every top-level function replaced by one that raises, returns ``token``, or
+    returns its first argument unchanged (``identity``)."""
+    body = {
+        "raise": "raise RuntimeError('deliberately broken (mutation check)')",
+        "sentinel": f"return {token!r}",
+        "identity": f"return args[0] if args else next(iter(kwargs.values()), {token!r})",
+    }[mode]
     stubs = "".join(f"\n\ndef {name}(*args, **kwargs):\n    {body}\n" for name in tool_names(tool_code))
     return tool_code + stubs
 

@@ -8,6 +8,7 @@ passed everything is written to the cache, with its full trace and cost.
 """
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,9 +23,9 @@ from latm.harness import CaseRun, run_cases, run_direct
 from latm.models import ChatModel, Message
 from latm.usage import PriceTable, Usage
 from latm.verification import (
+    FAILURE_WORDS,
     CaseOutcome,
     Checker,
-    Probe,
     as_text,
     captured,
     carried_literals,
@@ -119,7 +120,6 @@ class _Session:
     round: int = 1
     rendering: Rendering = field(default_factory=Rendering)
     kept_back: list[Example] | None = None  # the user's held-out examples (None: generate, if built in)
-    probes: list[Probe] = field(default_factory=list)
     held_out: HeldOut | None = None
     wrong_unseen: HeldOut | None = None  # a direct solver's wrong answers on unseen questions
 
@@ -204,7 +204,6 @@ class ToolMaker:
         if not train or not valid:
             raise UserError("make() needs at least one train and one validation example")
         started = time.monotonic()
-        probes = strictness_probes(task, self.cache)
         kept = list(held_out) if held_out else None
 
         def session(**carried: Any) -> _Session:
@@ -214,7 +213,6 @@ class ToolMaker:
                 valid=list(valid),
                 check=checker_for(task),
                 kept_back=kept,
-                probes=probes,
                 **carried,
             )
 
@@ -498,7 +496,7 @@ class ToolMaker:
             carried = carried_literals(code, s.shown)
             if carried:
                 raise extract.ReplyProblem("carried_answers", prompts.carried("The solver", carried))
-            caught = captured(self.sandbox, s.code, code, s.probes, rendering)
+            caught = captured(self.sandbox, s.code, code, strictness_probes(s.task, self.cache), rendering)
             if caught:
                 raise extract.ReplyProblem("not_strict", prompts.not_strict(caught))
             self._direct_held_out(s, a, code, rendering)
@@ -533,7 +531,7 @@ class ToolMaker:
         if verdict.ok:
             s.held_out = verdict
             return
-        wrong = [o for o in outcomes if not o.passed and not _last_line(o.error).startswith("ValueError")]
+        wrong = [o for o in outcomes if o.failure not in (None, "rejected")]
         if wrong:
             s.wrong_unseen = verdict
         raise extract.ReplyProblem("held_out", prompts.held_out(verdict.total, _failure_kinds(outcomes)))
@@ -653,26 +651,10 @@ def _learned(runs: Sequence[CaseRun], questions: Sequence[str], expected: Sequen
 
 
 def _failure_kinds(outcomes: Sequence[CaseOutcome]) -> dict[str, int]:
-    """How the failed held-out questions failed, without saying which questions they were."""
-    kinds: dict[str, int] = {}
-    for o in outcomes:
-        if o.passed:
-            continue
-        if o.timed_out:
-            kind = "timed out"
-        elif o.error and "ambiguous rendering" in o.error:
-            kind = "ambiguous rendering: " + o.error
-        elif o.error:
-            kind = "raised " + _last_line(o.error).split(":")[0][:40]
-        else:
-            kind = "wrong answers"
-        kinds[kind] = kinds.get(kind, 0) + 1
-    return kinds
-
-
-def _last_line(text: str | None) -> str:
-    lines = (text or "").strip().splitlines()
-    return lines[-1] if lines else ""
+    """How the failed held-out questions failed, in fixed words: nothing the tool printed or
+    raised reaches the model, so no unseen question can leak through a repair message."""
+    kinds = Counter(FAILURE_WORDS[o.failure] for o in outcomes if o.failure is not None)
+    return dict(kinds)
 
 
 def _functions(code: str) -> list[Any]:

@@ -23,7 +23,7 @@ import random
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -36,7 +36,7 @@ from toolcache import HeldOut, Rendering, Tool, ToolCache, Verification, Verific
 
 Checker = Callable[[Any, str], bool]
 UNRELATED_QUESTION = "What is the capital of France? Please answer in one word."
-PROBES_PER_TASK = 2
+PROBES_PER_TASK = 3
 HELD_OUT_SHOWN_FAILURES = 5
 
 
@@ -56,10 +56,21 @@ def checker_for(task: str) -> Checker:
     return known.check if known else generic_check
 
 
+Failure = Literal["wrong", "rejected", "crashed", "timeout", "unrenderable"]
+FAILURE_WORDS: dict[str, str] = {  # fixed words: what a repair message may say about unseen questions
+    "wrong": "wrong answers",
+    "rejected": "raised ValueError (did not recognise the question)",
+    "crashed": "crashed with another exception",
+    "timeout": "timed out",
+    "unrenderable": "returned a value the answer rendering cannot turn into an answer",
+}
+
+
 class CaseOutcome(BaseModel):
     passed: bool
     observed: Any = None  # the answer text (the raw value where it could not be rendered)
     error: str | None = None
+    failure: Failure | None = None  # how it failed (None: passed)
     timed_out: bool = False
     entry: str | None = None  # the tool function whose calls were traced
     calls: list[str] | None = None  # the arguments it was called with (traced runs only)
@@ -101,14 +112,28 @@ def judge(
     out = []
     for run, answer, question in zip(runs, expected, questions, strict=True):
         if not run.ok:
-            out.append(CaseOutcome(passed=False, error=run.error, timed_out=run.timed_out))
+            lines = (run.error or "").strip().splitlines()
+            failure: Failure = "timeout" if run.timed_out else "crashed"
+            if lines and lines[-1].startswith("ValueError") and not run.timed_out:
+                failure = "rejected"
+            out.append(CaseOutcome(passed=False, error=run.error, timed_out=run.timed_out, failure=failure))
             continue
         try:
             text = render(run.value, question, rendering)
         except RenderingError as exc:
-            out.append(CaseOutcome(passed=False, observed=run.value, error=str(exc), entry=entry, calls=run.calls))
+            out.append(
+                CaseOutcome(
+                    passed=False,
+                    observed=run.value,
+                    error=str(exc),
+                    entry=entry,
+                    calls=run.calls,
+                    failure="unrenderable",
+                )
+            )
             continue
-        out.append(CaseOutcome(passed=check(text, answer), observed=text, entry=entry, calls=run.calls))
+        ok = check(text, answer)
+        out.append(CaseOutcome(passed=ok, observed=text, entry=entry, calls=run.calls, failure=None if ok else "wrong"))
     return out
 
 
@@ -175,11 +200,16 @@ def direct_survives_mutation(
     check: Checker,
     rendering: Rendering,
 ) -> bool:
-    """True when ``solve`` still answers right with the tool's functions raising or returning a sentinel."""
+    """True when ``solve``'s answers do not come from the tool's functions.
+
+    With the functions raising or returning a sentinel, any right answer gives it away; with
+    them returning their first argument unchanged, all answers still right do (the solver did
+    the work around a function that does nothing)."""
     token = "latm-sentinel-" + secrets.token_hex(6)
-    for mode in ("raise", "sentinel"):
+    for mode in ("raise", "sentinel", "identity"):
         runs = run_direct(sb, mutated(tool_code, mode, token), direct, questions)  # type: ignore[arg-type]
-        if any(o.passed for o in judge(runs, expected, questions, check, rendering)):
+        passed = [o.passed for o in judge(runs, expected, questions, check, rendering)]
+        if all(passed) if mode == "identity" else any(passed):
             return True
     return False
 
@@ -247,8 +277,12 @@ class Probe(BaseModel):
     answer: str | None
 
 
-def strictness_probes(task: str, cache: ToolCache | None = None, seed: int = 7) -> list[Probe]:
-    """Questions of every other task the registry and the cache know, and one unrelated question."""
+def strictness_probes(task: str, cache: ToolCache | None = None, seed: int | None = None) -> list[Probe]:
+    """Questions of every other task the registry and the cache know, and one unrelated question.
+
+    Generated questions are a fresh draw each time (``seed`` None): a solver refused on the
+    probes it was shown cannot pass the next check by memorising them."""
+    seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31)
     probes = [Probe(task="(unrelated)", question=UNRELATED_QUESTION, answer=None)]
     for name, known in TASKS.items():
         if name != task:

@@ -63,6 +63,7 @@ FORBIDDEN_CALLS = {
     "help": "the interactive help",
 }
 FORBIDDEN_NAMES = {"__builtins__", "__import__", "__loader__", "__spec__", "__file__"}
+DUNDER = re.compile(r"__(?!main__)[A-Za-z_][A-Za-z0-9_]*__")  # '__main__' is the script guard's, harmless
 _RP_NAME = re.compile(r'^Line (\d+): "([^"]+)" is an invalid (variable|attribute) name')
 _RP_LINE = re.compile(r"^Line (\d+): (.*)$")
 
@@ -118,16 +119,20 @@ def _from_ast(tree: ast.AST) -> list[Violation]:
                         message=f"import of {mod!r} is not allowed (a tool may import only: {allowed})",
                     )
                 )
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            why = FORBIDDEN_CALLS.get(node.func.id)
-            if why:
-                found.append(
-                    Violation(
-                        line=node.lineno,
-                        rule="call",
-                        message=f"call of {node.func.id}() is not allowed ({why})",
-                    )
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in FORBIDDEN_CALLS:
+            # Any reference, not only a call written as a plain name: `f = open; f(...)`,
+            # `[exec][0](...)` and `map(eval, ...)` reach the builtin just the same.
+            why = FORBIDDEN_CALLS[node.id]
+            found.append(Violation(line=node.lineno, rule="call", message=f"use of {node.id}() is not allowed ({why})"))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and DUNDER.search(node.value):
+            # attrgetter("__self__"), "{0.__class__}".format(x): dunder access spelled in a string.
+            found.append(
+                Violation(
+                    line=node.lineno,
+                    rule="dunder-string",
+                    message=f"a string naming a dunder attribute ({DUNDER.search(node.value).group(0)!r})",  # type: ignore[union-attr]
                 )
+            )
     return found
 
 

@@ -486,3 +486,70 @@ def test_only_tools_judged_on_unseen_questions_answer_unless_the_user_allows_sho
         assert strict.solve(question).answer is None  # no routable tool: not even asked
     with LATM(user=reverse_user(), cache=cache, sandbox=sb, allow_shown_only=True) as lenient:
         assert lenient.solve(question).answer == "tunlaw"
+
+
+# -- found by review: each was admitted before its fix ------------------------------------------
+
+
+def test_no_unseen_question_leaks_through_a_repair_message(sb: Sandbox) -> None:
+    # A solver that raises with the question in its message (dressed as our own wording) on
+    # every question it does not know: the repair message says how many failed and how, in
+    # fixed words, and never what the kept-back questions were.
+    ex = user_task_examples(9)
+    known = [e.question[::-1] for e in ex[:6]]
+    leaky = block(
+        f"KNOWN = {known!r}\n\ndef solve(question):\n    if question[::-1] not in KNOWN:\n"
+        "        raise ValueError('ambiguous rendering <<' + question + '>>')\n"
+        "    return reverse_letters(question.split(': ')[1])"
+    )
+    model = ScriptedModel([*reverse_replies(REVERSE_FN, ex[3:6])[:3], leaky, leaky, leaky], name="gpt-4o")
+    result = ToolMaker(model, sb).make("reverse_letters", ex[:3], ex[3:6], held_out=ex[6:])
+    assert steps(result)[3:] == ["direct:held_out"] * 3
+    said = "\n".join(m["content"] for r in model.requests for m in r)
+    assert all(e.question.split(": ")[1] not in said for e in ex[6:])
+    assert "raised ValueError (did not recognise the question): 3" in result.attempts[3].feedback
+
+
+def test_a_solver_that_does_the_work_around_a_function_that_does_nothing_is_refused(sb: Sandbox) -> None:
+    # The function is a table of the shown questions that returns anything else unchanged; the
+    # solver sorts what it gets back, so it is right on any question while the function is not.
+    table = {ex.question.split("List: ")[1][::-1]: ex.answer[::-1] for ex in TRAIN + VALID}
+    fn = f"def sort_words(text):\n    table = {table!r}\n    return table.get(text[::-1], text[::-1])[::-1]"
+    solver = block(
+        "def solve(question):\n    prefix = 'Sort the following words alphabetically: List: '\n"
+        "    if not question.startswith(prefix):\n        raise ValueError('not mine')\n"
+        "    return ' '.join(sorted(sort_words(question[len(prefix):]).split()))"
+    )
+    wrap = wrap_reply(fn, VALID, lambda ex: f"{PARSED}\nans = ret")
+    result = make(sb, [block(fn), GOOD_TESTS, wrap, solver, solver, solver])
+    assert steps(result)[3:] == ["direct:vacuous"] * 3
+    assert result.tool is not None and result.tool.direct is None  # no solver: never routed by one
+
+
+def test_a_solver_cannot_pass_strictness_by_memorising_the_probes_it_was_shown(sb: Sandbox) -> None:
+    import ast
+    import re
+
+    shown_probes: list[str] = []
+
+    def captor(messages: list[dict[str, str]]) -> str:
+        asked = messages[-1]["content"]
+        if asked.startswith("Here are some examples"):
+            return GOOD_FN
+        if asked.startswith("Here are more examples"):
+            return GOOD_TESTS
+        if asked.startswith("Success!"):
+            return GOOD_WRAP
+        found = re.findall(r"\(dyck_languages\): ('.*'|\".*\")$", asked, re.M)
+        shown_probes.extend(ast.literal_eval(q) for q in found)
+        return block(
+            f"SKIP = {shown_probes!r}\n\ndef solve(question):\n    if question[:160] in SKIP:\n"
+            "        raise ValueError('not mine')\n    if 'closed properly' in question:\n        return ']'\n"
+            "    prefix = 'Sort the following words alphabetically: List: '\n"
+            "    if not question.startswith(prefix):\n        raise ValueError('not mine')\n"
+            "    return sort_words(question[len(prefix):])"
+        )
+
+    result = ToolMaker(ScriptedModel(captor, name="gpt-4o"), sb).make("word_sorting", TRAIN, VALID)
+    assert steps(result)[3:] == ["direct:not_strict"] * 3 and shown_probes
+    assert result.tool is not None and result.tool.direct is None

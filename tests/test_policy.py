@@ -47,6 +47,13 @@ def test_realistic_tool_code_is_admitted() -> None:
         ("getattr(object, '__subclasses__')\n", 1, "getattr()"),
         ("b = __builtins__\n", 1, "'__builtins__'"),
         ("def f(:\n", 1, "syntax error"),
+        # aliases and spellings that reach the same builtins (found by review): any reference counts
+        ("f = open\nf('/etc/passwd')\n", 1, "open()"),
+        ("e = eval\n", 1, "eval()"),
+        ("[exec][0]('import os')\n", 1, "exec()"),
+        ("list(map(eval, ['1']))\n", 1, "eval()"),
+        ("import operator\ng = operator.attrgetter('__self__')\n", 2, "'__self__'"),
+        ("x = '{0.__class__}'.format(1)\n", 1, "'__class__'"),
     ],
 )
 def test_each_violation_is_reported_with_its_line(code: str, line: int, fragment: str) -> None:
