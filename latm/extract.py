@@ -305,8 +305,11 @@ def split_cases(code: str, expected: int | None = None) -> list[str]:
     by_assert = _split_at_asserts(code)
     if expected is None or len(by_assert) == expected:
         return by_assert
-    by_ans = _split_at_ans(code)
-    return by_ans if len(by_ans) == expected else by_assert
+    for split in (_split_at_ans, _split_at_each_assert):
+        cases = split(code)
+        if len(cases) == expected:
+            return cases
+    return by_assert
 
 
 ANSWER_LIKE = re.compile(r"ans(?:wer)?_?\d*")
@@ -334,6 +337,35 @@ def _split_at_asserts(code: str) -> list[str]:
         tail = cases.pop()
         cases[-1].extend(tail)
     return ["\n".join(_source(code, n) for n in c) for c in cases]
+
+
+def with_preamble(cases: list[str]) -> list[str]:
+    """Each case preceded by what earlier cases set up for all: imports, definitions and data
+    (assignments without calls, other than to an answer). Tests written as one function often
+    import or define once at the top and use it in every case; run alone, later cases would
+    fail with a NameError. (Data smuggling an answer is the mutation check's to catch.)"""
+    out, shared = [], []
+    for case in cases:
+        out.append("\n".join([*shared, case]) if shared else case)
+        for node in ast.parse(case).body:
+            if _is_library(node) and not _assigns_ans(node) and not _copies_question(node):
+                shared.append(_source(case, node))
+    return out
+
+
+def _split_at_each_assert(code: str) -> list[str]:
+    """Every assert ends a case: ``assert f(a) == x`` lines in a row are one test each."""
+    cases: list[list[str]] = [[]]
+    for node in ast.parse(code).body:
+        cases[-1].append(_source(code, node))
+        if isinstance(node, ast.Assert):
+            cases.append([])
+    if len(cases) > 1 and not cases[-1]:
+        cases.pop()
+    elif len(cases) > 1:
+        tail = cases.pop()
+        cases[-1].extend(tail)
+    return ["\n".join(c) for c in cases]
 
 
 def _split_at_ans(code: str) -> list[str]:
@@ -396,6 +428,18 @@ def _asserted_names(tree: ast.Module, assigned: set[str]) -> list[str]:
     return found
 
 
+def _asserted_expression(code: str) -> str | None:
+    """The computed side of the case's last ``assert EXPR == LITERAL`` (source), if any."""
+    for node in reversed(ast.parse(code).body):
+        test = node.test if isinstance(node, ast.Assert) else None
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
+            for side in (test.left, test.comparators[0]):
+                if any(isinstance(n, ast.Call | ast.Name) for n in ast.walk(side)):
+                    return ast.unparse(side)
+            return None
+    return None
+
+
 def answer_name(code: str) -> str | None:
     """The variable that holds a case's answer.
 
@@ -424,6 +468,9 @@ def answer_code(code: str) -> str:
     body = strip_asserts(code)
     if name is not None:
         return body if name == "ans" else f"{body}\nans = {name}"
+    checked = _asserted_expression(code)
+    if checked is not None:  # `assert sort_words(words) == [...]`: the call is the answer
+        return f"{body}\nans = {checked}".lstrip("\n")
     tree = ast.parse(body)
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         value = tree.body[-1].value

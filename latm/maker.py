@@ -420,6 +420,7 @@ class ToolMaker:
                 cases = extract.pick_cases(cases, questions) or cases
             if len(cases) != len(s.valid):
                 raise extract.ReplyProblem("test_count", prompts.case_count(len(s.valid), len(cases)))
+            cases = extract.with_preamble(cases)
             s.test_outcomes, s.tests = self._judge(s, a, cases, expected, questions, "test")
 
         self._loop(s, "verify", prompts.verify(s.valid), handle)

@@ -553,3 +553,18 @@ def test_a_solver_cannot_pass_strictness_by_memorising_the_probes_it_was_shown(s
     result = ToolMaker(ScriptedModel(captor, name="gpt-4o"), sb).make("word_sorting", TRAIN, VALID)
     assert steps(result)[3:] == ["direct:not_strict"] * 3 and shown_probes
     assert result.tool is not None and result.tool.direct is None
+
+
+def test_tests_that_assert_the_call_itself_with_one_import_at_the_top_are_judged(sb: Sandbox) -> None:
+    # Another strong-model shape: no variables at all, one assert per question in a row, and
+    # what they need imported once at the top of the test function.
+    train, valid = WORDS.generate(6, seed=4)[:3], WORDS.generate(6, seed=4)[3:]
+    lines = ["import re"] + [
+        f"assert sort_words(re.split(r'\\s+', {' '.join(words_of(ex))!r})) == {ex.answer.split()!r}" for ex in valid
+    ]
+    tests = numbered_tests("sort_words", ["\n".join(lines)])
+    replies = word_sorting_replies(train, valid)
+    replies[1] = block(tests)
+    result = ToolMaker(ScriptedModel(replies, name="gpt-4"), sb).make("word_sorting", train, valid)
+    assert result.tool is not None and result.failures() == [], result.failures()
+    assert [e.passed for e in result.tool.verification.examples] == [True] * 3
