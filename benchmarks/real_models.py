@@ -21,7 +21,7 @@ from pathlib import Path
 
 from latm.maker import MakeResult, ToolMaker
 from latm.models import CachedModel, ChatModel, OpenAIModel
-from latm.verification import checker_for, run_direct
+from latm.verification import judge_direct
 from sandbox import Sandbox
 from tasks import TASKS, get_task
 from toolcache import ToolCache
@@ -35,9 +35,7 @@ def held_out_accuracy(sb: Sandbox, result: MakeResult, task: str, n: int, seed: 
     if not tool.direct:
         return "no solver"
     data = get_task(task).generate(n, seed=seed + 1000)
-    outcomes = run_direct(
-        sb, tool.code, tool.direct, [e.question for e in data], [e.answer for e in data], checker_for(task)
-    )
+    outcomes = judge_direct(sb, tool, data)
     return f"{sum(o.passed for o in outcomes)}/{n}"
 
 

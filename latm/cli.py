@@ -1,14 +1,48 @@
-"""The ``latm`` command: a thin layer over the Python API, rendered with rich."""
+"""The ``latm`` command: a thin layer over the Python API, rendered with rich.
+
+Errors of ours (``LATMError``, ``ToolCacheError``, ``SandboxError``, a task data error) reach
+the user as one line, ``error: ...``, never as a traceback, and warnings as ``warning: ...``
+lines on stderr (no Python source line).
+"""
+
+import warnings
+from typing import Any
 
 import click
 
 from latm.cli_cache import cache_group
 from latm.cli_eval import eval_group
+from latm.cli_render import err_console, fail
 from latm.cli_run import demo, make, solve
 from latm.cli_sandbox import sandbox_group
+from latm.errors import LATMError, UserError
+from sandbox import SandboxError
+from tasks import TaskDataError
+from toolcache import ToolCacheError
+
+_shown_warnings: set[str] = set()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _show_warning(message: Any, category: Any, *_: Any, **__: Any) -> None:
+    """A warning as a CLI message on stderr, once per text."""
+    text = str(message)
+    if text not in _shown_warnings:
+        _shown_warnings.add(text)
+        err_console.print(f"warning: {text}", markup=False, highlight=False)
+
+
+class LatmGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        warnings.showwarning = _show_warning
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            fail(str(exc), 2)
+        except (LATMError, ToolCacheError, SandboxError, TaskDataError) as exc:
+            fail(str(exc), 1)
+
+
+@click.group(cls=LatmGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="latm")
 def main() -> None:
     """LATM: LLMs as tool makers. Make verified tools once, reuse them cheaply."""

@@ -22,7 +22,7 @@ def emit_json(data: Any) -> None:
 
 def fail(message: str, code: int = 1) -> None:
     """Prints an actionable error (never a traceback) and exits."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print("error: " + message, markup=False, highlight=False)
     raise SystemExit(code)
 
 
