@@ -9,6 +9,7 @@ Nothing starts until it is needed (the sandbox, the cache, the model clients), a
 """
 
 import asyncio
+import hashlib
 import re
 import threading
 import time
@@ -34,6 +35,21 @@ FINAL = re.compile(r"(?:final answer|answer)\s*(?:is)?\s*[:=]\s*(.+)", re.I)
 
 
 MIN_KEPT_BACK = 3  # examples kept back from the maker that a user's task needs for held-out judging
+
+
+def auto_task_name(examples: Sequence[Example]) -> str:
+    """A stable name for a task the user did not name: a digest of its examples, the same in
+    every process (Python's ``hash`` of a string is salted per process)."""
+    digest = hashlib.sha256("\n".join(f"{e.question}\0{e.answer}" for e in examples).encode("utf-8"))
+    return "task-" + digest.hexdigest()[:10]
+
+
+def check_questions(questions: Sequence[object]) -> None:
+    """Every question non-empty text, or a UserError naming the bad ones (before any paid call)."""
+    bad = [i for i, q in enumerate(questions) if not isinstance(q, str) or not q.strip()]
+    if bad:
+        listed = ", ".join(str(i) for i in bad[:10]) + (" ..." if len(bad) > 10 else "")
+        raise UserError(f"every question must be non-empty text; not question(s) {listed} (0-based)")
 
 
 def default_k(task: str, n: int) -> int:
@@ -221,11 +237,11 @@ class LATM:
     def solve(self, question: str, examples: Sequence[Example] | None = None, task: str | None = None) -> Solution:
         """Answers one question: route, use the tool; on a miss make one (with examples) or fall back."""
         if not isinstance(question, str) or not question.strip():
-            raise UserError("question must be non-empty text")
+            raise UserError("the question must be non-empty text")
         started = time.monotonic()
         route = self.dispatcher.route(question)
         if route.tool is None and examples:
-            made = self.make_tool(task or "task-" + str(abs(hash(question)) % 10**8), examples)
+            made = self.make_tool(task or auto_task_name(examples), examples)
             if made.tool is None:
                 raise UserError(f"could not make a tool from the examples: {made.reason}")
             route = Route(tool=made.tool, reason="made a new tool from the examples", usage=Usage())
@@ -236,33 +252,51 @@ class LATM:
         self._record([solution])
         return solution
 
-    def solve_many(self, questions: Sequence[str], concurrency: int = 16, progress: bool = False) -> list[Solution]:
-        """Answers many questions, in order; direct-mode questions of one tool share one sandbox batch."""
-        return run_sync(self.asolve_many(questions, concurrency=concurrency, progress=progress))
+    def solve_many(
+        self,
+        questions: Sequence[str],
+        concurrency: int = 16,
+        progress: bool = False,
+        on_solution: Callable[[int, Solution], None] | None = None,
+    ) -> list[Solution]:
+        """Answers many questions, in order; direct-mode questions of one tool share one sandbox batch.
+
+        ``on_solution(index, solution)`` is called as each answer completes (to write it at once)."""
+        return run_sync(
+            self.asolve_many(questions, concurrency=concurrency, progress=progress, on_solution=on_solution)
+        )
 
     async def asolve_many(
-        self, questions: Sequence[str], concurrency: int = 16, progress: bool = False
+        self,
+        questions: Sequence[str],
+        concurrency: int = 16,
+        progress: bool = False,
+        on_solution: Callable[[int, Solution], None] | None = None,
     ) -> list[Solution]:
         if concurrency < 1:
             raise UserError("concurrency must be at least 1")
-        started = time.monotonic()
         questions = list(questions)
+        check_questions(questions)
+        started = time.monotonic()
         routes = await self.dispatcher.aroute_many(questions, concurrency=concurrency)
         sem = asyncio.Semaphore(concurrency)
         bar = _Progress(len(questions)) if progress else None
 
-        async def one(q: str, r: Route) -> Solution:
+        async def one(i: int, q: str, r: Route) -> Solution:
             async with sem:
                 try:
                     sol = await self._finish(q, r)
                 except Exception as exc:
                     sol = Solution(question=q, answer=None, mode="failed", error=f"{type(exc).__name__}: {exc}")
+            if on_solution:
+                on_solution(i, sol)
             if bar:
                 bar.advance()
             return sol
 
         try:
-            solutions = list(await asyncio.gather(*(one(q, r) for q, r in zip(questions, routes, strict=True))))
+            jobs = (one(i, q, r) for i, (q, r) in enumerate(zip(questions, routes, strict=True)))
+            solutions = list(await asyncio.gather(*jobs))
         finally:
             if bar:
                 bar.close()

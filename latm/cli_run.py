@@ -1,6 +1,6 @@
 """``latm make``, ``latm solve`` and ``latm demo``: thin layers over the LATM facade."""
 
-import json
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -169,7 +169,13 @@ def make(
 @click.option(
     "--file", "in_file", type=click.Path(dir_okay=False, path_type=Path), help="JSONL with a `question` field per line."
 )
-@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Where to write answers.")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the answers (JSONL; written as they complete). Default: stdout.",
+)
+@click.option("--resume", is_flag=True, help="Skip the questions --out already answers (after an interrupt).")
 @click.option(
     "--examples",
     "examples_file",
@@ -189,6 +195,7 @@ def solve(
     question: str | None,
     in_file: Path | None,
     out_file: Path | None,
+    resume: bool,
     examples_file: Path | None,
     task: str | None,
     concurrency: int,
@@ -199,7 +206,11 @@ def solve(
     api_key: str | None,
     as_json: bool,
 ) -> None:
-    """Answer QUESTION, or every line of --file, with the cached tools."""
+    """Answer QUESTION, or every line of --file, with the cached tools.
+
+    Exit status: 0 answered (every question); 1 no answer (some rows failed: they say why);
+    2 a usage or input error, found before any paid call; 3 interrupted (rerun with --resume).
+    """
     if bool(question) == bool(in_file):
         raise click.UsageError("give either a QUESTION or --file")
     latm, _ = open_latm(maker, user_model, base_url, api_key, allow_shown_only=allow_shown_only)
@@ -210,10 +221,7 @@ def solve(
                 from latm.examples_io import read_examples
 
                 examples = read_examples(examples_file)
-            try:
-                sol = latm.solve(question, examples=examples, task=task)
-            except LATMError as exc:
-                fail(str(exc))
+            sol = latm.solve(question, examples=examples, task=task)  # errors: one line, by the group
             if as_json:
                 emit_json(_row({}, sol))
             else:
@@ -223,7 +231,7 @@ def solve(
                 )
             raise SystemExit(0 if sol.ok else 1)
         assert in_file is not None
-        _solve_file(latm, in_file, out_file, concurrency, as_json)
+        _solve_file(latm, in_file, out_file, concurrency, as_json, resume)
 
 
 def _row(data: dict[str, Any], sol: Any) -> dict[str, Any]:
@@ -239,36 +247,97 @@ def _row(data: dict[str, Any], sol: Any) -> dict[str, Any]:
     }
 
 
-def _solve_file(latm: Any, in_file: Path, out_file: Path | None, concurrency: int, as_json: bool) -> None:
+def _read_questions(in_file: Path) -> tuple[list[Any], int]:
+    """The input rows with a question; malformed lines are reported and skipped, a blank
+    question is an input error (found before any paid call)."""
+    from latm.answer_file import InputRow
     from latm.examples_io import read_jsonl
 
-    rows, skipped = [], 0
     if not in_file.exists():
         fail(f"{in_file} does not exist", 2)
-    for line in read_jsonl(in_file):
+    rows, skipped = [], 0
+    try:
+        lines = list(read_jsonl(in_file))
+    except UnicodeDecodeError:
+        fail(f"{in_file} is not UTF-8 text", 2)
+    for line in lines:
         error = line.error or (None if isinstance(line.data.get("question"), str) else 'no "question" text')
         if error:
-            err_console.print(f"[yellow]{in_file}:{line.number}: {error}; skipped[/]")
+            err_console.print(f"{in_file}:{line.number}: {error}; skipped", markup=False, highlight=False)
             skipped += 1
             continue
-        rows.append(line.data)
+        if not line.data["question"].strip():
+            fail(f"{in_file}:{line.number}: the question is empty; every question must be non-empty text", 2)
+        rows.append(InputRow(line.number, line.data))
+    return rows, skipped
+
+
+def _solve_file(
+    latm: Any, in_file: Path, out_file: Path | None, concurrency: int, as_json: bool, resume: bool
+) -> None:
+    """Answers every question of a JSONL file; rows are written as they complete.
+
+    Exit status: 0 every question answered; 1 the run finished and some rows failed (those
+    rows say why); 2 a usage or input error, found before any paid call; 3 interrupted.
+    """
+    from latm.answer_file import AnswerWriter, answer_row, check_output, done_keys, renamed_fields, resume_key
+
+    rows, skipped = _read_questions(in_file)
+    if out_file is not None:
+        try:
+            check_output(out_file, in_file)
+        except LATMError as exc:
+            fail(str(exc), 2)
+    elif resume:
+        fail("--resume needs --out (the answers to resume from)", 2)
+    clashing = renamed_fields(rows)
+    if clashing:
+        err_console.print(
+            "input field(s) " + ", ".join(clashing) + " kept as " + ", ".join(f"input_{f}" for f in clashing),
+            markup=False,
+            highlight=False,
+        )
+    by_id = bool(rows) and all("id" in r.data for r in rows)
+    kept: list[str] = []
+    if resume and out_file is not None:
+        keys, kept = done_keys(out_file, by_id)
+        before = len(rows)
+        rows = [r for r in rows if resume_key(r, by_id) not in keys]
+        err_console.print(f"resuming: {before - len(rows)} question(s) already answered, {len(rows)} to go")
+    writer = AnswerWriter(out_file, stream=None if out_file else sys.stdout, kept=kept)
+    sols: list[Any] = []
     started = time.monotonic()
-    sols = latm.solve_many([r["question"] for r in rows], concurrency=concurrency, progress=not as_json)
+    with writer:
+        try:
+            sols = latm.solve_many(
+                [r.question for r in rows],
+                concurrency=concurrency,
+                progress=not as_json and out_file is not None,
+                on_solution=lambda i, sol: writer.write(answer_row(rows[i], sol)),
+            )
+        except KeyboardInterrupt:
+            where = f"{out_file}.partial" if out_file else "stdout"
+            err_console.print(
+                f"interrupted: {writer.written} of {len(rows)} answered, written to {where}; "
+                "run again with --resume to finish",
+                markup=False,
+                highlight=False,
+            )
+            raise SystemExit(3) from None
+        writer.finish(complete=True)
     elapsed = time.monotonic() - started
-    out_lines = [json.dumps(_row(r, s)) for r, s in zip(rows, sols, strict=True)]
-    if out_file:
-        out_file.write_text("\n".join(out_lines) + ("\n" if out_lines else ""), encoding="utf-8")
-    elif as_json:
-        for line in out_lines:
-            click.echo(line)
+    failed = sum(not s.ok for s in sols)
     modes: dict[str, int] = {}
     for s in sols:
         modes[s.mode] = modes.get(s.mode, 0) + 1
-    summary = (
-        f"{len(sols)} answered in {elapsed:.2f} s ({skipped} malformed line(s) skipped); modes {modes}; "
-        f"{latm.usage.tokens} tokens, cost {money(latm.usage.cost_usd)}"
+    err_console.print(
+        f"{len(sols) - failed} answered, {failed} failed in {elapsed:.2f} s ({skipped} malformed line(s) skipped); "
+        f"modes {modes}; {latm.usage.tokens} tokens, cost {money(latm.usage.cost_usd)}"
+        + (f"; answers in {out_file}" if out_file else ""),
+        markup=False,
+        highlight=False,
     )
-    err_console.print(summary)
+    raise SystemExit(1 if failed else 0)
 
 
 # -- demo --------------------------------------------------------------------------------------

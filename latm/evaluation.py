@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from latm.agent import LATM, cot_prompt, parse_final_answer
+from latm.aio import run_sync
 from latm.errors import ModelError, UserError
 from latm.models import ChatModel
 from latm.usage import Usage
@@ -284,7 +285,7 @@ def run_eval(
                 prices=latm.prices,
             )
         t0 = time.monotonic()
-        records = asyncio.run(_latm_method(latm, task, test, concurrency, tick))
+        records = run_sync(_latm_method(latm, task, test, concurrency, tick))
         methods.append(
             _summarise(
                 "latm",
@@ -300,7 +301,7 @@ def run_eval(
     if baseline == "cot":
         for role, model in (("maker", latm.maker_model), ("user", latm.user_model)):
             t0 = time.monotonic()
-            records = asyncio.run(
+            records = run_sync(
                 _cot_method(model, "baseline", task, train[:k], base_test, concurrency, latm.prices, tick)
             )
             methods.append(_summarise(f"cot-{role}", {role: model.name}, records, time.monotonic() - t0))

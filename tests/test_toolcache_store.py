@@ -105,6 +105,12 @@ def test_payoff_break_even_is_computed() -> None:
     assert t.payoff().saved_usd == pytest.approx(10 * 0.004 - 0.02 - 0.01)
 
 
+def test_failed_uses_save_nothing() -> None:
+    t = make_tool(1, cost=0.02, baseline=0.004)
+    t.usage.uses, t.usage.failures = 10, 4  # four questions went unanswered: nothing saved on them
+    assert t.payoff().saved_usd == pytest.approx(6 * 0.004 - 0.02)
+
+
 def test_unknown_prices_give_unknown_payoff_not_zero() -> None:
     p = make_tool(1, cost=None).payoff()
     assert p.cost_to_make_usd is None and p.break_even_uses is None and p.saved_usd is None

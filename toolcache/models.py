@@ -196,7 +196,8 @@ class Tool(BaseModel):
             margin = base - per_use
             if margin > 0:
                 break_even = math.ceil(make / margin) if make > 0 else 0
-            saved = self.usage.uses * base - make - self.usage.cost_usd
+            answered = self.usage.uses - self.usage.failures  # a failed use saved nothing
+            saved = answered * base - make - self.usage.cost_usd
         return Payoff(
             cost_to_make_usd=make,
             cost_per_use_usd=per_use,

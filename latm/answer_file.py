@@ -1,0 +1,149 @@
+"""Answer files: every answer written as it completes, nothing lost, nothing overwritten.
+
+The rules (``../shared/DECISIONS.md``, "Answer files"):
+
+- A run writes ``OUT.partial`` and renames it to ``OUT`` once every question has a row, so a
+  partial file is never taken for a whole one. Rows are whole JSON lines, flushed one by one.
+- ``--resume`` skips the questions already answered in ``OUT.partial`` (or ``OUT``), by the
+  input's ``id`` field where every row has one, else by input line number (every row carries
+  ``line``).
+- An input field that a row would overwrite (``answer``, ``ok``...) is kept as
+  ``input_<field>``; labelled data keeps its labels.
+- The output is checked (its folder exists and is writable, it is not the input) before the
+  first question is sent.
+"""
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from latm.errors import UserError
+
+ADDED_FIELDS = ("line", "answer", "ok", "mode", "tool", "tool_id", "error", "tokens", "cost_usd")
+
+
+@dataclass
+class InputRow:
+    line: int
+    data: dict[str, Any]
+
+    @property
+    def question(self) -> str:
+        return str(self.data["question"])
+
+
+def partial_path(out: Path) -> Path:
+    return out.with_name(out.name + ".partial")
+
+
+def check_output(out: Path, inputs: Path) -> None:
+    """Refuses an output that would overwrite the input or that cannot be written, before any work."""
+    if out.resolve() == inputs.resolve():
+        raise UserError(f"--out {out} is the input file: answers would overwrite the questions; choose another file")
+    folder = out.resolve().parent
+    if not folder.is_dir():
+        raise UserError(f"cannot write {out}: the folder {folder} does not exist")
+    if out.is_dir():
+        raise UserError(f"cannot write {out}: it is a folder")
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"cannot write {out}: the folder {folder} is not writable")
+
+
+def renamed_fields(rows: Iterable[InputRow]) -> list[str]:
+    """The input fields a row would overwrite (kept as ``input_<field>``)."""
+    return sorted({k for r in rows for k in r.data if k in ADDED_FIELDS})
+
+
+def resume_key(row: InputRow, by_id: bool) -> Any:
+    return ("id", json.dumps(row.data.get("id"), sort_keys=True)) if by_id else ("line", row.line)
+
+
+def done_keys(out: Path, by_id: bool) -> tuple[set[Any], list[str]]:
+    """The keys already answered in OUT.partial (else OUT), and those whole rows, to keep."""
+    source = partial_path(out) if partial_path(out).exists() else out
+    if not source.exists():
+        return set(), []
+    keys, kept = set(), []
+    for raw in source.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(raw)
+        except json.JSONDecodeError:
+            continue  # a line cut off by an interrupt: that question is answered again
+        if not isinstance(row, dict):
+            continue
+        if by_id:
+            if "id" not in row:
+                continue
+            keys.add(("id", json.dumps(row["id"], sort_keys=True)))
+        else:
+            if "line" not in row:
+                continue
+            keys.add(("line", row["line"]))
+        kept.append(raw)
+    return keys, kept
+
+
+@dataclass
+class AnswerWriter:
+    """Writes answer rows as they complete: to ``OUT.partial`` (renamed to ``OUT`` when whole) or
+    to a stream (stdout)."""
+
+    out: Path | None
+    stream: IO[str] | None = None
+    kept: list[str] = field(default_factory=list)
+    _fh: IO[str] | None = None
+    written: int = 0
+
+    def __enter__(self) -> "AnswerWriter":
+        if self.out is not None:
+            self._fh = open(partial_path(self.out), "w", encoding="utf-8")
+            for raw in self.kept:
+                self._fh.write(raw + "\n")
+            self._fh.flush()
+        return self
+
+    def write(self, row: dict[str, Any]) -> None:
+        text = json.dumps(row, ensure_ascii=False, default=str) + "\n"
+        target = self._fh if self._fh is not None else self.stream
+        assert target is not None
+        target.write(text)  # one write per whole line
+        target.flush()
+        self.written += 1
+
+    def finish(self, complete: bool) -> None:
+        """Closes the file; renames it to OUT, rows in input order, only when every question has a row."""
+        if self._fh is None:
+            return
+        self._fh.close()
+        self._fh = None
+        if complete and self.out is not None:
+            part = partial_path(self.out)
+            rows = [json.loads(raw) for raw in part.read_text(encoding="utf-8").splitlines() if raw.strip()]
+            rows.sort(key=lambda r: r.get("line", 0))
+            tmp = self.out.with_name(self.out.name + ".tmp")
+            tmp.write_text("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows), "utf-8")
+            os.replace(tmp, self.out)
+            part.unlink()
+
+    def __exit__(self, *exc: object) -> None:
+        self.finish(complete=False)
+
+
+def answer_row(row: InputRow, solution: Any) -> dict[str, Any]:
+    """The input's fields (a clashing one as ``input_<field>``) and the answer's."""
+    data = {(f"input_{k}" if k in ADDED_FIELDS else k): v for k, v in row.data.items()}
+    return {
+        **data,
+        "line": row.line,
+        "answer": solution.answer,
+        "ok": solution.ok,
+        "mode": solution.mode,
+        "tool": solution.tool,
+        "tool_id": solution.tool_id,
+        "error": solution.error,
+        "tokens": solution.tokens,
+        "cost_usd": solution.cost_usd,
+    }

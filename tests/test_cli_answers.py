@@ -1,0 +1,114 @@
+"""`latm solve --file`: no answer a user paid for is lost, overwritten or taken for a whole file."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from latm.agent import LATM
+from latm.cli import main
+from latm.testing import FakeOpenAIServer
+from tasks import get_task
+
+QUESTIONS = get_task("word_sorting").generate(6, seed=21)
+UNSERVED = "What is the capital of France?"
+
+
+@pytest.fixture(autouse=True)
+def _demo_tools(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LATM_SANDBOX_BACKEND", "process")
+    assert CliRunner().invoke(main, ["demo", "--n", "1", "--task", "word_sorting", "--json"]).exit_code == 0
+
+
+def write_jsonl(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def rows_of(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def run(*args: str) -> "CliRunner.invoke":
+    return CliRunner().invoke(main, list(args))
+
+
+def test_without_out_the_answers_go_to_stdout_as_jsonl(tmp_path: Path) -> None:
+    file = write_jsonl(tmp_path / "q.jsonl", [{"question": q.question, "id": i} for i, q in enumerate(QUESTIONS)])
+    r = run("solve", "--file", str(file))
+    assert r.exit_code == 0, r.output
+    rows = rows_of(r.stdout)
+    assert sorted(row["id"] for row in rows) == list(range(6))
+    assert {row["id"]: row["answer"] for row in rows} == {i: q.answer for i, q in enumerate(QUESTIONS)}
+    assert "6 answered, 0 failed" in r.stderr
+
+
+def test_a_bad_output_is_refused_before_any_paid_call(tmp_path: Path) -> None:
+    file = write_jsonl(tmp_path / "q.jsonl", [{"question": UNSERVED}])
+    original = file.read_text()
+    with FakeOpenAIServer(lambda messages: "Answer: Paris") as server:
+        for out, says in ((tmp_path / "missing" / "a.jsonl", "does not exist"), (file, "is the input file")):
+            r = run("solve", "--file", str(file), "--out", str(out), "--maker", "gpt-4o", "--base-url", server.url)
+            assert r.exit_code == 2 and says in r.stderr and "Traceback" not in r.output
+        assert server.requests == []  # nothing was paid for
+    assert file.read_text() == original  # 13 lines stay 13 lines
+
+
+def test_a_blank_question_is_an_input_error_before_any_paid_call(tmp_path: Path) -> None:
+    file = write_jsonl(tmp_path / "q.jsonl", [{"question": UNSERVED}, {"question": "   "}])
+    with FakeOpenAIServer(lambda messages: "Answer: Paris") as server:
+        r = run("solve", "--file", str(file), "--maker", "gpt-4o", "--base-url", server.url)
+        assert r.exit_code == 2 and ":2: the question is empty" in r.stderr
+        assert server.requests == []
+    for blank in ("", "  \n "):
+        with pytest.raises(Exception, match="non-empty"), LATM() as latm:
+            latm.solve(blank)
+        with pytest.raises(Exception, match="non-empty"), LATM() as latm:
+            latm.solve_many(["Sort the following words alphabetically: List: b a", blank])
+
+
+def test_failures_are_rows_counted_in_the_summary_and_the_exit_status(tmp_path: Path) -> None:
+    file = write_jsonl(tmp_path / "q.jsonl", [{"question": QUESTIONS[0].question}, {"question": UNSERVED}])
+    out = tmp_path / "a.jsonl"
+    r = run("solve", "--file", str(file), "--out", str(out))
+    assert r.exit_code == 1 and "1 answered, 1 failed" in r.stderr
+    rows = rows_of(out.read_text())
+    assert [(row["line"], row["ok"]) for row in rows] == [(1, True), (2, False)]
+    assert rows[1]["answer"] is None and "no tool" in str(rows[1]["error"])
+
+
+def test_labelled_input_keeps_its_labels(tmp_path: Path) -> None:
+    file = write_jsonl(tmp_path / "q.jsonl", [{"question": q.question, "answer": q.answer} for q in QUESTIONS[:2]])
+    out = tmp_path / "a.jsonl"
+    r = run("solve", "--file", str(file), "--out", str(out))
+    assert r.exit_code == 0 and "kept as input_answer" in r.stderr
+    rows = rows_of(out.read_text())
+    assert all(row["input_answer"] == row["answer"] for row in rows)
+
+
+def test_an_interrupted_run_keeps_what_it_answered_and_resume_finishes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = write_jsonl(tmp_path / "q.jsonl", [{"question": q.question} for q in QUESTIONS])
+    out = tmp_path / "a.jsonl"
+    real = LATM.solve_many
+
+    def interrupted(self, questions, concurrency=16, progress=False, on_solution=None):  # type: ignore[no-untyped-def]
+        # Ctrl-C after three answers were written (raised here, outside the event loop).
+        for i, q in enumerate(questions[:3]):
+            on_solution(i, real(self, [q])[0])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LATM, "solve_many", interrupted)
+    r = run("solve", "--file", str(file), "--out", str(out))
+    assert r.exit_code == 3 and "--resume" in r.stderr
+    assert not out.exists()  # a partial file is never taken for a whole one
+    assert [row["line"] for row in rows_of(Path(str(out) + ".partial").read_text())] == [1, 2, 3]
+    monkeypatch.setattr(LATM, "solve_many", real)
+    r = run("solve", "--file", str(file), "--out", str(out), "--resume")
+    assert r.exit_code == 0 and "3 question(s) already answered, 3 to go" in r.stderr
+    rows = rows_of(out.read_text())
+    assert [row["line"] for row in rows] == [1, 2, 3, 4, 5, 6]  # each once, in input order
+    assert [row["answer"] for row in rows] == [q.answer for q in QUESTIONS]
+    assert not Path(str(out) + ".partial").exists()
