@@ -28,8 +28,9 @@ from latm.models import CachedModel, ChatModel, Completion, OpenAIModel
 from latm.usage import PriceTable, Usage
 from latm.user import Answer, ToolUser
 from tasks import Example
+from toolcache.models import package_version
 
-__version__ = "0.1.0"
+__version__ = package_version()
 
 __all__ = [
     "LATM",

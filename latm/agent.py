@@ -348,11 +348,11 @@ class LATM:
 
     def _record(self, solutions: Sequence[Solution]) -> None:
         """Adds usage to the totals and counts uses per tool (one transaction per tool and mode)."""
-        counts: dict[tuple[str, str, bool], list[Solution]] = {}
+        counts: dict[tuple[str, Literal["direct", "llm"], bool], list[Solution]] = {}
         for s in solutions:
             self._spent(s.usage)
             if s.tool_id and s.mode in ("direct", "llm", "failed"):
-                mode = "direct" if s.mode == "direct" else "llm"
+                mode: Literal["direct", "llm"] = "direct" if s.mode == "direct" else "llm"
                 counts.setdefault((s.tool_id, mode, s.ok), []).append(s)
         for (tool_id, mode, ok), group in counts.items():
             tokens = sum(s.usage.tokens for s in group)

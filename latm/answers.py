@@ -130,18 +130,18 @@ def infer_rendering(
     bases: Counter[int] = Counter()
     for value, question, answer in zip(values, questions, answers, strict=True):
         if start.sep is None and isinstance(value, list | tuple) and len(value) >= 2:
-            for sep in _separators(value, answer):
-                if check(render(value, question, Rendering(sep=sep)), answer):
-                    seps[sep] += 1
+            for candidate in _separators(value, answer):
+                if check(render(value, question, Rendering(sep=candidate)), answer):
+                    seps[candidate] += 1
             seps.setdefault(" ", 0)
         options = OPTION_LINE.findall(question) if question else []
         if start.base is None and options and isinstance(value, int) and not isinstance(value, bool):
-            for base in (1, 0):
+            for start_at in (1, 0):
                 try:
-                    ok = check(render(value, question, Rendering(base=base)), answer)
+                    ok = check(render(value, question, Rendering(base=start_at)), answer)
                 except RenderingError:
                     ok = False
-                bases[base] += ok
-    sep = start.sep if start.sep is not None else (_best(seps, " ") if seps else None)
-    base = start.base if start.base is not None else (_best(bases, 1) if bases else None)
+                bases[start_at] += ok
+    sep: str | None = start.sep if start.sep is not None else (_best(seps, " ") if seps else None)
+    base: int | None = start.base if start.base is not None else (_best(bases, 1) if bases else None)
     return Rendering(sep=sep, base=base)

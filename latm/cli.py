@@ -5,12 +5,14 @@ the user as one line, ``error: ...``, never as a traceback, and warnings as ``wa
 lines on stderr (no Python source line).
 """
 
+import os
 import warnings
 from typing import Any
 
 import click
 
 from latm.cli_cache import cache_group
+from latm.cli_doctor import doctor
 from latm.cli_eval import eval_group
 from latm.cli_render import err_console, fail
 from latm.cli_run import demo, make, solve
@@ -40,6 +42,18 @@ class LatmGroup(click.Group):
             fail(str(exc), 2)
         except (LATMError, ToolCacheError, SandboxError, TaskDataError) as exc:
             fail(str(exc), 1)
+        except OSError as exc:  # a file the command was pointed at: missing, unwritable, a folder...
+            fail(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), 1)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("LATM_DEBUG"):
+                raise
+            fail(
+                f"internal error ({type(exc).__name__}: {exc}). This is a bug in LATM; "
+                "run again with LATM_DEBUG=1 for the traceback and report it.",
+                1,
+            )
 
 
 @click.group(cls=LatmGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,6 +63,7 @@ def main() -> None:
 
 
 main.add_command(sandbox_group)
+cache_group.add_command(doctor)
 main.add_command(cache_group)
 main.add_command(make)
 main.add_command(solve)

@@ -4,7 +4,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
@@ -33,6 +32,7 @@ def summary(tool: Tool) -> dict[str, Any]:
             if tool.verification.held_out
             else None
         ),
+        "routable": tool.verification.trust == "held_out",
         "uses": uses,
         "direct_share": round(tool.usage.direct_uses / uses, 3) if uses else None,
         "has_direct": tool.direct is not None,
@@ -85,13 +85,18 @@ def ls(task: str | None, status: str, as_json: bool) -> None:
             str(r["version"]),
             r["status"],
             r["verified"],
-            r["held_out"] or "shown only",
+            _trust_cell(r),
             str(r["uses"]),
             share,
             money(r["cost_to_make_usd"]),
             "-" if r["break_even_uses"] is None else str(r["break_even_uses"]),
         )
     console.print(table)
+
+
+def _trust_cell(row: dict[str, Any]) -> str:
+    words = {"imported": "imported: not verified here", "failed": "failed", "shown_only": "shown only"}
+    return row["held_out"] if row["trust"] == "held_out" else words.get(row["trust"], row["trust"])
 
 
 def _get(cache: ToolCache, ref: str) -> Tool:
@@ -119,41 +124,40 @@ def show(ref: str, show_code: bool, show_trace: bool, as_json: bool) -> None:
         return
     console.print(
         Panel.fit(
-            f"[bold]{tool.name}[/]  task [cyan]{tool.task}[/]  v{tool.version}  {tool.status}\n"
-            f"id {tool.id}\n{tool.description}",
+            f"{tool.name}  task {tool.task}  v{tool.version}  {tool.status}\nid {tool.id}\n{tool.description}",
             title="tool",
         )
     )
     if show_code:
         console.print(Syntax(tool.code, "python", line_numbers=True))
         if tool.direct:
-            console.print("[bold]direct solver[/]")
+            console.print("direct solver")
             console.print(Syntax(tool.direct, "python", line_numbers=True))
     for uc in tool.use_cases:
-        console.print(f"[bold]use case[/] {uc.question[:100]!r} -> {uc.answer!r}")
+        console.print(f"use case {uc.question[:100]!r} -> {uc.answer!r}")
         console.print(Syntax(uc.call, "python"))
     v = tool.verification
-    console.print(f"[bold]verification[/] {v.passed}/{v.total} passed after {v.attempts} attempt(s)")
-    console.print(f"[bold]held-out[/] {escape(held_out_text(tool))}")
+    console.print(f"verification {v.passed}/{v.total} passed after {v.attempts} attempt(s)")
+    console.print(f"held-out {held_out_text(tool)}")
     for miss in v.held_out.failures if v.held_out else []:
         console.print(
-            f"  [red]FAIL[/] {escape(repr(miss.question[:100]))}: expected {escape(repr(miss.expected))}, "
-            f"got {escape(repr(miss.observed))}" + (f" ({escape(miss.error[-200:])})" if miss.error else "")
+            f"  FAIL {miss.question[:100]!r}: expected {miss.expected!r}, "
+            f"got {miss.observed!r}" + (f" ({miss.error[-200:]})" if miss.error else "")
         )
-    console.print(f"[bold]answer rendering[/] {escape(tool.rendering.describe())}")
+    console.print(f"answer rendering {tool.rendering.describe()}")
     for ex in v.examples:
-        mark = "[green]ok[/]" if ex.passed else "[red]FAIL[/]"
+        mark = "ok" if ex.passed else "FAIL"
         console.print(f"  {mark} expected {ex.expected!r} observed {ex.observed!r}")
     p = tool.provenance
     pay = tool.payoff()
     console.print(
-        f"[bold]provenance[/] maker {p.maker_model}, {p.created_at:%Y-%m-%d %H:%M}, "
+        f"provenance maker {p.maker_model}, {p.created_at:%Y-%m-%d %H:%M}, "
         f"tokens {p.tokens_in} in / {p.tokens_out} out, cost {money(p.cost_usd)}, "
         f"latm {p.package_version}, prompts v{p.prompt_version}"
     )
     u = tool.usage
     console.print(
-        f"[bold]usage[/] {u.uses} uses ({u.direct_uses} direct, {u.llm_uses} LLM, {u.failures} failed), "
+        f"usage {u.uses} uses ({u.direct_uses} direct, {u.llm_uses} LLM, {u.failures} failed), "
         f"{u.tokens} tokens, {money(u.cost_usd)}; break-even after "
         f"{'unknown' if pay.break_even_uses is None else pay.break_even_uses} uses"
     )
@@ -165,6 +169,9 @@ def show(ref: str, show_code: bool, show_trace: bool, as_json: bool) -> None:
                     title=f"{n}. {step.get('step', '?')} ({step.get('outcome', '')})",
                 )
             )
+            if step.get("feedback"):
+                console.print("feedback sent to the model:", style="bold")
+                console.print(str(step["feedback"]))
 
 
 @cache_group.command("history")
@@ -225,6 +232,8 @@ def rm(ref: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def export(file: Path, as_json: bool) -> None:
     """Write every tool to FILE (self-describing JSON with a checksum)."""
+    if not file.resolve().parent.is_dir():
+        fail(f"cannot write {file}: the folder {file.resolve().parent} does not exist", 2)
     with open_cache() as cache:
         n = cache.export(file)
     if as_json:
@@ -235,26 +244,82 @@ def export(file: Path, as_json: bool) -> None:
 
 @cache_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--verify", is_flag=True, help="Re-run each tool's verification in the sandbox first.")
+@click.option("--verify", is_flag=True, help="Run every check of `cache verify` on each tool, in the sandbox.")
+@click.option(
+    "--examples",
+    "examples_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Held-out examples (JSONL or BBH JSON) to judge tools of a task LATM cannot generate.",
+)
+@click.option("--trust", is_flag=True, help="Take the exporter's verdict as it is (kept in the record, shown).")
 @click.option("--json", "as_json", is_flag=True)
-def import_(file: Path, verify: bool, as_json: bool) -> None:
-    """Import tools from FILE (all or nothing)."""
+def import_(file: Path, verify: bool, examples_file: Path | None, trust: bool, as_json: bool) -> None:
+    """Import tools from FILE (all or nothing).
+
+    An imported tool answers no question until it is verified here (`--verify` now, or `latm
+    cache verify REF` later): an export carries its own expected answers, so its record proves
+    nothing. A built-in task's tool is judged on fresh generated questions; another task's on
+    --examples. --trust routes it on the exporter's word instead.
+    """
+    examples = None
+    if examples_file:
+        from latm.examples_io import read_examples
+
+        examples = read_examples(examples_file)
     with open_cache() as cache:
         try:
-            if verify:
-                from latm.verification import sandbox_verifier
-
-                with sandbox_verifier() as verifier:
-                    tools = cache.import_(file, verify=verifier)
-            else:
-                tools = cache.import_(file)
+            tools = cache.import_(file, trust=trust)
         except CacheImportError as exc:
             fail(str(exc))
+        reports = _verify_all(cache, tools, examples) if verify or examples else {}
+        tools = [cache.get(t.id) for t in tools]
     if as_json:
-        emit_json([summary(t) for t in tools])
-    else:
-        quarantined = sum(t.status == "quarantined" for t in tools)
-        console.print(f"imported {len(tools)} tool(s)" + (f", {quarantined} quarantined" if quarantined else ""))
+        emit_json([{**summary(t), "checks": _checks_json(reports.get(t.id))} for t in tools])
+        return
+    for t in tools:
+        if t.id in reports:
+            _print_checks(t, reports[t.id])
+    quarantined = sum(t.status == "quarantined" for t in tools)
+    unverified = sum(t.verification.trust == "imported" for t in tools)
+    console.print(
+        f"imported {len(tools)} tool(s)"
+        + (f", {quarantined} quarantined" if quarantined else "")
+        + (
+            f"; {unverified} answer no question until verified here (`latm cache verify REF`, or import with "
+            "--verify; a task LATM cannot generate also needs --examples)"
+            if unverified
+            else ""
+        )
+    )
+
+
+def _verify_all(cache: ToolCache, tools: list[Tool], examples: Any) -> dict[str, Any]:
+    from latm.verification import reverify
+    from sandbox import Sandbox
+
+    with Sandbox.open() as sb:
+        return {t.id: reverify(cache, t, sb, examples) for t in tools}
+
+
+def _checks_json(report: Any) -> Any:
+    return None if report is None else report.model_dump(mode="json")
+
+
+def _print_checks(tool: Tool, report: Any) -> None:
+    """Every check that ran, with what failed; what was written back."""
+    console.print(f"{tool.name} ({tool.short_id}, task {tool.task}):", style="bold")
+    for c in report.checks:
+        if c.skipped:
+            console.print(f"  skipped  {c.name}: {c.skipped}")
+            continue
+        console.print(
+            f"  {'ok  ' if c.ok else 'FAIL'}     {c.name}: {c.passed}/{c.total}", style=None if c.ok else "red"
+        )
+        for f in c.failures:
+            console.print(f"           {f}")
+    console.print(f"  {report.record}")
+    if report.verified_here:
+        console.print("  verified here: it answers questions", style="green")
 
 
 @cache_group.command("stats")
@@ -294,19 +359,29 @@ def stats(as_json: bool) -> None:
 
 @cache_group.command("verify")
 @click.argument("ref")
+@click.option(
+    "--examples",
+    "examples_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Held-out examples (JSONL or BBH JSON) for a task LATM cannot generate.",
+)
 @click.option("--json", "as_json", is_flag=True)
-def verify(ref: str, as_json: bool) -> None:
-    """Re-run REF's verification in the sandbox; quarantine it on failure."""
-    from latm.verification import reverify
+def verify(ref: str, examples_file: Path | None, as_json: bool) -> None:
+    """Run every check of REF again in the sandbox; quarantine it on any failure.
 
+    Lists each check (unit tests, use cases, mutations, the direct solver on the stored
+    examples, its use of the tool and strictness, held-out questions) and what it wrote back.
+    """
+    examples = None
+    if examples_file:
+        from latm.examples_io import read_examples
+
+        examples = read_examples(examples_file)
     with open_cache() as cache:
         tool = _get(cache, ref)
-        report = reverify(cache, tool)
+        report = _verify_all(cache, [tool], examples)[tool.id]
     if as_json:
-        emit_json(report.model_dump(mode="json"))
+        emit_json(_checks_json(report))
     else:
-        colour = "green" if report.ok else "red"
-        console.print(
-            f"[{colour}]{tool.name} {report.passed}/{report.total} passed[/]" + ("" if report.ok else " - quarantined")
-        )
+        _print_checks(tool, report)
     raise SystemExit(0 if report.ok else 1)

@@ -55,7 +55,7 @@ def render(report: Any) -> None:
         tok = "never" if be.get("tokens") is None else f"{be['tokens']:.1f}"
         console.print(f"break-even against {name}: after {usd} instances in USD, {tok} in tokens")
     if report.note:
-        console.print(f"[yellow]{report.note}[/]")
+        console.print(f"{report.note}")
 
 
 @click.group("eval", invoke_without_command=True)
@@ -122,6 +122,8 @@ def eval_group(
             raise click.UsageError(str(exc.args[0])) from exc
     if data_file and len(names) != 1:
         raise click.UsageError("--data holds one task's examples: name it with --task")
+    if plot_file:
+        _need_matplotlib()  # before the run, not after it was paid for
     latm, offline = open_latm(maker, user_model, base_url, api_key, offline_ok=True)
     latm.max_attempts, latm.rounds = max_attempts, rounds
     if offline and not as_json:
@@ -236,15 +238,21 @@ def report_cmd(file: Path, plot_file: Path | None) -> None:
         plot(suite, plot_file)
 
 
+def _need_matplotlib() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        fail("--plot needs matplotlib: pip install 'latm[plot]'", 2)
+
+
 def plot(suite: Any, path: Path) -> None:
     """Accuracy and tokens per question, one group of bars per task, one bar per method."""
-    try:
-        import matplotlib
+    _need_matplotlib()
+    import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        fail("--plot needs matplotlib: pip install 'latm[plot]'", 2)
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     tasks = [r.task for r in suite.reports]
     methods = list(dict.fromkeys(m.method for r in suite.reports for m in r.methods))
     width = 0.8 / max(len(methods), 1)

@@ -12,8 +12,10 @@ from toolcache import Tool
 # Piped output (scripts, CI logs) gets wide tables instead of rich's 80-column default,
 # so names and ids are never cut; a terminal uses its own width.
 _PIPE_WIDTH = 180
-console = Console(width=None if sys.stdout.isatty() else _PIPE_WIDTH)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else _PIPE_WIDTH)
+# Markup and emoji codes are off: answers, code and messages print verbatim ("[bold]", "[/]",
+# ":smile:" in an answer are the answer). Style goes through ``style=``, never through the text.
+console = Console(width=None if sys.stdout.isatty() else _PIPE_WIDTH, markup=False, emoji=False)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else _PIPE_WIDTH, markup=False, emoji=False)
 
 
 def emit_json(data: Any) -> None:
@@ -34,7 +36,10 @@ def money(value: float | None, places: int = 4) -> str:
 def held_out_text(tool: Tool) -> str:
     """How far a tool is trusted, in words: its verdict on questions its maker never saw."""
     held = tool.verification.held_out
+    if tool.verification.trust == "imported":
+        return "imported, not verified here: answers no question until `latm cache verify` passes"
     if held is None:
         return "verified on the shown examples only (routed only with --allow-shown-only)"
     seed = f", seed {held.seed}" if held.seed is not None else ""
-    return f"{held.passed}/{held.total} right on {held.source} questions (judged by {held.judged_by}{seed})"
+    trusted = " - trusted as imported (--trust), not verified here" if tool.verification.trusted else ""
+    return f"{held.passed}/{held.total} right on {held.source} questions (judged by {held.judged_by}{seed}){trusted}"

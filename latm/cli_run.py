@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
 from latm.cli_render import console, emit_json, err_console, fail, held_out_text, money
@@ -33,6 +32,31 @@ def attempts_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
+def _choose_backend(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--backend: set for every sandbox the command opens; an explicit process backend is said once."""
+    import os
+
+    if value:
+        os.environ["LATM_SANDBOX_BACKEND"] = value
+        if value == "process":
+            from sandbox.core import PROCESS_WEAKNESS
+
+            err_console.print(f"warning: --backend process: the process backend, {PROCESS_WEAKNESS}", highlight=False)
+    return value
+
+
+def backend_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--backend auto|docker|process, on every command that runs tools (else LATM_SANDBOX_BACKEND)."""
+    return click.option(
+        "--backend",
+        type=click.Choice(["auto", "docker", "process"]),
+        default=None,
+        expose_value=False,
+        callback=_choose_backend,
+        help="Sandbox backend (default: LATM_SANDBOX_BACKEND, else auto: Docker when it answers).",
+    )(fn)
+
+
 def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """--maker/--user/--base-url/--api-key, shared by every command that calls models."""
     for option in reversed(
@@ -44,7 +68,7 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         ]
     ):
         fn = option(fn)
-    return fn
+    return backend_option(fn)
 
 
 def open_latm(
@@ -84,11 +108,15 @@ def open_latm(
 
 
 def show_attempt(a: Attempt) -> None:
-    mark = "[green]ok[/]" if a.outcome in ("ok", "declined") else f"[yellow]{a.outcome}[/]"
+    """One line per attempt, then the whole feedback the model was sent (indented), verbatim."""
+    ok = a.outcome in ("ok", "declined")
     err_console.print(
-        f"  {'' if a.round == 1 else f'round {a.round} '}{a.step:<8} attempt {a.number}: {mark} ({a.duration_s:.1f} s)"
-        + (f" - {a.feedback.splitlines()[0][:100]}" if a.feedback else "")
+        f"  {'' if a.round == 1 else f'round {a.round} '}{a.step:<8} attempt {a.number}: {a.outcome} "
+        f"({a.duration_s:.1f} s)",
+        style=None if ok else "yellow",
     )
+    if a.feedback:
+        err_console.print("\n".join("      " + line for line in a.feedback.splitlines()))
 
 
 # -- make --------------------------------------------------------------------------------------
@@ -129,9 +157,7 @@ def make(
     latm, _ = open_latm(maker, user_model, base_url, api_key, on_attempt=None if as_json else show_attempt)
     latm.max_attempts, latm.rounds = max_attempts, rounds
     if not as_json:
-        err_console.print(
-            f"making a tool for [bold]{task}[/] with {latm.maker_model.name if latm.maker_model else '?'}"
-        )
+        err_console.print(f"making a tool for {task} with {latm.maker_model.name if latm.maker_model else '?'}")
     try:
         with latm:
             result = latm.make_tool(task, examples, k=k)
@@ -151,13 +177,13 @@ def make(
     elif result.tool:
         t = result.tool
         console.print(
-            f"[green]made {escape(t.name)}[/] (id {t.short_id}, task {escape(t.task)} v{t.version}): "
-            f"verified {t.verification.passed}/{t.verification.total}, held-out {escape(held_out_text(t))}, "
+            f"made {t.name} (id {t.short_id}, task {t.task} v{t.version}): "
+            f"verified {t.verification.passed}/{t.verification.total}, held-out {held_out_text(t)}, "
             f"direct solver: {'yes' if t.direct else 'no'}, {result.usage.calls} calls, "
             f"{result.usage.tokens} tokens, cost {money(result.usage.cost_usd)}"
         )
     else:
-        console.print(f"[red]no tool[/]: {result.reason}")
+        console.print(f"no tool: {result.reason}")
     raise SystemExit(0 if result.ok else 1)
 
 
@@ -225,10 +251,8 @@ def solve(
             if as_json:
                 emit_json(_row({}, sol))
             else:
-                console.print(sol.answer if sol.answer is not None else f"[red]no answer[/]: {sol.error}")
-                err_console.print(
-                    f"[dim]{sol.mode} via {sol.tool or '-'}; {sol.tokens} tokens, cost {money(sol.cost_usd)}[/]"
-                )
+                console.print(sol.answer if sol.answer is not None else f"no answer: {sol.error}")
+                err_console.print(f"{sol.mode} via {sol.tool or '-'}; {sol.tokens} tokens, cost {money(sol.cost_usd)}")
             raise SystemExit(0 if sol.ok else 1)
         assert in_file is not None
         _solve_file(latm, in_file, out_file, concurrency, as_json, resume)
@@ -272,9 +296,7 @@ def _read_questions(in_file: Path) -> tuple[list[Any], int]:
     return rows, skipped
 
 
-def _solve_file(
-    latm: Any, in_file: Path, out_file: Path | None, concurrency: int, as_json: bool, resume: bool
-) -> None:
+def _solve_file(latm: Any, in_file: Path, out_file: Path | None, concurrency: int, as_json: bool, resume: bool) -> None:
     """Answers every question of a JSONL file; rows are written as they complete.
 
     Exit status: 0 every question answered; 1 the run finished and some rows failed (those
@@ -367,25 +389,22 @@ def demo(
     )
     if offline and not as_json:
         console.print(
-            "[bold]offline demo[/]: no model configured, using the scripted demo models "
-            "(demo-maker priced as gpt-4o, demo-user as gpt-4o-mini). "
-            "Pass --maker/--user/--base-url for real models."
+            "offline demo: no model configured, using the scripted demo models (demo-maker priced as gpt-4o, "
+            "demo-user as gpt-4o-mini). The scripted maker replies with LATM's own reference tools and the "
+            "scripted user classifies with the reference parsers: the figures show the pipeline at work, not "
+            "what a real model makes. Pass --maker/--user/--base-url for real models."
         )
-    with latm:
-        try:
-            report = run_demo(
-                latm, n=n, seed=seed, tasks=list(only) or None, log=None if as_json else err_console.print
-            )
-        except LATMError as exc:
-            fail(str(exc))
+    with latm:  # our errors become one line (a usage error exits 2), by the command group
+        report = run_demo(latm, n=n, seed=seed, tasks=list(only) or None, log=None if as_json else err_console.print)
     report["offline"] = offline
     if as_json:
         emit_json(report)
         return
     table = Table(title=f"LATM demo: {n} fresh questions per task")
-    for col in ("task", "tool", "accuracy", "direct", "LLM calls", "tokens", "cost", "maker alone (est.)"):
+    columns = ("task", "tool", "accuracy", "direct", "LLM calls", "answer tokens", "making cost", "answering cost")
+    for col in (*columns, "maker alone (est.)"):
         table.add_column(col)
-    for r in report["rows"]:
+    for r in [*report["rows"], {"task": "total", "tool_source": "", **report["total"]}]:
         table.add_row(
             r["task"],
             r["tool_source"],
@@ -393,22 +412,13 @@ def demo(
             f"{r['direct_share']:.0%}",
             str(r["llm_calls"]),
             str(r["tokens"]),
-            money(r["cost_usd"]),
+            money(r["making_cost_usd"]),
+            money(r["answering_cost_usd"]),
             money(r["maker_alone_usd"]),
         )
-    t = report["total"]
-    table.add_row(
-        "[bold]total[/]",
-        "",
-        f"{t['accuracy']:.0%}",
-        f"{t['direct_share']:.0%}",
-        str(t["llm_calls"]),
-        str(t["tokens"]),
-        money(t["cost_usd"]),
-        money(t["maker_alone_usd"]),
-    )
     console.print(table)
     console.print(
         f"made {report['made']} tool(s), reused {report['reused']} from the cache; "
-        f"{report['solved']} questions in {report['solve_seconds']:.2f} s"
+        f"{report['solved']} questions in {report['solve_seconds']:.2f} s; making cost is paid once per tool, "
+        "answering cost per question"
     )

@@ -36,7 +36,7 @@ def build_image(offline: bool, rootfs: Path | None, tag: str, force: bool) -> No
             image.build_online(tag, log=console.print)
     except SandboxUnavailable as exc:
         fail(str(exc), 6)
-    console.print(f"[green]built {tag}[/]")
+    console.print(f"built {tag}")
 
 
 @sandbox_group.command("status")
@@ -59,12 +59,12 @@ def status(as_json: bool) -> None:
     if as_json:
         emit_json(data)
         return
-    console.print(f"Docker engine: {'[green]answers[/]' if engine else '[red]not reachable[/]'}")
-    console.print(f"Image {tag}: {'[green]present[/]' if has_image else '[red]missing[/]'}")
+    console.print(f"Docker engine: {'answers' if engine else 'not reachable'}")
+    console.print(f"Image {tag}: {'present' if has_image else 'missing'}")
     console.print(f"LATM containers running: {running}")
     if not has_image:
         fix = "latm sandbox build-image --offline" if engine else "start dockerd, then latm sandbox build-image"
-        console.print(f"backend='auto' will use the weaker process backend; fix: [bold]{fix}[/]")
+        console.print(f"backend='auto' will use the weaker process backend; fix: {fix}")
 
 
 @sandbox_group.command("prune")

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 from latm.agent import LATM
+from latm.errors import UserError
 from tasks import TASKS, get_task
 
 Log = Callable[[str], None] | None
@@ -15,19 +16,20 @@ def run_demo(
 ) -> dict[str, Any]:
     names = tasks or list(TASKS)
     for name in names:
-        get_task(name)  # unknown names fail before anything is spent
+        if name not in TASKS:  # unknown names fail before anything is spent
+            raise UserError(f"unknown task {name!r}; known tasks: {', '.join(TASKS)}")
     made, reused, tools, making_cost = 0, 0, {}, {}
     for name in names:
         task = get_task(name)
         examples = task.generate(6, seed=seed)
         before = latm.usage.model_copy(deep=True)
         if log:
-            log(f"[bold]{name}[/]")
+            log(f"{name}")
         result = latm.make_tool(name, examples, k=3, reuse="same-maker")
         spent = latm.usage.known_cost_usd - before.known_cost_usd
         if result.tool is None:
             if log:
-                log(f"  [red]no tool[/]: {result.reason}")
+                log(f"  no tool: {result.reason}")
             continue
         fresh = bool(result.attempts)
         made += fresh
@@ -44,7 +46,7 @@ def run_demo(
     started = time.monotonic()
     solutions = latm.solve_many(questions, progress=log is not None)
     elapsed = time.monotonic() - started
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, (source, tool) in tools.items():
         mine = [(s, a) for s, (owner, a) in zip(solutions, owners, strict=True) if owner == name]
         check = get_task(name).check
@@ -59,6 +61,8 @@ def run_demo(
                 "direct_share": sum(s.mode == "direct" for s, _ in mine) / len(mine),
                 "llm_calls": sum(s.usage.calls for s, _ in mine),
                 "tokens": sum(s.usage.tokens for s, _ in mine),
+                "making_cost_usd": making_cost[name],
+                "answering_cost_usd": use_cost,
                 "cost_usd": use_cost + making_cost[name],
                 "maker_alone_usd": None if base is None else base * len(mine),
             }
@@ -69,6 +73,8 @@ def run_demo(
         "direct_share": sum(r["direct_share"] for r in rows) / max(len(rows), 1),
         "llm_calls": sum(r["llm_calls"] for r in rows),
         "tokens": sum(r["tokens"] for r in rows),
+        "making_cost_usd": sum(r["making_cost_usd"] for r in rows),
+        "answering_cost_usd": sum(r["answering_cost_usd"] for r in rows),
         "cost_usd": sum(r["cost_usd"] for r in rows),
         "maker_alone_usd": None if any(k is None for k in known) else sum(k for k in known if k is not None),
     }

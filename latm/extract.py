@@ -141,7 +141,8 @@ def is_stub(fn: ast.FunctionDef) -> bool:
 def split_definitions(code: str) -> tuple[str, str]:
     """Splits code into (imports and function/class definitions, the other statements)."""
     tree = ast.parse(code)
-    defs, rest = [], []
+    defs: list[str] = []
+    rest: list[str] = []
     for node in tree.body:
         target = defs if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Import | ast.ImportFrom) else rest
         target.append(ast.get_source_segment(code, node) or ast.unparse(node))
@@ -344,7 +345,8 @@ def with_preamble(cases: list[str]) -> list[str]:
     (assignments without calls, other than to an answer). Tests written as one function often
     import or define once at the top and use it in every case; run alone, later cases would
     fail with a NameError. (Data smuggling an answer is the mutation check's to catch.)"""
-    out, shared = [], []
+    out: list[str] = []
+    shared: list[str] = []
     for case in cases:
         out.append("\n".join([*shared, case]) if shared else case)
         for node in ast.parse(case).body:
@@ -393,9 +395,9 @@ def typed_in_answer(code: str) -> str | None:
     an alias are the mutation check's to catch.)
     """
     name = answer_name(code) or "ans"
-    value = None
+    value: ast.Assign | None = None
     for node in ast.parse(code).body:
-        if _assigns(node, name):
+        if isinstance(node, ast.Assign) and _assigns(node, name):
             value = node
     if value is None:
         return None

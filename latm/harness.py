@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from sandbox import ExecutionResult, Sandbox
+from sandbox.core import Call
 
 Mutation = Literal["raise", "sentinel", "replay"]
 
@@ -189,11 +190,11 @@ def run_cases(
     """
     qs = list(questions) if questions is not None else [None] * len(cases)
     if entry is None:
-        calls = [([c, q], {}) for c, q in zip(cases, qs, strict=True)]
-        return _runs(sb.call_many(tool_code + HARNESS, "_latm_case", calls))
+        plain: list[Call] = [([c, q], {}) for c, q in zip(cases, qs, strict=True)]
+        return _runs(sb.call_many(tool_code + HARNESS, "_latm_case", plain))
     names = tool_names(tool_code)
-    calls = [([c, q, names, entry], {}) for c, q in zip(cases, qs, strict=True)]
-    return _runs(sb.call_many(tool_code + HARNESS, "_latm_traced_case", calls), traced=True)
+    traced: list[Call] = [([c, q, names, entry], {}) for c, q in zip(cases, qs, strict=True)]
+    return _runs(sb.call_many(tool_code + HARNESS, "_latm_traced_case", traced), traced=True)
 
 
 def run_mutants(
@@ -208,7 +209,7 @@ def run_mutants(
     """Runs each case with every tool function mutated (see ``_latm_mutant_case``)."""
     names = tool_names(tool_code)
     plays = list(replays) if replays is not None else [None] * len(cases)
-    calls = [([c, q, names, mode, token, p], {}) for c, q, p in zip(cases, questions, plays, strict=True)]
+    calls: list[Call] = [([c, q, names, mode, token, p], {}) for c, q, p in zip(cases, questions, plays, strict=True)]
     return _runs(sb.call_many(tool_code + HARNESS, "_latm_mutant_case", calls))
 
 

@@ -24,6 +24,7 @@ from latm.models import ChatModel, Message
 from latm.usage import PriceTable, Usage
 from latm.verification import (
     FAILURE_WORDS,
+    HELD_OUT,
     CaseOutcome,
     Checker,
     as_text,
@@ -50,9 +51,6 @@ from toolcache import (
     Verification,
     VerificationExample,
 )
-
-PACKAGE_VERSION = "0.1.0"
-HELD_OUT = 10  # fresh instances a built-in task's tool is judged on
 
 
 class Attempt(BaseModel):
@@ -622,7 +620,6 @@ class ToolMaker:
             ),
             provenance=Provenance(
                 maker_model=model,
-                package_version=PACKAGE_VERSION,
                 prompt_version=prompts.PROMPT_VERSION,
                 tokens_in=s.usage.prompt_tokens,
                 tokens_out=s.usage.completion_tokens,

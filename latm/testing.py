@@ -217,7 +217,7 @@ class FakeOpenAIServer:
         except ScriptExhausted as exc:
             return handler._send(500, json.dumps({"error": {"message": str(exc)}}).encode())
         prompt = sum(count_tokens(str(m.get("content", ""))) for m in messages)
-        body = {
+        completion = {
             "id": f"chatcmpl-fake-{next(self._ids)}",
             "object": "chat.completion",
             "created": int(time.time()),
@@ -229,7 +229,7 @@ class FakeOpenAIServer:
                 "total_tokens": prompt + count_tokens(text),
             },
         }
-        return handler._send(200, json.dumps(body).encode())
+        return handler._send(200, json.dumps(completion).encode())
 
     def stop(self) -> None:
         if self._httpd is not None:

@@ -151,10 +151,10 @@ class ToolUser:
                 messages.append({"role": "user", "content": str(problem)})
                 continue
             run = await asyncio.to_thread(run_call, self.sandbox, tool.code, extract.answer_code(call), question)
-            value, error = answer_of(run, question, tool)
+            value, why = answer_of(run, question, tool)
             if value is not None:
                 return Answer(value=value, mode="llm", usage=usage)
-            error = error or "no answer"
+            error = why or "no answer"
             if attempt == 0:
                 messages.append(
                     {

@@ -6,12 +6,12 @@ Exit status: 0 ran fine, 1 the code raised, 2 usage error, 3 timeout, 4 memory l
 
 import json
 import sys
-from typing import Any
+from typing import Any, cast
 
 import click
 
 from sandbox import policy
-from sandbox.core import Sandbox
+from sandbox.core import BackendChoice, Sandbox
 from sandbox.errors import SandboxUnavailable
 from sandbox.models import ExecutionResult, Limits
 
@@ -90,7 +90,11 @@ def main(
     as_json: bool,
 ) -> None:
     """Run FILE (or - for stdin) in the LATM sandbox."""
-    code = file.read()
+    try:
+        code = file.read()
+    except UnicodeDecodeError as exc:
+        click.echo(f"error: {file.name} is not UTF-8 text ({exc.reason} at byte {exc.start})", err=True)
+        sys.exit(EXIT_USAGE)
     args = _json_arg(args_json, "--args", list)
     kwargs = _json_arg(kwargs_json, "--kwargs", dict)
     if (args or kwargs) and not entry:
@@ -105,7 +109,8 @@ def main(
                     click.echo(f"policy: {v}", err=True)
             sys.exit(EXIT_POLICY)
     try:
-        with Sandbox.open(backend, Limits(timeout_s=timeout_s, memory_mb=memory_mb), pool_size=1) as sb:
+        chosen = cast(BackendChoice | None, backend)  # click.Choice checked it
+        with Sandbox.open(chosen, Limits(timeout_s=timeout_s, memory_mb=memory_mb), pool_size=1) as sb:
             result = sb.call(code, entry, args, kwargs) if entry else sb.run(code)
     except SandboxUnavailable as exc:
         if as_json:

@@ -28,6 +28,13 @@ def _close_all() -> None:
 atexit.register(_close_all)
 
 
+PROCESS_WEAKNESS = (
+    "which does not isolate the network, the host's /tmp, world-readable host files or host processes: "
+    "generated code runs as an unprivileged local process with resource limits only. Untrusted code "
+    "belongs in the Docker backend (`latm sandbox build-image`)."
+)
+
+
 class WeakerBackendWarning(UserWarning):
     """backend='auto' fell back to the process backend."""
 
@@ -49,9 +56,7 @@ def resolve_backend(backend: str | None, image: str) -> BackendName:
         return "docker"
     except SandboxUnavailable as exc:
         warnings.warn(
-            f"Docker sandbox unavailable ({exc}). Falling back to the process backend, which "
-            "is weaker: the code can read world-readable host files, reach the network and "
-            "see host processes. Untrusted code belongs in the Docker backend.",
+            f"Docker sandbox unavailable ({exc}). Falling back to the process backend, {PROCESS_WEAKNESS}",
             WeakerBackendWarning,
             stacklevel=3,
         )

@@ -25,7 +25,19 @@ from sandbox.pool import Worker
 from sandbox.process_backend import WORKER_SOURCE
 
 LABEL = "latm.sandbox"
-PACKAGE_VERSION = "0.1.0"
+
+
+def _package_version() -> str:
+    """The installed distribution's version (pyproject.toml is the one source)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("latm")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+PACKAGE_VERSION = _package_version()
 DEFAULT_IMAGE = f"latm-sandbox:{PACKAGE_VERSION}"
 MEMORY_HEADROOM_MB = 64  # the worker itself, on top of what the code may use
 _MUX_HEADER = struct.Struct(">BxxxI")

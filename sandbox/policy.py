@@ -114,7 +114,7 @@ def _from_ast(tree: ast.AST) -> list[Violation]:
             if mod.split(".")[0] not in ALLOWED_MODULES:
                 found.append(
                     Violation(
-                        line=node.lineno,
+                        line=getattr(node, "lineno", None),
                         rule="import",
                         message=f"import of {mod!r} is not allowed (a tool may import only: {allowed})",
                     )

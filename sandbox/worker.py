@@ -206,7 +206,7 @@ def child_main(req: dict, first: int, res_fd: int, ack_fd: int) -> None:
         except BaseException as exc:
             setup_error = _error_info(exc)
         if mode == "run":
-            frame = {"i": first, "ok": setup_error is None, "value": None}
+            frame: dict[str, object] = {"i": first, "ok": setup_error is None, "value": None}
             if setup_error:
                 frame["error"] = setup_error
             _report(res_fd, frame, max_value, ack_fd)

@@ -278,7 +278,7 @@ def _survivors(objects: list[str], clues: list[Clue], among: Iterable[tuple[int,
     return [
         pos
         for pos in among
-        if all(pos[a] == b if kind == "at" else pos[a] < pos[b] for kind, a, b in tests)  # type: ignore[operator]
+        if all(pos[a] == b if kind == "at" else pos[a] < pos[b] for kind, a, b in tests)  # type: ignore[operator, call-overload]
     ]
 
 
@@ -307,7 +307,7 @@ def _make_generator(n: int) -> Callable[[random.Random], Example]:
             if len(_survivors(objects, rest, _placements(n))) == 1:
                 clues = rest
         sentences = []
-        for kind, a, b in clues:
+        for kind, a, b in clues:  # type: ignore[assignment]
             if kind == "at":
                 sentences.append(f"{dom.subject(a)} {dom.verb} {rng.choice(labels[int(b)])}.")  # type: ignore[call-overload]
             elif rng.random() < 0.5:

@@ -175,7 +175,7 @@ def _make_generator(n: int) -> Callable[[random.Random], Example]:
     def generate_one(rng: random.Random) -> Example:
         sc = rng.choice(SCENARIOS)
         people = PEOPLE[:n]
-        items: list[str] = rng.sample(sc["items"], n)  # type: ignore[call-overload]
+        items: list[str] = rng.sample(sc["items"], n)  # type: ignore[call-overload, arg-type]
         has: Callable[[str, str], str] = sc["has"]  # type: ignore[assignment]
         holding = dict(zip(people, items, strict=True))
         swaps = []
