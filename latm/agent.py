@@ -26,7 +26,7 @@ from latm.models import CacheMode, ChatModel, resolve_model
 from latm.usage import PriceTable, Usage
 from latm.user import Answer, ToolUser, normalize_value
 from sandbox import Sandbox
-from tasks import TASKS, Example
+from tasks import TASKS, Example, belongs
 from toolcache import Tool, ToolCache
 
 SolveMode = Literal["direct", "llm", "fallback", "failed"]
@@ -50,6 +50,19 @@ def check_questions(questions: Sequence[object]) -> None:
     if bad:
         listed = ", ".join(str(i) for i in bad[:10]) + (" ..." if len(bad) > 10 else "")
         raise UserError(f"every question must be non-empty text; not question(s) {listed} (0-based)")
+
+
+def check_examples(task: str, examples: Sequence[Example]) -> None:
+    """For a built-in task, every example must be a question in its format (else a UserError)."""
+    if task not in TASKS:
+        return
+    foreign = [i for i, e in enumerate(examples) if not belongs(task, e.question)]
+    if foreign:
+        listed = ", ".join(str(i + 1) for i in foreign[:10]) + (" ..." if len(foreign) > 10 else "")
+        raise UserError(
+            f"{len(foreign)} of {len(examples)} examples are not questions of {task} (its format): "
+            f"example(s) {listed}; give examples of that task, or another task name"
+        )
 
 
 def default_k(task: str, n: int) -> int:
@@ -212,6 +225,7 @@ class LATM:
         if self.maker_model is None:
             raise UserError("making a tool needs a maker model: LATM(maker='gpt-4o') or LATM_MAKER")
         examples = list(examples)
+        check_examples(task, examples)
         k = k or default_k(task, len(examples))
         if len(examples) < 2 * k:
             raise UserError(f"making a tool needs {2 * k} examples (k={k} train + k validation), got {len(examples)}")

@@ -148,10 +148,12 @@ def make(
     as_json: bool,
 ) -> None:
     """Make a verified tool for TASK from solved examples."""
+    from latm.agent import check_examples
     from latm.examples_io import read_examples
 
     try:
         examples = read_examples(examples_file)
+        check_examples(task, examples)
     except LATMError as exc:
         fail(str(exc), 2)
     latm, _ = open_latm(maker, user_model, base_url, api_key, on_attempt=None if as_json else show_attempt)

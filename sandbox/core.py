@@ -56,7 +56,7 @@ def resolve_backend(backend: str | None, image: str) -> BackendName:
         return "docker"
     except SandboxUnavailable as exc:
         warnings.warn(
-            f"Docker sandbox unavailable ({exc}). Falling back to the process backend, {PROCESS_WEAKNESS}",
+            f"Docker sandbox unavailable ({exc}). Falling back to the weaker process backend, {PROCESS_WEAKNESS}",
             WeakerBackendWarning,
             stacklevel=3,
         )

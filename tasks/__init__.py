@@ -35,18 +35,19 @@ TASKS: dict[str, Task] = {
 }
 
 
+def belongs(name: str, question: str) -> bool:
+    """Whether ``question`` is in the format of task ``name`` (its reference parser accepts it)."""
+    try:
+        args = TASKS[name].reference.parse(question)
+    except Exception:
+        return False
+    size = len(args.get("objects") or args.get("assignments") or [])
+    return not (("five" in name and size != 5) or ("seven" in name and size != 7))
+
+
 def identify(question: str) -> str | None:
     """The task whose reference parser accepts the question (None if none, or several)."""
-    found = []
-    for name, task in TASKS.items():
-        try:
-            args = task.reference.parse(question)
-        except Exception:
-            continue
-        size = len(args.get("objects") or args.get("assignments") or [])
-        if ("five" in name and size != 5) or ("seven" in name and size != 7):
-            continue
-        found.append(name)
+    found = [name for name in TASKS if belongs(name, question)]
     return found[0] if len(found) == 1 else None
 
 
@@ -57,4 +58,14 @@ def get_task(name: str) -> Task:
         raise KeyError(f"unknown task {name!r}; known tasks: {', '.join(TASKS)}") from None
 
 
-__all__ = ["TASKS", "Example", "ReferenceTool", "Task", "TaskDataError", "get_task", "identify", "load_bbh"]
+__all__ = [
+    "TASKS",
+    "Example",
+    "ReferenceTool",
+    "Task",
+    "TaskDataError",
+    "belongs",
+    "get_task",
+    "identify",
+    "load_bbh",
+]

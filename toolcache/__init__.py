@@ -7,7 +7,15 @@
 Depends on nothing else of LATM: no sandbox, no LLM.
 """
 
-from toolcache.errors import AmbiguousRef, CacheImportError, ToolCacheError, ToolNotFound
+from toolcache.errors import (
+    AmbiguousRef,
+    BadRecordWarning,
+    CacheImportError,
+    CacheUnreadable,
+    RecordUnreadable,
+    ToolCacheError,
+    ToolNotFound,
+)
 from toolcache.models import (
     SCHEMA_VERSION,
     STATUSES,
@@ -31,11 +39,14 @@ __all__ = [
     "SCHEMA_VERSION",
     "STATUSES",
     "AmbiguousRef",
+    "BadRecordWarning",
     "CacheImportError",
+    "CacheUnreadable",
     "Entry",
     "HeldOut",
     "Payoff",
     "Provenance",
+    "RecordUnreadable",
     "Rendering",
     "Status",
     "Tool",

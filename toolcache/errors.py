@@ -24,3 +24,25 @@ class AmbiguousRef(ToolCacheError, KeyError):
 
 class CacheImportError(ToolCacheError):
     """An export file could not be imported; the cache was left unchanged."""
+
+
+class CacheUnreadable(ToolCacheError):
+    """The cache's database (or its directory) cannot be read at all; the message names the
+    file and the way out (``latm cache doctor --fix``, or LATM_CACHE_DIR elsewhere)."""
+
+
+class RecordUnreadable(ToolCacheError, KeyError):
+    """One stored record is damaged (cut-off JSON, or edited behind its id); the rest of the
+    cache is fine."""
+
+    def __init__(self, key: str, reason: str, message: str) -> None:
+        self.key = key
+        self.reason = reason
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class BadRecordWarning(UserWarning):
+    """A damaged record was skipped; the message names it and says how to move it aside."""

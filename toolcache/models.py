@@ -12,6 +12,16 @@ Status = Literal["verified", "quarantined", "retired"]
 STATUSES: tuple[Status, ...] = ("verified", "quarantined", "retired")
 
 
+def package_version() -> str:
+    """The installed LATM's version (pyproject.toml is the one source)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("latm")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -77,7 +87,7 @@ class HeldOut(BaseModel):
         return self.total > 0 and self.passed == self.total
 
 
-Trust = Literal["held_out", "shown_only", "failed"]
+Trust = Literal["held_out", "shown_only", "imported", "failed"]
 
 
 class Verification(BaseModel):
@@ -87,6 +97,8 @@ class Verification(BaseModel):
     attempts: int = 0
     checked_at: datetime = Field(default_factory=now)
     held_out: HeldOut | None = None  # None: verified on the shown examples only
+    here: bool = True  # False: imported, and not (yet) verified by this installation
+    trusted: bool = False  # imported with --trust: the exporter's verdict is taken as it is
 
     @property
     def ok(self) -> bool:
@@ -95,9 +107,12 @@ class Verification(BaseModel):
     @property
     def trust(self) -> Trust:
         """held_out: right on questions its maker never saw; shown_only: no such questions were
-        available; failed: something did not pass."""
+        available; imported: verified elsewhere, not here (an export carries its own expected
+        answers, so its record proves nothing); failed: something did not pass."""
         if not self.ok or (self.held_out is not None and not self.held_out.ok):
             return "failed"
+        if not self.here and not self.trusted:
+            return "imported"
         return "held_out" if self.held_out is not None else "shown_only"
 
 
@@ -129,7 +144,7 @@ class Rendering(BaseModel):
 class Provenance(BaseModel):
     maker_model: str = "unknown"
     created_at: datetime = Field(default_factory=now)
-    package_version: str = "0.1.0"
+    package_version: str = Field(default_factory=package_version)
     prompt_version: str = "1"
     tokens_in: int = 0
     tokens_out: int = 0

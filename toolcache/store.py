@@ -15,25 +15,42 @@ leaves no half record behind.
 
 import builtins
 import contextlib
+import functools
 import hashlib
 import json
 import os
+import sqlite3
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec, TypeVar
 
 import diskcache
 import platformdirs
+import pydantic
 
-from toolcache.errors import AmbiguousRef, CacheImportError, ToolNotFound
+from toolcache.errors import (
+    AmbiguousRef,
+    BadRecordWarning,
+    CacheImportError,
+    CacheUnreadable,
+    RecordUnreadable,
+    ToolCacheError,
+    ToolNotFound,
+)
 from toolcache.migrations import migrate
 from toolcache.models import SCHEMA_VERSION, STATUSES, Status, Tool, UsageStats
 
 EXPORT_FORMAT = "latm-toolcache"
+MIN_PREFIX = 4  # characters an id prefix needs
 Mode = Literal["direct", "llm"]
 Verifier = Callable[[Tool], bool]
+DB_FILE = "cache.db"  # diskcache's SQLite file inside the cache directory
+FIX_HINT = "`latm cache doctor --fix` moves it aside"
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 def default_directory() -> Path:
@@ -50,18 +67,130 @@ def _checksum(tools: list[dict[str, Any]]) -> str:
     return hashlib.sha256(_dump(tools).encode("utf-8")).hexdigest()
 
 
+class BadValue(ValueError):
+    """A stored value that cannot be read; ``str()`` says what is wrong, in a few words."""
+
+
+def describe_error(exc: BaseException) -> str:
+    """What is wrong with a stored value, in one line."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON (cut off or damaged): {exc.msg} (character {exc.pos})"
+    if isinstance(exc, pydantic.ValidationError):
+        parts = []
+        for err in exc.errors()[:3]:
+            where = ".".join(str(x) for x in err.get("loc", ()))
+            msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+            parts.append(f"{where}: {msg}" if where else msg)
+        more = f" (+{exc.error_count() - 3} more)" if exc.error_count() > 3 else ""
+        return "; ".join(parts) + more
+    return str(exc)
+
+
+def parse_json(raw: Any) -> Any:
+    """A stored value as JSON; raises BadValue saying what is wrong."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadValue(f"not UTF-8 text: {exc}") from exc
+    if not isinstance(raw, str):
+        raise BadValue(f"not JSON text (a stored {type(raw).__name__})")
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise BadValue(describe_error(exc)) from exc
+
+
+def parse_tool(tool_id: str, raw: Any) -> Tool:
+    """A ``tool:<id>`` value as a Tool (without usage); raises BadValue saying what is wrong."""
+    record = parse_json(raw)
+    if not isinstance(record, dict):
+        raise BadValue(f"not a tool record (a JSON {type(record).__name__})")
+    try:
+        tool = Tool.model_validate(record)
+    except ValueError as exc:
+        raise BadValue(describe_error(exc)) from exc
+    if tool.id != tool_id:
+        raise BadValue(f"it holds tool {tool.short_id}, not {tool_id[:12]}")
+    return tool
+
+
+def parse_usage(raw: Any) -> UsageStats:
+    """A ``usage:<id>`` value; raises BadValue saying what is wrong."""
+    data = parse_json(raw)
+    try:
+        return UsageStats.model_validate(data)
+    except ValueError as exc:
+        raise BadValue(describe_error(exc)) from exc
+
+
+def parse_index(raw: Any) -> list[str]:
+    """A ``task:``/``name:`` value (a list of ids); raises BadValue saying what is wrong."""
+    ids = parse_json(raw)
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise BadValue("not a list of tool ids")
+    return ids
+
+
+def _guarded(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """SQLite's errors (a damaged or foreign database file) become one CacheUnreadable."""
+
+    @functools.wraps(method)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise database_error(Path(args[0].directory), exc) from exc  # type: ignore[attr-defined]
+
+    return wrapper
+
+
+def database_error(directory: Path, exc: BaseException) -> ToolCacheError:
+    """The one error for a cache database SQLite cannot read: it names the file and the way out."""
+    db = directory / DB_FILE
+    reason = str(exc) or type(exc).__name__
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in reason or "busy" in reason):
+        return ToolCacheError(
+            f"the tool cache database {db} is busy ({reason}); try again, or point LATM_CACHE_DIR elsewhere"
+        )
+    return CacheUnreadable(
+        f"the tool cache database {db} is unreadable ({reason}): run `latm cache doctor --fix` to move it "
+        "aside and salvage the tools it still holds, or point LATM_CACHE_DIR elsewhere"
+    )
+
+
+def not_a_directory(directory: Path) -> CacheUnreadable:
+    return CacheUnreadable(
+        f"the tool cache directory {directory} is a file, not a directory: run `latm cache doctor --fix` "
+        "to move it aside, or point LATM_CACHE_DIR elsewhere"
+    )
+
+
 class ToolCache:
     """A persistent, inspectable store of tools. Cheap to open; safe across processes."""
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         self.directory = Path(directory) if directory is not None else default_directory()
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self._warned: set[str] = set()  # keys of damaged records already warned about
+        if self.directory.exists() and not self.directory.is_dir():
+            raise not_a_directory(self.directory)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            blocker = next((p for p in self.directory.parents if p.exists() and not p.is_dir()), None)
+            why = f"{blocker} is a file" if blocker is not None else (exc.strerror or str(exc))
+            raise CacheUnreadable(
+                f"cannot create the tool cache directory {self.directory} ({why}); point LATM_CACHE_DIR elsewhere"
+            ) from exc
         # Every value stays inside SQLite (no side files), so a transaction covers it whole:
         # diskcache writes large values to files outside the transaction, and a writer killed
         # mid-update could leave an index pointing at a deleted file.
-        self._db = diskcache.Cache(
-            str(self.directory), timeout=60, eviction_policy="none", size_limit=2**40, disk_min_file_size=2**30
-        )
+        try:
+            self._db = diskcache.Cache(
+                str(self.directory), timeout=60, eviction_policy="none", size_limit=2**40, disk_min_file_size=2**30
+            )
+        except sqlite3.DatabaseError as exc:  # garbage, truncated, or not SQLite at all
+            raise database_error(self.directory, exc) from exc
 
     # -- lifetime ------------------------------------------------------------------------
 
@@ -74,6 +203,7 @@ class ToolCache:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @_guarded
     def __len__(self) -> int:
         return sum(1 for _ in self._ids())
 
@@ -94,15 +224,84 @@ class ToolCache:
             if isinstance(key, str) and key.startswith("tool:"):
                 yield key[5:]
 
-    def _load(self, tool_id: str) -> Tool | None:
-        record = self._get_json(f"tool:{tool_id}")
-        if record is None:
+    # -- damaged records: skipped with one warning each, never a traceback ----------------
+
+    def _warn_bad(self, key: str, reason: str, consequence: str) -> None:
+        """Warns once per instance and key: names the record, what is wrong and the way out."""
+        if key in self._warned:
+            return
+        self._warned.add(key)
+        warnings.warn(
+            f"{self._record_name(key)} in {self.directory / DB_FILE} is unreadable ({reason}); {consequence}. "
+            f"{FIX_HINT} (into a quarantine file)",
+            BadRecordWarning,
+            stacklevel=4,
+        )
+
+    @staticmethod
+    def _record_name(key: str) -> str:
+        kind, _, rest = key.partition(":")
+        if kind in ("tool", "usage", "gone"):
+            return f"the {kind} record of tool {rest[:12]} (key {key})"
+        return f"the index record {key}"
+
+    def _unreadable(self, key: str, reason: str) -> RecordUnreadable:
+        return RecordUnreadable(
+            key,
+            reason,
+            f"{self._record_name(key)} in {self.directory / DB_FILE} is unreadable ({reason}); {FIX_HINT}",
+        )
+
+    def _read_tool(self, tool_id: str) -> Tool | None:
+        """The stored tool, None when there is none; raises RecordUnreadable when it is damaged.
+        A damaged usage record only loses the tool its counts (with a warning)."""
+        key = f"tool:{tool_id}"
+        raw = self._db.get(key)
+        if raw is None:
             return None
-        usage = self._get_json(f"usage:{tool_id}")
-        tool = Tool.model_validate(record)
-        if usage is not None:
-            tool.usage = UsageStats.model_validate(usage)
+        try:
+            tool = parse_tool(tool_id, raw)
+        except BadValue as exc:
+            raise self._unreadable(key, str(exc)) from exc
+        raw_usage = self._db.get(f"usage:{tool_id}")
+        if raw_usage is not None:
+            try:
+                tool.usage = parse_usage(raw_usage)
+            except BadValue as exc:
+                self._warn_bad(f"usage:{tool_id}", str(exc), "its usage counts start again from zero")
         return tool
+
+    def _load(self, tool_id: str) -> Tool | None:
+        """The stored tool; None when there is none or it is damaged (skipped, with a warning)."""
+        try:
+            return self._read_tool(tool_id)
+        except RecordUnreadable as exc:
+            self._warn_bad(exc.key, exc.reason, "skipped")
+            return None
+
+    def _index(self, key: str) -> list[str]:
+        """The ids of a ``task:``/``name:`` index; a damaged one is rebuilt from the tool records."""
+        raw = self._db.get(key)
+        if raw is None:
+            return []
+        try:
+            return parse_index(raw)
+        except BadValue as exc:
+            self._warn_bad(key, str(exc), "rebuilt from the tool records")
+        kind, _, value = key.partition(":")
+        tools = [t for t in self.list() if (t.task if kind == "task" else t.name) == value]
+        return [t.id for t in sorted(tools, key=lambda t: (t.version, t.provenance.created_at, t.id))]
+
+    def _gone(self, tool_id: str) -> dict[str, Any] | None:
+        raw = self._db.get(f"gone:{tool_id}")
+        if raw is None:
+            return None
+        try:
+            gone = parse_json(raw)
+        except BadValue as exc:
+            self._warn_bad(f"gone:{tool_id}", str(exc), "ignored")
+            return None
+        return gone if isinstance(gone, dict) else None
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -111,24 +310,29 @@ class ToolCache:
 
     # -- writing -------------------------------------------------------------------------
 
+    @_guarded
     def put(self, tool: Tool) -> Tool:
-        """Stores a tool. Idempotent by id; a new id for a known task becomes its next version."""
+        """Stores a tool. Idempotent by id; a new id for a known task becomes its next version.
+        (A damaged record under the same id is replaced by the good one.)"""
         with self._transaction():
             existing = self._load(tool.id)
             if existing is not None:
                 return existing
-            versions: list[str] = self._get_json(f"task:{tool.task}", [])
+            versions = self._index(f"task:{tool.task}")
             stored = tool.model_copy(deep=True)
-            stored.version = len(versions) + 1
+            stored.version = versions.index(stored.id) + 1 if stored.id in versions else len(versions) + 1
             record = stored.model_dump(mode="json", exclude={"usage"})
             self._set_json(f"tool:{stored.id}", record)
             self._set_json(f"usage:{stored.id}", stored.usage.model_dump(mode="json"))
-            self._set_json(f"task:{stored.task}", [*versions, stored.id])
-            names: list[str] = self._get_json(f"name:{stored.name}", [])
-            self._set_json(f"name:{stored.name}", [*names, stored.id])
+            if stored.id not in versions:
+                self._set_json(f"task:{stored.task}", [*versions, stored.id])
+            names = self._index(f"name:{stored.name}")
+            if stored.id not in names:
+                self._set_json(f"name:{stored.name}", [*names, stored.id])
             self._db.delete(f"gone:{stored.id}")
         return stored
 
+    @_guarded
     def record_use(
         self,
         ref: str,
@@ -144,7 +348,12 @@ class ToolCache:
             raise ValueError(f"mode must be 'direct' or 'llm', not {mode!r}")
         tool_id = self.resolve(ref)
         with self._transaction():
-            stats = UsageStats.model_validate(self._get_json(f"usage:{tool_id}", {}))
+            raw = self._db.get(f"usage:{tool_id}")
+            try:
+                stats = UsageStats() if raw is None else parse_usage(raw)
+            except BadValue as exc:
+                self._warn_bad(f"usage:{tool_id}", str(exc), "its usage counts start again from zero")
+                stats = UsageStats()
             stats.uses += count
             if mode == "direct":
                 stats.direct_uses += count
@@ -158,6 +367,7 @@ class ToolCache:
             self._set_json(f"usage:{tool_id}", stats.model_dump(mode="json"))
         return stats
 
+    @_guarded
     def set_status(self, ref: str, status: Status) -> Tool:
         if status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
@@ -168,21 +378,23 @@ class ToolCache:
             self._set_json(f"tool:{tool_id}", record)
         return self.get(tool_id)
 
+    @_guarded
     def update(self, tool: Tool) -> Tool:
         """Rewrites a stored tool's record (verification, status...); the code cannot change."""
         with self._transaction():
-            if self._get_json(f"tool:{tool.id}") is None:
+            if self._db.get(f"tool:{tool.id}") is None:
                 raise ToolNotFound(f"no tool with id {tool.short_id} to update; put() it first")
             self._set_json(f"tool:{tool.id}", tool.model_dump(mode="json", exclude={"usage"}))
         return self.get(tool.id)
 
+    @_guarded
     def remove(self, ref: str) -> Tool:
         tool = self.get(ref)
         with self._transaction():
             for key in (f"tool:{tool.id}", f"usage:{tool.id}"):
                 self._db.delete(key)
             for index in (f"task:{tool.task}", f"name:{tool.name}"):
-                ids = [i for i in self._get_json(index, []) if i != tool.id]
+                ids = [i for i in self._index(index) if i != tool.id]
                 if ids:
                     self._set_json(index, ids)
                 else:
@@ -192,22 +404,41 @@ class ToolCache:
 
     # -- reading -------------------------------------------------------------------------
 
+    @_guarded
     def resolve(self, ref: str) -> str:
-        """The id a ref names: an id, a unique id prefix, a tool name, or a task (current)."""
+        """The id a ref names: an id, a unique id prefix, a tool name, or a task (current).
+        Raises RecordUnreadable when the tool it names is damaged."""
+        tool_id = self._resolve(ref)
+        self._read_tool(tool_id)
+        return tool_id
+
+    def _resolve(self, ref: str) -> str:
         if not ref:
             raise ToolNotFound("an empty ref names no tool")
         if self._db.get(f"tool:{ref}") is not None:
             return ref
-        for index in (f"task:{ref}", f"name:{ref}"):
-            ids: list[str] = self._get_json(index, [])
-            if ids:
-                current = self._current(ids)
-                if current is not None:
-                    return current
-        gone = self._get_json(f"gone:{ref}")
+        task_ids = self._index(f"task:{ref}")
+        current = self._current(task_ids) if task_ids else None
+        if current is not None:
+            return current
+        named = self._index(f"name:{ref}")
+        if named:
+            by_task: dict[str, list[str]] = {}
+            for tool in (self._load(i) for i in named):
+                if tool is not None:
+                    by_task.setdefault(tool.task, []).append(tool.id)
+            if len(by_task) > 1:  # one function name, several tasks' tools: say which
+                listed = [
+                    f"{cur[:12]} ({ref}, task {task})" for task, ids in by_task.items() if (cur := self._current(ids))
+                ]
+                raise AmbiguousRef(ref, listed)
+            current = self._current(named)
+            if current is not None:
+                return current
+        gone = self._gone(ref)
         if gone:
-            raise ToolNotFound(f"tool {ref[:12]} ({gone['name']}, task {gone['task']}) was removed")
-        matches = [i for i in self._ids() if i.startswith(ref)] if len(ref) >= 4 else []
+            raise ToolNotFound(f"tool {ref[:12]} ({gone.get('name', '?')}, task {gone.get('task', '?')}) was removed")
+        matches = [i for i in self._ids() if i.startswith(ref)] if len(ref) >= MIN_PREFIX else []
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
@@ -216,52 +447,61 @@ class ToolCache:
         close = [c for c in candidates if ref.lower() in c.lower() or c.lower() in ref.lower()]
         hint = f"; did you mean {', '.join(close[:5])}?" if close else ""
         known = f" Known: {', '.join(candidates[:10])}" if candidates and not close else ""
-        raise ToolNotFound(f"no tool matches {ref!r}{hint}{known}")
+        short = f" (an id prefix needs at least {MIN_PREFIX} characters)" if len(ref) < MIN_PREFIX else ""
+        raise ToolNotFound(f"no tool matches {ref!r}{short}{hint}{known}")
 
     def _current(self, ids: list[str]) -> str | None:
-        """The newest verified version, else the newest of any status."""
-        records = [(i, self._get_json(f"tool:{i}")) for i in ids]
-        live = [(i, r) for i, r in records if r is not None]
-        for i, r in reversed(live):
-            if r["status"] == "verified":
-                return i
-        return live[-1][0] if live else None
+        """The newest verified version, else the newest of any status (damaged ones skipped)."""
+        live = [t for t in (self._load(i) for i in ids) if t is not None]
+        for t in reversed(live):
+            if t.status == "verified":
+                return t.id
+        return live[-1].id if live else None
 
     def _name_of(self, tool_id: str) -> str:
-        record = self._get_json(f"tool:{tool_id}") or {}
-        return str(record.get("name", "?"))
+        try:
+            record = parse_json(self._db.get(f"tool:{tool_id}"))
+        except BadValue:
+            return "unreadable"
+        return str(record.get("name", "?")) if isinstance(record, dict) else "unreadable"
 
+    @_guarded
     def get(self, ref: str) -> Tool:
-        tool = self._load(self.resolve(ref))
+        """The tool a ref names; raises RecordUnreadable when that tool's record is damaged."""
+        tool = self._read_tool(self._resolve(ref))
         if tool is None:  # removed between resolve and load
             raise ToolNotFound(f"tool {ref!r} was removed")
         return tool
 
+    @_guarded
     def current(self, task: str) -> Tool | None:
         """The task's current tool (newest verified version), or None."""
-        ids: list[str] = self._get_json(f"task:{task}", [])
+        ids = self._index(f"task:{task}")
         for tool_id in reversed(ids):
             tool = self._load(tool_id)
             if tool is not None and tool.status == "verified":
                 return tool
         return None
 
+    @_guarded
     def history(self, task: str) -> list[Tool]:
-        ids: list[str] = self._get_json(f"task:{task}", [])
+        ids = self._index(f"task:{task}")
         if not ids:
             raise ToolNotFound(f"no tool was ever made for task {task!r}")
         return [t for t in (self._load(i) for i in ids) if t is not None]
 
+    @_guarded
     def list(self) -> builtins.list[Tool]:
         tools = [t for t in (self._load(i) for i in self._ids()) if t is not None]
         return sorted(tools, key=lambda t: (t.task, t.version))
 
+    @_guarded
     def find(
         self, task: str | None = None, text: str | None = None, status: Status | None = "verified"
     ) -> builtins.list[Tool]:
         """Tools of a task and/or whose name, task or description contains text."""
         if task is not None:
-            ids: builtins.list[str] = self._get_json(f"task:{task}", [])
+            ids = self._index(f"task:{task}")
             tools = [t for t in (self._load(i) for i in ids) if t is not None]
         else:
             tools = self.list()
@@ -272,11 +512,13 @@ class ToolCache:
             tools = [t for t in tools if needle in f"{t.name} {t.task} {t.description}".lower()]
         return tools
 
+    @_guarded
     def tasks(self) -> builtins.list[str]:
         return sorted({t.task for t in self.list()})
 
     # -- accounting ----------------------------------------------------------------------
 
+    @_guarded
     def stats(self) -> dict[str, Any]:
         tools = self.list()
         make_costs = [t.provenance.cost_usd for t in tools]
@@ -300,6 +542,7 @@ class ToolCache:
 
     # -- exchange ------------------------------------------------------------------------
 
+    @_guarded
     def export(self, path: str | os.PathLike[str], refs: builtins.list[str] | None = None) -> int:
         """Writes a self-describing JSON file (with a checksum); returns the tool count."""
         tools = [self.get(r) for r in refs] if refs else self.list()
@@ -319,19 +562,28 @@ class ToolCache:
         os.replace(tmp, target)
         return len(records)
 
-    def import_(self, path: str | os.PathLike[str], verify: bool | Verifier = False) -> builtins.list[Tool]:
+    @_guarded
+    def import_(
+        self, path: str | os.PathLike[str], verify: bool | Verifier = False, *, trust: bool = False
+    ) -> builtins.list[Tool]:
         """Imports an export file: all of it or (on any problem) nothing.
 
-        ``verify`` is a callable that re-runs a tool's verification (this package has no
-        sandbox; ``latm cache import --verify`` passes one). Tools it rejects are imported
-        as quarantined.
+        Every imported tool is marked as not verified here (``Verification.here``), whatever
+        its record says: an export carries its own expected answers, so the record proves
+        nothing, and such a tool answers no question until this installation verifies it
+        (``latm cache verify``). ``trust`` takes the exporter's verdict instead (kept in the
+        record). ``verify`` is a callable that re-runs a tool's checks (this package has no
+        sandbox); tools it rejects are imported as quarantined.
         """
         if verify is True:
             raise CacheImportError(
                 "toolcache cannot verify by itself (it has no sandbox): pass a verifier callable, "
                 "or use `latm cache import --verify`"
             )
-        tools = self._read_export(Path(path))
+        tools = [
+            t.model_copy(update={"verification": t.verification.model_copy(update={"here": False, "trusted": trust})})
+            for t in self._read_export(Path(path))
+        ]
         if callable(verify):
             tools = [t if verify(t) else t.model_copy(update={"status": "quarantined"}) for t in tools]
         with self._transaction():
