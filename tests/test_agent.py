@@ -109,3 +109,21 @@ def test_empty_question_is_a_user_error(latm: LATM) -> None:
 
     with pytest.raises(UserError):
         latm.solve("  ")
+
+
+def test_a_task_made_without_a_name_gets_the_same_name_in_every_process() -> None:
+    import subprocess
+    import sys
+
+    from latm.agent import auto_task_name
+    from tasks import Example
+
+    examples = [Example(question="Reverse: ab", answer="ba"), Example(question="Reverse: cd", answer="dc")]
+    here = auto_task_name(examples)
+    code = (
+        "from latm.agent import auto_task_name; from tasks import Example; "
+        "print(auto_task_name([Example(question='Reverse: ab', answer='ba'), "
+        "Example(question='Reverse: cd', answer='dc')]))"
+    )
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert here == other and here.startswith("task-")

@@ -106,3 +106,40 @@ def test_examples_of_another_task_are_refused_for_a_built_in_task(tmp_path: Path
     file.write_text("".join(json.dumps(e.model_dump()) + "\n" for e in sorting))
     r = run("make", "--task", "dyck_languages", "--examples", str(file), "--maker", "gpt-4o")
     assert r.exit_code == 2 and "dyck_languages" in r.stderr and "not questions of" in r.stderr
+
+
+def test_bad_input_gets_a_clear_usage_error(tmp_path: Path) -> None:
+    r = run("demo", "--task", "nope")
+    assert r.exit_code == 2 and "unknown task 'nope'" in r.stderr
+    r = run("cache", "export", "/nonexistent/x.json")
+    assert r.exit_code == 2 and "does not exist" in r.stderr
+    r = run("eval", "--task", "word_sorting", "--plot", str(tmp_path / "p.png"), "--n", "1")
+    assert r.exit_code == 2 and "matplotlib" in r.stderr and "word_sorting" not in r.stdout  # before the run
+    from sandbox.cli import main as sandbox_run
+
+    bad = tmp_path / "latin1.py"
+    bad.write_bytes(b"x = '\xff'\n")
+    r = CliRunner().invoke(sandbox_run, [str(bad), "--backend", "process"])
+    assert r.exit_code == 2 and "not UTF-8" in r.output
+
+
+def test_the_process_backend_warning_is_a_cli_message_naming_what_it_does_not_isolate() -> None:
+    r = run("solve", "Sort the following words alphabetically: List: b a", "--backend", "process")
+    warning = [line for line in r.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1 and "network" in warning[0] and "/tmp" in warning[0]
+    assert ".py:" not in r.stderr  # no Python source line
+
+
+def test_make_shows_the_whole_feedback_and_the_trace_keeps_it(tmp_path: Path) -> None:
+    file = tmp_path / "ex.jsonl"
+    file.write_text("".join(json.dumps(e.model_dump()) + "\n" for e in get_task("dyck_languages").generate(6)))
+    from latm.demo import maker_reply
+    from latm.testing import FakeOpenAIServer
+
+    with FakeOpenAIServer(maker_reply) as server:
+        r = run("make", "--task", "dyck_languages", "--examples", str(file), "--maker", "m", "--base-url", server.url)
+    assert r.exit_code == 0
+    # The demo maker's first dyck draft is wrong: every failing test is shown, not only the first line.
+    assert "The tests failed on these questions:" in r.stderr and "- test 1:" in r.stderr
+    trace = run("cache", "show", "dyck_languages", "--trace").stdout
+    assert "feedback sent to the model:" in trace and "- test 1:" in trace

@@ -86,3 +86,19 @@ def test_a_failed_making_is_reported_with_its_cost_and_the_baselines_still_run(t
         report = run_eval(latm, "word_sorting", examples, k=3, baseline="cot")
     assert report.tool_id is None and report.making_tokens > 0 and "no tool was made" in report.note
     assert [m.method for m in report.methods] == ["cot-maker", "cot-user"]
+
+
+def test_eval_runs_inside_a_running_event_loop_as_in_a_notebook() -> None:
+    import asyncio
+
+    from latm.agent import LATM
+    from latm.demo import demo_maker, demo_user
+    from latm.evaluation import run_eval
+    from tasks import get_task
+
+    async def notebook_cell() -> EvalReport:
+        with LATM(maker=demo_maker(), user=demo_user()) as latm:
+            return run_eval(latm, "word_sorting", get_task("word_sorting").generate(8, seed=5), baseline="none")
+
+    report = asyncio.run(notebook_cell())
+    assert report.methods[0].accuracy == 1.0
