@@ -134,8 +134,10 @@ class LATM:
         prices: PriceTable | None = None,
         on_attempt: Callable[[Any], None] | None = None,
         allow_shown_only: bool = False,
+        source: str = "api",
     ) -> None:
-        """``allow_shown_only`` lets tools that could only be verified on the examples shown to
+        """``source`` names where requests come from in the cache's use records (api, cli, mcp,
+        ray). ``allow_shown_only`` lets tools that could only be verified on the examples shown to
         their maker (a user's task with too few examples to keep some back) answer questions."""
         if on_miss not in ("fallback", "raise"):
             raise UserError("on_miss must be 'fallback' or 'raise'")
@@ -151,6 +153,7 @@ class LATM:
         self.prices = prices
         self.on_attempt = on_attempt
         self.allow_shown_only = allow_shown_only
+        self.source = source
         self.usage = Usage()  # everything this instance spent
         self._lock = threading.Lock()
 
@@ -378,6 +381,7 @@ class LATM:
                 tokens=tokens,
                 cost_usd=cost,  # type: ignore[arg-type]
                 count=len(group),
+                source=self.source,
             )
 
 

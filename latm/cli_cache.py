@@ -334,7 +334,9 @@ def stats(as_json: bool) -> None:
     console.print(
         f"{data['tools']} tool(s) for {data['tasks']} task(s): {data['by_status']}\n"
         f"uses {data['uses']} ({data['direct_uses']} direct, {data['llm_uses']} LLM, "
-        f"{data['failures']} failed)\n"
+        f"{data['failures']} failed)"
+        + (", from " + ", ".join(f"{src} {n}" for src, n in data["by_source"].items()) if data["by_source"] else "")
+        + "\n"
         f"tokens: {data['tokens_making']} making, {data['tokens_using']} using\n"
         f"cost: {money(data['cost_to_make_usd'])} making"
         + (f" ({data['cost_unknown_for']} tool(s) at unknown prices)" if data["cost_unknown_for"] else "")

@@ -91,7 +91,11 @@ def open_latm(
         from latm.demo import demo_maker, demo_user
 
         return LATM(
-            maker=demo_maker(), user=demo_user(), on_attempt=on_attempt, allow_shown_only=allow_shown_only
+            maker=demo_maker(),
+            user=demo_user(),
+            on_attempt=on_attempt,
+            allow_shown_only=allow_shown_only,
+            source="cli",
         ), True
     try:
         return LATM(
@@ -101,6 +105,7 @@ def open_latm(
             api_key=api_key,
             on_attempt=on_attempt,
             allow_shown_only=allow_shown_only,
+            source="cli",
         ), False
     except LATMError as exc:
         fail(str(exc))

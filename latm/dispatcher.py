@@ -42,6 +42,12 @@ def routable(tool: Tool, allow_shown_only: bool = False) -> bool:
     return tool.status == "verified" and (trust == "held_out" or (allow_shown_only and trust == "shown_only"))
 
 
+def routable_tools(cache: ToolCache, allow_shown_only: bool = False) -> list[Tool]:
+    """The tools that may answer questions: each task's current tool, where routable."""
+    current = (cache.current(task) for task in cache.tasks())
+    return [t for t in current if t is not None and routable(t, allow_shown_only)]
+
+
 def words(text: str) -> set[str]:
     return set(WORD.findall(text.lower()))
 
@@ -96,8 +102,7 @@ class Dispatcher:
     def tools(self) -> list[Tool]:
         """The routable tools: the current (newest verified) tool of every task, when it was
         right on held-out questions (or verified on shown examples only, where allowed)."""
-        current = (self.cache.current(task) for task in self.cache.tasks())
-        return [t for t in current if t is not None and routable(t, self.allow_shown_only)]
+        return routable_tools(self.cache, self.allow_shown_only)
 
     # -- one question ------------------------------------------------------------------------------
 

@@ -158,6 +158,7 @@ class UsageStats(BaseModel):
     direct_uses: int = 0
     llm_uses: int = 0
     failures: int = 0
+    by_source: dict[str, int] = Field(default_factory=dict)  # api, cli, mcp, openai, ray -> uses
     tokens: int = 0
     cost_usd: float = 0.0
     last_used: datetime | None = None

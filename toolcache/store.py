@@ -342,8 +342,12 @@ class ToolCache:
         tokens: int = 0,
         cost_usd: float = 0.0,
         count: int = 1,
+        source: str = "api",
     ) -> UsageStats:
-        """Counts ``count`` uses of a tool atomically (safe from many processes at once)."""
+        """Counts ``count`` uses of a tool atomically (safe from many processes at once).
+
+        ``mode`` is how the answer was made (direct, llm); ``source`` where the request came
+        from (api, cli, mcp, openai, ray)."""
         if mode not in ("direct", "llm"):
             raise ValueError(f"mode must be 'direct' or 'llm', not {mode!r}")
         tool_id = self.resolve(ref)
@@ -361,6 +365,7 @@ class ToolCache:
                 stats.llm_uses += count
             if not ok:
                 stats.failures += count
+            stats.by_source[source] = stats.by_source.get(source, 0) + count
             stats.tokens += tokens
             stats.cost_usd += cost_usd
             stats.last_used = datetime.now(UTC)
@@ -531,6 +536,10 @@ class ToolCache:
             "direct_uses": sum(t.usage.direct_uses for t in tools),
             "llm_uses": sum(t.usage.llm_uses for t in tools),
             "failures": sum(t.usage.failures for t in tools),
+            "by_source": {
+                src: sum(t.usage.by_source.get(src, 0) for t in tools)
+                for src in sorted({s for t in tools for s in t.usage.by_source})
+            },
             "tokens_making": sum(t.provenance.tokens_in + t.provenance.tokens_out for t in tools),
             "tokens_using": sum(t.usage.tokens for t in tools),
             "cost_to_make_usd": sum(known) if known else None,
