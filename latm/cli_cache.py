@@ -228,18 +228,60 @@ def rm(ref: str, as_json: bool) -> None:
 
 
 @cache_group.command("export")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "skills", "openai-tools"]),
+    default="json",
+    show_default=True,
+    help="json: every tool, for `cache import`; skills: an Agent Skills folder per routable tool "
+    "(FILE is a directory, created if missing); openai-tools: OpenAI function schemas of the routable tools.",
+)
 @click.option("--json", "as_json", is_flag=True)
-def export(file: Path, as_json: bool) -> None:
-    """Write every tool to FILE (self-describing JSON with a checksum)."""
+def export(file: Path, fmt: str, as_json: bool) -> None:
+    """Write the tools to FILE.
+
+    json (default): every tool, self-describing JSON with a checksum, for `latm cache import`.
+    skills: one Agent Skills folder per routable tool (SKILL.md, scripts/solve.py, references/);
+    the skill hands the tool's code to the agent, which runs it where it runs its own code.
+    openai-tools: `[{"type": "function", "function": {...}}]` for every routable tool.
+    """
+    if fmt == "skills":
+        if file.exists() and not file.is_dir():
+            fail(f"cannot write skills to {file}: it is a file, not a folder", 2)
+        from latm.skills import export_skills
+
+        with open_cache() as cache:
+            folders = export_skills(cache, file)
+        if as_json:
+            emit_json({"exported": len(folders), "directory": str(file), "skills": [f.name for f in folders]})
+        elif folders:
+            console.print(f"exported {len(folders)} skill(s) to {file}: {', '.join(f.name for f in folders)}")
+        else:
+            console.print(f"exported no skills to {file}: no tool is routable (verified here on held-out questions)")
+        return
+    if file.is_dir():
+        fail(f"cannot write {file}: it is a folder", 2)
     if not file.resolve().parent.is_dir():
         fail(f"cannot write {file}: the folder {file.resolve().parent} does not exist", 2)
-    with open_cache() as cache:
-        n = cache.export(file)
-    if as_json:
-        emit_json({"exported": n, "file": str(file)})
+    if fmt == "openai-tools":
+        import json
+
+        from latm.openai_tools import openai_tools
+
+        with open_cache() as cache:
+            tools = openai_tools(cache)
+        file.write_text(json.dumps(tools, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        n = len(tools)
     else:
-        console.print(f"exported {n} tool(s) to {file}")
+        with open_cache() as cache:
+            n = cache.export(file)
+    if as_json:
+        emit_json({"exported": n, "file": str(file), "format": fmt})
+    else:
+        what = "OpenAI function schema(s) of routable tools" if fmt == "openai-tools" else "tool(s)"
+        console.print(f"exported {n} {what} to {file}")
 
 
 @cache_group.command("import")

@@ -15,9 +15,7 @@ a tool is exposed the same way everywhere (``../shared/DECISIONS.md`` 3 and 4):
 answer with the tool's rendering.
 """
 
-import ast
 import hashlib
-import re
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -25,13 +23,13 @@ from pydantic import BaseModel
 from latm.answers import RenderingError, render
 from latm.dispatcher import routable_tools
 from latm.harness import CaseRun
+from latm.schemas import ParametersFrom, clean_name, parameters_of
 from latm.user import ToolUser, answer_of
 from sandbox import Sandbox
 from toolcache import Tool, ToolCache
 
 NAME_LIMIT = 64
 QUESTION = "question"
-ParametersFrom = Literal["annotations", "use cases", "unknown"]
 
 
 class Exposed(BaseModel):
@@ -71,10 +69,6 @@ class CallResult(BaseModel):
 # -- names -------------------------------------------------------------------------------------
 
 
-def _clean(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]", "_", text).strip("_") or "tool"
-
-
 def _fit(text: str, key: str) -> str:
     """``text`` within the length limit; a cut name gets a short digest of ``key`` to stay unique."""
     if len(text) <= NAME_LIMIT:
@@ -87,125 +81,13 @@ def exposed_names(tools: list[Tool]) -> dict[str, str]:
     """Tool id -> its exposed name: unique among ``tools`` and stable (it depends on names and tasks only)."""
     counts: dict[str, int] = {}
     for t in tools:
-        counts[_clean(t.name)] = counts.get(_clean(t.name), 0) + 1
+        counts[clean_name(t.name)] = counts.get(clean_name(t.name), 0) + 1
     names = {}
     for t in tools:
-        base = _clean(t.name)
-        wanted = base if counts[base] == 1 else f"{base}_{_clean(t.task)}"
+        base = clean_name(t.name)
+        wanted = base if counts[base] == 1 else f"{base}_{clean_name(t.task)}"
         names[t.id] = _fit(wanted, f"{t.name}\0{t.task}")
     return names
-
-
-# -- parameters --------------------------------------------------------------------------------
-
-_ANNOTATIONS = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "dict": "object"}
-
-
-def _schema_of_annotation(node: ast.expr | None) -> dict[str, Any]:
-    if node is None:
-        return {}
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):  # "list[str]" as a string
-        try:
-            return _schema_of_annotation(ast.parse(node.value, mode="eval").body)
-        except SyntaxError:
-            return {}
-    if isinstance(node, ast.Name):
-        if node.id in _ANNOTATIONS:
-            return {"type": _ANNOTATIONS[node.id]}
-        if node.id in ("list", "tuple", "set", "List", "Tuple", "Sequence"):
-            return {"type": "array"}
-        return {}
-    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
-        outer = node.value.id
-        inner = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        if outer in ("list", "List", "Sequence", "set", "Set"):
-            return {"type": "array", "items": _schema_of_annotation(inner[0])}
-        if outer in ("tuple", "Tuple"):
-            items = [_schema_of_annotation(e) for e in inner if not (isinstance(e, ast.Constant) and e.value is ...)]
-            return {"type": "array", "items": items[0] if len(set(map(str, items))) == 1 else {}}
-        if outer in ("dict", "Dict", "Mapping"):
-            return {"type": "object", "additionalProperties": _schema_of_annotation(inner[-1])}
-        if outer == "Optional":
-            return _schema_of_annotation(inner[0])
-    return {}
-
-
-def _schema_of_value(value: Any) -> dict[str, Any]:
-    if isinstance(value, bool):
-        return {"type": "boolean"}
-    if isinstance(value, int):
-        return {"type": "integer"}
-    if isinstance(value, float):
-        return {"type": "number"}
-    if isinstance(value, str):
-        return {"type": "string"}
-    if isinstance(value, list | tuple | set):
-        items = [_schema_of_value(v) for v in value]
-        same = items and all(i == items[0] for i in items)
-        return {"type": "array", "items": items[0] if same else {}}
-    if isinstance(value, dict):
-        values = [_schema_of_value(v) for v in value.values()]
-        same = values and all(v == values[0] for v in values)
-        return {"type": "object", "additionalProperties": values[0] if same else {}}
-    return {}
-
-
-def _literal(node: ast.expr, known: dict[str, Any]) -> Any:
-    if isinstance(node, ast.Name) and node.id in known:
-        return known[node.id]
-    return ast.literal_eval(node)
-
-
-def _use_case_arguments(tool: Tool, params: list[str]) -> dict[str, list[Any]]:
-    """The literal arguments the tool's use cases passed to its function, per parameter."""
-    seen: dict[str, list[Any]] = {p: [] for p in params}
-    for use in tool.use_cases:
-        try:
-            tree = ast.parse(use.call)
-        except SyntaxError:
-            continue
-        known: dict[str, Any] = {}
-        for stmt in tree.body:
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-                try:
-                    known[stmt.targets[0].id] = _literal(stmt.value, known)
-                except (ValueError, SyntaxError, TypeError):
-                    pass
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == tool.entry.name:
-                pairs = list(zip(params, node.args, strict=False)) + [(k.arg, k.value) for k in node.keywords if k.arg]
-                for name, arg in pairs:
-                    try:
-                        seen.setdefault(name, []).append(_literal(arg, known))
-                    except (ValueError, SyntaxError, TypeError):
-                        pass
-    return seen
-
-
-def parameters_of(tool: Tool) -> tuple[dict[str, Any], ParametersFrom]:
-    """The JSON schema of the tool function's arguments, and where its types came from."""
-    try:
-        fn = next(n for n in ast.parse(tool.code).body if isinstance(n, ast.FunctionDef) and n.name == tool.entry.name)
-    except (StopIteration, SyntaxError):
-        return {"type": "object", "properties": {}}, "unknown"
-    args = fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs
-    names = [a.arg for a in args]
-    n_defaults = len(fn.args.defaults)
-    positional = fn.args.posonlyargs + fn.args.args
-    optional = {a.arg for a in positional[len(positional) - n_defaults :]} if n_defaults else set()
-    optional |= {a.arg for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True) if d is not None}
-    props = {a.arg: _schema_of_annotation(a.annotation) for a in args}
-    source: ParametersFrom = "annotations"
-    if any(not schema for schema in props.values()):
-        seen = _use_case_arguments(tool, names)
-        for name in names:
-            if not props[name] and seen.get(name):
-                props[name] = _schema_of_value(seen[name][0])
-                source = "use cases"
-        if any(not s for s in props.values()) and source == "annotations":
-            source = "unknown"
-    required = [n for n in names if n not in optional]
-    return {"type": "object", "properties": props, "required": required}, source
 
 
 # -- the exposed tools -------------------------------------------------------------------------
@@ -284,3 +166,46 @@ def call_exposed(sandbox: Sandbox, exposed: Exposed, arguments: dict[str, Any]) 
     except RenderingError as exc:
         return CallResult(ok=False, error=str(exc), mode="function", raw=result.value)
     return CallResult(ok=answer is not None, answer=answer, mode="function", raw=result.value)
+
+
+def run_tool_call(
+    tool_call: Any,
+    cache: ToolCache,
+    sandbox: Sandbox | None = None,
+    *,
+    allow_shown_only: bool = False,
+    source: str = "openai",
+) -> dict[str, str]:
+    """Runs one ``tool_calls`` entry of a chat completion in the sandbox and returns the
+    ``{"role": "tool", ...}`` message to append to the conversation.
+
+    ``tool_call`` is the openai SDK's object or its dict form (``{"id", "function": {"name",
+    "arguments"}}``) for a function of ``openai_tools(cache)``. Errors (an unknown function,
+    arguments that are not JSON, a tool that raises or times out) come back as the message's
+    content, starting with ``error:``, for the model to read; every use is counted in the cache.
+    """
+    import contextlib
+    import json
+
+    def field(obj: Any, name: str) -> Any:
+        return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+    call_id = str(field(tool_call, "id") or "")
+    function = field(tool_call, "function") or {}
+    name, raw = str(field(function, "name") or ""), field(function, "arguments") or "{}"
+    exposed = {e.name: e for e in expose(cache, allow_shown_only)}
+
+    def reply(content: str) -> dict[str, str]:
+        return {"role": "tool", "tool_call_id": call_id, "content": content}
+
+    if name not in exposed:
+        return reply(f"error: no LATM tool is named {name!r}; the tools are: {', '.join(sorted(exposed)) or 'none'}")
+    try:
+        arguments = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError as exc:
+        return reply(f"error: the arguments are not valid JSON ({exc.msg})")
+    with contextlib.ExitStack() as stack:
+        sb = sandbox or stack.enter_context(Sandbox.open())
+        result = call_exposed(sb, exposed[name], arguments)
+    cache.record_use(exposed[name].tool.id, ok=result.ok, mode="direct", source=source)
+    return reply(result.answer if result.ok and result.answer is not None else f"error: {result.error}")

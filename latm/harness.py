@@ -234,3 +234,20 @@ def run_direct(sb: Sandbox, tool_code: str, direct: str, questions: Sequence[str
 def run_call(sb: Sandbox, tool_code: str, call: str, question: str) -> CaseRun:
     """Runs one piece of call code (the tool user's) after the tool code."""
     return _runs([sb.call(tool_code + HARNESS, "_latm_case", [call, question])])[0]
+
+
+def run_function(sb: Sandbox, tool_code: str, entry: str, arguments: dict[str, Any]) -> CaseRun:
+    """Calls the tool's function with keyword arguments (from a function call), in the sandbox."""
+    result = sb.call(tool_code, entry, [], arguments)
+    if not result.ok:
+        err = result.error
+        text = "timed out" if result.timed_out else (f"{err.type}: {err.message}" if err else "failed")
+        return CaseRun(ok=False, error=text, timed_out=result.timed_out)
+    return CaseRun(ok=True, value=_jsonable(result.value))
+
+
+def _jsonable(value: Any) -> Any:
+    """What ``_latm_jsonable`` makes of a value inside the sandbox (for values that came out as JSON)."""
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import platformdirs
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from latm.errors import (
     ModelConfigError,
@@ -33,11 +33,23 @@ CacheMode = Literal["off", "readwrite", "replay"]
 LOCAL_HOSTS = ("localhost", "127.", "0.0.0.0", "[::1]")
 
 
+class ToolCall(BaseModel):
+    """One function call a model asked for (OpenAI ``tool_calls``); ``arguments`` is raw JSON text."""
+
+    id: str = ""
+    name: str
+    arguments: str = "{}"
+
+
 class Completion(BaseModel):
     text: str
     usage: TokenCount
     model: str
     cached: bool = False
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+
+
+Tools = list[dict[str, Any]]  # OpenAI function tool specs: [{"type": "function", "function": {...}}]
 
 
 @runtime_checkable
@@ -62,6 +74,21 @@ class ChatModel(Protocol):
         temperature: float = 0.0,
         max_tokens: int | None = None,
         stop: list[str] | None = None,
+    ) -> Completion: ...
+
+
+@runtime_checkable
+class FunctionCallingModel(ChatModel, Protocol):
+    """A ChatModel that can also be offered functions (``tools``) and reply with ``tool_calls``."""
+
+    async def acomplete_tools(
+        self,
+        messages: list[Message],
+        tools: Tools,
+        *,
+        tool_choice: str | dict[str, Any] | None = None,
+        temperature: float = 0.0,
+        max_tokens: int | None = None,
     ) -> Completion: ...
 
 
@@ -175,7 +202,37 @@ class OpenAIModel:
             prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
             completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
         )
-        return Completion(text=text, usage=tokens, model=getattr(response, "model", None) or self.name)
+        calls = []
+        for call in getattr(choice.message, "tool_calls", None) or []:
+            fn = getattr(call, "function", None)
+            if fn is not None and getattr(fn, "name", None):
+                calls.append(ToolCall(id=str(call.id or ""), name=fn.name, arguments=fn.arguments or "{}"))
+        return Completion(
+            text=text, usage=tokens, model=getattr(response, "model", None) or self.name, tool_calls=calls
+        )
+
+    async def acomplete_tools(
+        self,
+        messages: list[Message],
+        tools: Tools,
+        *,
+        tool_choice: str | dict[str, Any] | None = None,
+        temperature: float = 0.0,
+        max_tokens: int | None = None,
+    ) -> Completion:
+        """A chat completion offered ``tools``; an endpoint that does not take them answers 400
+        (``ModelHTTPError``)."""
+        import openai
+
+        params = self._params(messages, temperature, max_tokens, None)
+        params["tools"] = tools
+        if tool_choice is not None:
+            params["tool_choice"] = tool_choice
+        try:
+            response = await self._async().chat.completions.create(**params)
+        except (openai.OpenAIError, ValueError) as exc:
+            raise self._translate(exc) from exc
+        return self._completion(response)
 
     def _translate(self, exc: Exception) -> ModelError:
         import openai
@@ -306,6 +363,28 @@ class CachedModel:
         if hit is not None:
             return hit
         done = await self.inner.acomplete(messages, temperature=temperature, max_tokens=max_tokens, stop=stop)
+        return self._store(key, done)
+
+    async def acomplete_tools(
+        self,
+        messages: list[Message],
+        tools: Tools,
+        *,
+        tool_choice: str | dict[str, Any] | None = None,
+        temperature: float = 0.0,
+        max_tokens: int | None = None,
+    ) -> Completion:
+        if not isinstance(self.inner, FunctionCallingModel):
+            raise TypeError(f"{self.name} does not take functions")
+        key = self._key(
+            [*messages, {"role": "tools", "content": json.dumps([tools, tool_choice])}], temperature, max_tokens, None
+        )
+        hit = self._lookup(key)
+        if hit is not None:
+            return hit
+        done = await self.inner.acomplete_tools(
+            messages, tools, tool_choice=tool_choice, temperature=temperature, max_tokens=max_tokens
+        )
         return self._store(key, done)
 
 

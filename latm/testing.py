@@ -22,10 +22,25 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from latm.models import Completion, Message
+from latm.models import Completion, Message, ToolCall, Tools
 from latm.usage import TokenCount
 
-Script = Iterable[str] | Callable[[list[Message]], str]
+# A reply is text, or a function call: {"tool_calls": [{"name": ..., "arguments": {...} or "raw text"}]}.
+Reply = str | dict[str, Any]
+Script = Iterable[Reply] | Callable[[list[Message]], Reply]
+
+
+def calls_of(reply: Reply) -> tuple[str, list[ToolCall]]:
+    """The text and the function calls of a scripted reply."""
+    if isinstance(reply, str):
+        return reply, []
+    calls = []
+    for n, call in enumerate(reply.get("tool_calls", []), 1):
+        args = call.get("arguments", {})
+        calls.append(
+            ToolCall(id=f"call_{n}", name=call["name"], arguments=args if isinstance(args, str) else json.dumps(args))
+        )
+    return str(reply.get("content") or ""), calls
 
 
 def count_tokens(text: str) -> int:
@@ -44,7 +59,7 @@ class _Script:
         self._lock = threading.Lock()
         self.requests: list[list[Message]] = []
 
-    def next(self, messages: list[Message]) -> str:
+    def next(self, messages: list[Message]) -> Any:
         with self._lock:
             self.requests.append([dict(m) for m in messages])  # a snapshot: callers keep appending
             if self._fn is not None:
@@ -58,11 +73,16 @@ class _Script:
 class ScriptedModel:
     """A ChatModel that replies from a script; token counts are estimated from lengths."""
 
-    def __init__(self, responses: Script, name: str = "scripted", latency_s: float = 0.0) -> None:
+    def __init__(
+        self, responses: Script, name: str = "scripted", latency_s: float = 0.0, *, functions: bool = False
+    ) -> None:
+        """``functions=True``: it may be offered functions (``acomplete_tools``) and script calls."""
         self.name = name
+        self.functions = functions
         self.latency_s = latency_s
         self._script = _Script(responses)
         self.temperatures: list[float] = []  # the temperature of every call, in order
+        self.tools_offered: list[Tools | None] = []  # the functions offered with every call, in order
 
     @property
     def requests(self) -> list[list[Message]]:
@@ -73,15 +93,33 @@ class ScriptedModel:
     def calls(self) -> int:
         return len(self._script.requests)
 
-    def _completion(self, messages: list[Message], temperature: float) -> Completion:
+    def _completion(self, messages: list[Message], temperature: float, tools: Tools | None = None) -> Completion:
         self.temperatures.append(temperature)
-        text = self._script.next(messages)
-        prompt = sum(count_tokens(m.get("content", "")) for m in messages)
+        self.tools_offered.append(tools)
+        text, calls = calls_of(self._script.next(messages))
+        prompt = sum(count_tokens(m.get("content", "")) for m in messages) + count_tokens(json.dumps(tools or []))
+        out = count_tokens(text + "".join(c.name + c.arguments for c in calls))
         return Completion(
             text=text,
-            usage=TokenCount(prompt_tokens=prompt, completion_tokens=count_tokens(text)),
+            usage=TokenCount(prompt_tokens=prompt, completion_tokens=out),
             model=self.name,
+            tool_calls=calls,
         )
+
+    async def acomplete_tools(
+        self,
+        messages: list[Message],
+        tools: Tools,
+        *,
+        tool_choice: str | dict[str, Any] | None = None,
+        temperature: float = 0.0,
+        max_tokens: int | None = None,
+    ) -> Completion:
+        if not self.functions:
+            raise TypeError(f"the scripted model {self.name} takes no functions (ScriptedModel(functions=True))")
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
+        return self._completion(messages, temperature, tools)
 
     def complete(
         self,
@@ -120,10 +158,15 @@ class Fault:
 class FakeOpenAIServer:
     """A local OpenAI-compatible server on 127.0.0.1 that answers from a script."""
 
-    def __init__(self, script: Script, *, latency_s: float = 0.0, model: str | None = None) -> None:
+    def __init__(
+        self, script: Script, *, latency_s: float = 0.0, model: str | None = None, takes_tools: bool = True
+    ) -> None:
+        """``takes_tools=False`` plays an endpoint that answers 400 to a request offering functions."""
         self._script = _Script(script)
         self.latency_s = latency_s
         self.model = model
+        self.takes_tools = takes_tools
+        self.payloads: list[dict[str, Any]] = []  # every request body, in order
         self.faults: deque[Fault] = deque()
         self.hits = 0
         self._ids = itertools.count(1)
@@ -211,23 +254,31 @@ class FakeOpenAIServer:
                 return handler._send(200, b'{"choices": [ this is not json')
         if not handler.path.rstrip("/").endswith("/chat/completions"):
             return handler._send(404, b'{"error": {"message": "unknown endpoint"}}')
+        with self._lock:
+            self.payloads.append(payload)
+        if payload.get("tools") and not self.takes_tools:
+            refusal = {"error": {"message": "tools are not supported by this endpoint", "type": "invalid"}}
+            return handler._send(400, json.dumps(refusal).encode())
         messages = payload.get("messages", [])
         try:
-            text = self._script.next(messages)
+            text, calls = calls_of(self._script.next(messages))
         except ScriptExhausted as exc:
             return handler._send(500, json.dumps({"error": {"message": str(exc)}}).encode())
         prompt = sum(count_tokens(str(m.get("content", ""))) for m in messages)
+        prompt += count_tokens(json.dumps(payload.get("tools") or []))
+        out = count_tokens(text + "".join(c.name + c.arguments for c in calls))
+        message: dict[str, Any] = {"role": "assistant", "content": text or (None if calls else "")}
+        if calls:
+            message["tool_calls"] = [
+                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}} for c in calls
+            ]
         completion = {
             "id": f"chatcmpl-fake-{next(self._ids)}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": self.model or payload.get("model", "fake"),
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
-            "usage": {
-                "prompt_tokens": prompt,
-                "completion_tokens": count_tokens(text),
-                "total_tokens": prompt + count_tokens(text),
-            },
+            "choices": [{"index": 0, "finish_reason": "tool_calls" if calls else "stop", "message": message}],
+            "usage": {"prompt_tokens": prompt, "completion_tokens": out, "total_tokens": prompt + out},
         }
         return handler._send(200, json.dumps(completion).encode())
 

@@ -1,25 +1,37 @@
 """ToolUser: answers a question with a cached tool, by its direct solver or a cheap model.
 
 Direct mode first: the tool's strict ``solve(question)`` runs in the sandbox and costs no
-LLM call. When there is none, or it does not accept the question, LLM mode follows the
-paper: the cheap model sees the wrapped tool (function and use cases) and writes the call
-code that sets ``ans``, which runs in the sandbox. A failing call is retried once with the
-error shown to the model; then it is a clear failure.
+LLM call. When there is none, or it does not accept the question, the cheap model is asked,
+in one of two ways (``calling``):
+
+- ``functions``: the model is offered the tool's function (its JSON schema) and returns one
+  ``tool_calls`` entry with the arguments; no generated code runs, only the tool, and it costs
+  a fraction of the tokens;
+- ``code``: the paper's protocol: the model sees the wrapped tool (function and use cases) and
+  writes the call code that sets ``ans``, which runs in the sandbox;
+- ``auto`` (default): functions where the model takes them, else code (on a 400, a model
+  without function calling, or a reply without a call), remembered per model.
+
+A failing call is retried once with the error shown to the model; then it is a clear failure.
+The tool's one answer rendering applies the same way in both.
 """
 
 import asyncio
+import contextlib
+import json
 import time
+import weakref
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from latm import extract
 from latm.aio import run_sync
 from latm.answers import RenderingError, normalize_value, render
-from latm.errors import ModelError
-from latm.harness import CaseRun, run_call, run_direct
-from latm.models import ChatModel, Message
+from latm.errors import ModelError, ModelHTTPError
+from latm.harness import CaseRun, run_call, run_direct, run_function
+from latm.models import ChatModel, Completion, FunctionCallingModel, Message
 from latm.usage import PriceTable, Usage
 from sandbox import Sandbox
 from toolcache import Tool
@@ -27,6 +39,20 @@ from toolcache import Tool
 __all__ = ["Answer", "ToolUser", "answer_of", "normalize_value", "tool_prompt"]
 
 Mode = Literal["direct", "llm", "failed"]
+Calling = Literal["auto", "functions", "code"]
+_TAKES_FUNCTIONS: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDictionary()  # what auto mode learned
+
+
+def _learned(model: Any) -> bool:
+    try:
+        return _TAKES_FUNCTIONS.get(model, True)
+    except TypeError:  # not weakly referenceable: ask every time
+        return True
+
+
+def _learn(model: Any, takes: bool) -> None:
+    with contextlib.suppress(TypeError):
+        _TAKES_FUNCTIONS[model] = takes
 
 
 class Answer(BaseModel):
@@ -35,10 +61,23 @@ class Answer(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     duration_s: float = 0.0
     error: str | None = None
+    calling: Literal["functions", "code"] | None = None  # how the model was asked (LLM mode)
 
     @property
     def ok(self) -> bool:
         return self.value is not None
+
+
+def function_prompt(tool: Tool, question: str, name: str) -> str:
+    """The function-calling request: the question, and one verified example call where there is one."""
+    from latm.schemas import example_call
+
+    example = example_call(tool)
+    shown = f"\nExample question: {example[0]}\nIts call: {name}({example[1]})\n" if example else ""
+    return (
+        f"Answer the question by calling `{name}`: copy its arguments out of the question exactly.{shown}\n"
+        f"Question: {question}"
+    )
 
 
 def tool_prompt(tool: Tool, question: str) -> str:
@@ -75,7 +114,11 @@ class ToolUser:
         *,
         prices: PriceTable | None = None,
         max_tokens: int | None = 1024,
+        calling: Calling = "auto",
     ) -> None:
+        if calling not in ("auto", "functions", "code"):
+            raise ValueError(f"calling must be auto, functions or code, not {calling!r}")
+        self.calling = calling
         self.model = model
         self._sandbox = sandbox
         self._own: Sandbox | None = None
@@ -132,6 +175,78 @@ class ToolUser:
                 usage=usage,
                 error="the tool's direct solver did not accept the question and no user model is set",
             )
+        if self._offers_functions():
+            answer = await self._by_function(tool, question, usage)
+            if answer is not None:
+                return answer
+        return await self._by_code(tool, question, usage)
+
+    def _offers_functions(self) -> bool:
+        if self.calling == "code" or self.model is None:
+            return False
+        if self.calling == "functions":
+            return True
+        return isinstance(self.model, FunctionCallingModel) and _learned(self.model)
+
+    def _no_functions(self, why: str, usage: Usage) -> Answer | None:
+        """In auto mode: remember that this model does not call functions, and fall back to code."""
+        assert self.model is not None
+        if self.calling == "auto":
+            _learn(self.model, False)
+            return None
+        return Answer(value=None, mode="failed", usage=usage, error=why, calling="functions")
+
+    async def _by_function(self, tool: Tool, question: str, usage: Usage) -> Answer | None:
+        """One ``tool_calls`` entry with JSON arguments; the tool runs with them in the sandbox."""
+        from latm.schemas import clean_name, function_spec
+
+        assert self.model is not None
+        spec = function_spec(tool)
+        name = clean_name(tool.entry.name)
+        messages: list[Message] = [{"role": "user", "content": function_prompt(tool, question, name)}]
+        error = "no attempt"
+        for attempt in range(2):
+            try:
+                done: Completion = await self.model.acomplete_tools(  # type: ignore[attr-defined]
+                    messages,
+                    [spec],
+                    tool_choice={"type": "function", "function": {"name": name}},
+                    temperature=0.0,
+                    max_tokens=self.max_tokens,
+                )
+            except ModelHTTPError as exc:
+                if exc.status == 400:
+                    return self._no_functions(f"the endpoint does not take functions: {exc}", usage)
+                return Answer(value=None, mode="failed", usage=usage, error=f"user model failed: {exc}")
+            except (TypeError, AttributeError) as exc:
+                return self._no_functions(f"{self.model.name} does not take functions ({exc})", usage)
+            except ModelError as exc:
+                return Answer(value=None, mode="failed", usage=usage, error=f"user model failed: {exc}")
+            usage.record("user", done.model, done.usage, cached=done.cached, prices=self.prices)
+            if not done.tool_calls and attempt == 0:
+                return self._no_functions(f"{self.model.name} replied without a function call", usage)
+            call = next((c for c in done.tool_calls if c.name == name), None)
+            try:
+                if call is None:
+                    called = ", ".join(c.name for c in done.tool_calls) or "nothing"
+                    raise ValueError(f"it called {called}; the only function is {name}")
+                arguments = json.loads(call.arguments or "{}")
+                if not isinstance(arguments, dict):
+                    raise ValueError("the arguments are not a JSON object")
+            except (ValueError, json.JSONDecodeError) as exc:
+                error = f"unusable call: {exc}"
+            else:
+                run = await asyncio.to_thread(run_function, self.sandbox, tool.code, tool.entry.name, arguments)
+                value, why = answer_of(run, question, tool)
+                if value is not None:
+                    return Answer(value=value, mode="llm", usage=usage, calling="functions")
+                error = f"calling {name}({call.arguments[:200]}) failed: {why}"
+            messages.append({"role": "user", "content": f"{error}\nCall `{name}` again with corrected arguments."})
+        return Answer(value=None, mode="failed", usage=usage, error=error, calling="functions")
+
+    async def _by_code(self, tool: Tool, question: str, usage: Usage) -> Answer:
+        """The paper's protocol: the model writes call code in the use cases' format."""
+        assert self.model is not None
         messages: list[Message] = [{"role": "user", "content": tool_prompt(tool, question)}]
         error = "no attempt"
         for attempt in range(2):  # the first try, and one retry with the error shown
@@ -153,7 +268,7 @@ class ToolUser:
             run = await asyncio.to_thread(run_call, self.sandbox, tool.code, extract.answer_code(call), question)
             value, why = answer_of(run, question, tool)
             if value is not None:
-                return Answer(value=value, mode="llm", usage=usage)
+                return Answer(value=value, mode="llm", usage=usage, calling="code")
             error = why or "no answer"
             if attempt == 0:
                 messages.append(
@@ -165,4 +280,4 @@ class ToolUser:
                         ),
                     }
                 )
-        return Answer(value=None, mode="failed", usage=usage, error=error)
+        return Answer(value=None, mode="failed", usage=usage, error=error, calling="code")
