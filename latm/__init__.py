@@ -25,6 +25,7 @@ from latm.errors import (
 )
 from latm.maker import Attempt, MakeResult, ToolMaker
 from latm.models import CachedModel, ChatModel, Completion, OpenAIModel
+from latm.openai_tools import openai_tools
 from latm.usage import PriceTable, Usage
 from latm.user import Answer, ToolUser
 from tasks import Example
@@ -59,4 +60,5 @@ __all__ = [
     "Usage",
     "UserError",
     "__version__",
+    "openai_tools",
 ]

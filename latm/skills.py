@@ -1,0 +1,603 @@
+"""Agent Skills export: one skill folder per exposed tool (https://agentskills.io/specification).
+
+``export_skills(cache, directory)`` writes, for every tool ``latm.expose`` exposes (routable
+tools only, ``../shared/DECISIONS.md`` 3), a folder named after the tool's exposed name (4),
+lowered to the spec's rules::
+
+    sort-words/
+      SKILL.md                    front matter (name, description, compatibility, metadata) + instructions
+      scripts/solve.py            the tool's code, its direct solver and its answer rendering (stdlib only)
+      references/use_cases.md     every verified use case: question, call code, answer
+      references/verification.json  maker model, date, held-out verdict, rendering
+
+A skill hands the tool's code to the other agent, which runs it where it runs its own code;
+SKILL.md says so (DECISIONS 9). LATM's MCP server, by contrast, keeps every call in LATM's
+sandbox. ``scripts/solve.py`` renders answers with ``RENDER_SOURCE``: the rules of
+``latm.answers.render`` written out stdlib-only (the tests hold the two to the same answers).
+"""
+
+import ast
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from latm.expose import Exposed, expose
+from latm.schemas import parameter_names, use_case_arguments
+from toolcache import Tool, ToolCache, UseCase
+
+NAME_LIMIT = 64
+DESCRIPTION_LIMIT = 1024
+COMPATIBILITY_LIMIT = 500
+
+# -- the answer rendering, as the script carries it ----------------------------------------------
+
+RENDER_SOURCE = r'''
+# How the tool's value becomes the answer text: LATM's one rendering rule for this tool
+# (the same as latm.answers.render). Text stays text; a lone option letter becomes "(A)"; in a
+# multiple-choice question, text that names exactly one option becomes that option's letter;
+# a list or tuple is joined by SEP; an integer answering a multiple-choice question is the
+# option at that position, counted from BASE.
+LONE_OPTION = re.compile(r"\([A-Ga-g]\)\.?|[A-G]\)?\.?")
+OPTION_LINE = re.compile(r"^\(([A-Z])\)\s*(.+?)\s*$", re.M)
+
+
+class RenderingError(ValueError):
+    """A value the tool's rendering cannot turn into an answer."""
+
+
+def _plain(text):
+    return " ".join(text.lower().rstrip(".").split())
+
+
+def resolve_option(text, question):
+    options = OPTION_LINE.findall(question)
+    if not options or LONE_OPTION.fullmatch(text):
+        return text
+    wanted = _plain(text)
+    if not wanted:
+        return text
+    exact = [letter for letter, option in options if _plain(option) == wanted]
+    if len(exact) == 1:
+        return "(" + exact[0] + ")"
+    pattern = re.compile(r"(?<!\w)" + re.escape(wanted) + r"(?!\w)")
+    named = [letter for letter, option in options if pattern.search(_plain(option))]
+    return "(" + named[0] + ")" if len(named) == 1 else text
+
+
+def _text(value, question):
+    text = str(value).strip()
+    if question:
+        text = resolve_option(text, question)
+    return "(" + text.strip("().").upper() + ")" if LONE_OPTION.fullmatch(text) else text
+
+
+def _item(value):
+    return str(value).strip() if not isinstance(value, (list, tuple)) else " ".join(_item(v) for v in value)
+
+
+def render(value, question=None, sep=None, base=None):
+    """The answer text for the tool's value; None stays None (no answer)."""
+    if value is None:
+        return None
+    options = OPTION_LINE.findall(question) if question else []
+    if isinstance(value, int) and not isinstance(value, bool) and options:
+        if base is None:
+            raise RenderingError(
+                "the tool returned the number %d for a multiple-choice question, and its shown examples never "
+                "settled whether numbers are option positions counted from 1 or from 0 (ambiguous rendering)" % value
+            )
+        position = value - base
+        if not 0 <= position < len(options):
+            raise RenderingError(
+                "option position %d (counted from %d) is out of range: the question has %d options"
+                % (value, base, len(options))
+            )
+        return "(" + options[position][0] + ")"
+    if isinstance(value, (list, tuple)):
+        return _text((" " if sep is None else sep).join(_item(v) for v in value), question)
+    return _text(value, question)
+
+
+def jsonable(value):
+    """The value as it leaves LATM's sandbox: tuples become lists, anything JSON lacks its str."""
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+'''
+
+# -- the script ----------------------------------------------------------------------------------
+
+SCRIPT_TEMPLATE = r'''#!/usr/bin/env python3
+r"""__LATM_TITLE__
+
+Usage (from the skill's folder):
+__LATM_USAGE__
+Prints the answer alone on stdout and exits 0. Exit 2: the input is not one this tool accepts
+(a question its direct solver does not recognise, bad JSON, wrong arguments, or the tool raised
+on them); exit 1: the tool ran but gave no answer. Errors are one line on stderr.
+
+Made by LATM (tool __LATM_SHORT_ID__). Standard library only. This script runs the tool's code in
+this very process, with no sandbox around it: read it before you run it where that matters.
+"""
+
+import contextlib
+import json
+import re
+import sys
+import types
+
+TOOL_ID = __LATM_TOOL_ID__
+TASK = __LATM_TASK__
+ENTRY = __LATM_ENTRY__  # the tool's function
+HAS_DIRECT = __LATM_HAS_DIRECT__  # a direct solver: solve(question) parses a whole question, or raises
+PARAMETERS = __LATM_PARAMETERS__  # the function's arguments (JSON schema)
+SEP = __LATM_SEP__  # joins a list answer
+BASE = __LATM_BASE__  # an integer answering a multiple-choice question counts options from BASE
+
+# The tool's code, exactly as LATM verified it.
+TOOL_CODE = __LATM_TOOL_CODE__
+
+# Its direct solver (runs after the tool's code, in the same namespace).
+DIRECT_SOLVER = __LATM_DIRECT__
+__LATM_RENDER__
+
+def fail(message, status):
+    print("error: " + " ".join(str(message).split())[:500], file=sys.stderr)
+    return status
+
+
+def load_tool():
+    """The tool's code (and direct solver) as a module of its own; prints go to stderr."""
+    module = types.ModuleType("latm_tool")
+    sys.modules["latm_tool"] = module
+    source = TOOL_CODE + ("\n\n" + DIRECT_SOLVER if DIRECT_SOLVER else "")
+    with contextlib.redirect_stdout(sys.stderr):
+        exec(compile(source, "<latm tool " + ENTRY + ">", "exec"), module.__dict__)
+    return module.__dict__
+
+
+def read(text):
+    return sys.stdin.read() if text == "-" else text
+
+
+def answer(value, question):
+    try:
+        text = render(jsonable(value), question, SEP, BASE)
+    except RenderingError as exc:
+        return fail(exc, 1)
+    if text is None:
+        return fail("the tool returned None: no answer", 1)
+    print(text)
+    return 0
+
+
+def by_question(tool, question):
+    if not question.strip():
+        return fail("the question is empty", 2)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            value = tool["solve"](question)
+    except Exception as exc:  # the direct solver refuses what it does not recognise
+        return fail(
+            "not a question this tool recognises (task %s): %s: %s" % (TASK, type(exc).__name__, exc), 2
+        )
+    return answer(value, question)
+
+
+def by_arguments(tool, text):
+    try:
+        arguments = json.loads(text)
+    except ValueError as exc:
+        return fail("the arguments are not valid JSON (%s)" % exc, 2)
+    if not isinstance(arguments, dict):
+        return fail("the arguments must be a JSON object of the function's arguments", 2)
+    expected = PARAMETERS.get("properties", {})
+    unknown = sorted(set(arguments) - set(expected))
+    missing = [p for p in PARAMETERS.get("required", []) if p not in arguments]
+    if unknown or missing:
+        said = ["unknown argument(s) " + ", ".join(unknown)] if unknown else []
+        said += ["missing " + ", ".join(missing)] if missing else []
+        return fail("; ".join(said) + "; it takes " + (", ".join(expected) or "no arguments"), 2)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            value = tool[ENTRY](**arguments)
+    except Exception as exc:
+        return fail("the tool raised %s: %s" % (type(exc).__name__, exc), 2)
+    return answer(value, None)
+
+
+def main(argv):
+    if argv and argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0
+    if len(argv) == 2 and argv[0] == "--args":
+        mode, text = "arguments", argv[1]
+    elif len(argv) == 1 and not argv[0].startswith("--"):
+        mode, text = ("question" if HAS_DIRECT else "arguments"), argv[0]
+    else:
+        return fail("usage: python scripts/solve.py " + ('"QUESTION" | --args ' if HAS_DIRECT else "") + "'JSON'"
+                    + " (one argument, quoted; '-' reads it from stdin)", 2)
+    try:
+        tool = load_tool()
+    except Exception as exc:
+        return fail("the tool's code failed to load: %s: %s" % (type(exc).__name__, exc), 1)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")
+    text = read(text)
+    return by_question(tool, text) if mode == "question" else by_arguments(tool, text)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
+'''
+
+
+def _literal(text: str) -> str:
+    """``text`` as a Python literal: a raw triple-quoted string where that reads back exactly."""
+    candidate = "r'''" + text + "'''"
+    if "\r" not in text:
+        try:
+            if ast.literal_eval(candidate) == text:
+                return candidate
+        except (SyntaxError, ValueError):
+            pass
+    return repr(text)
+
+
+def script(exposed: Exposed) -> str:
+    """The source of ``scripts/solve.py`` for one exposed tool."""
+    tool = exposed.tool
+    if tool.direct:
+        usage = (
+            "  python scripts/solve.py \"QUESTION\"          the whole question ('-': read it from stdin)\n"
+            "  python scripts/solve.py --args 'JSON'       the function's own arguments, as a JSON object\n"
+        )
+    else:
+        usage = "  python scripts/solve.py 'JSON'              the function's own arguments, as a JSON object\n"
+    title = f"{tool.name}: {_purpose(tool)} (an LATM tool for the task {tool.task})."
+    parts = {
+        "__LATM_TITLE__": title.replace('"""', "'''"),
+        "__LATM_USAGE__": usage.rstrip("\n"),
+        "__LATM_SHORT_ID__": tool.short_id,
+        "__LATM_TOOL_ID__": repr(tool.id),
+        "__LATM_TASK__": repr(tool.task),
+        "__LATM_ENTRY__": repr(tool.entry.name),
+        "__LATM_HAS_DIRECT__": repr(tool.direct is not None),
+        "__LATM_PARAMETERS__": repr(exposed.parameters),
+        "__LATM_SEP__": repr(tool.rendering.sep),
+        "__LATM_BASE__": repr(tool.rendering.base),
+        "__LATM_TOOL_CODE__": _literal(tool.code),
+        "__LATM_DIRECT__": _literal(tool.direct) if tool.direct else "None",
+        "__LATM_RENDER__": RENDER_SOURCE,
+    }
+    pattern = re.compile("|".join(re.escape(k) for k in parts))
+    return pattern.sub(lambda m: parts[m.group(0)], SCRIPT_TEMPLATE)  # one pass: the code is never rescanned
+
+
+# -- names and descriptions ------------------------------------------------------------------------
+
+
+def skill_name(exposed_name: str, taken: set[str] | frozenset[str] = frozenset()) -> str:
+    """The exposed name under the spec's rules (lowercase, digits, single hyphens, <= 64), unique in ``taken``."""
+    base = re.sub(r"-+", "-", re.sub(r"[^a-z0-9]", "-", exposed_name.lower())).strip("-") or "tool"
+    if len(base) > NAME_LIMIT:
+        base = base[: NAME_LIMIT - 9].rstrip("-") + "-" + hashlib.sha256(exposed_name.encode()).hexdigest()[:8]
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        suffix = f"-{n}"
+        name = base[: NAME_LIMIT - len(suffix)].rstrip("-") + suffix
+    return name
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def _purpose(tool: Tool) -> str:
+    """What the tool does: its function's docstring (first paragraph), else its description."""
+    doc = None
+    try:
+        fn = next(n for n in ast.parse(tool.code).body if isinstance(n, ast.FunctionDef) and n.name == tool.entry.name)
+        doc = ast.get_docstring(fn)
+    except (StopIteration, SyntaxError):
+        pass
+    text = _one_line((doc or "").split("\n\n")[0].replace("``", "`")) or _one_line(tool.description)
+    return _cut(text, 300).rstrip(".") or f"answers questions of the task {tool.task}"
+
+
+def _task_words(task: str) -> str:
+    return task.replace("_", " ")
+
+
+def _held_out_text(tool: Tool) -> str:
+    held = tool.verification.held_out
+    if held is None:
+        return "none: verified on shown examples only"
+    return (
+        f"{held.passed}/{held.total} right on {held.source} questions its maker never saw, judged by {held.judged_by}"
+    )
+
+
+def description(exposed: Exposed) -> str:
+    """The front matter's description: what it does, what its questions look like, when to use it."""
+    tool = exposed.tool
+    how = (
+        "run scripts/solve.py with the whole question; it prints the exact answer in the task's format"
+        if tool.direct
+        else "read the function's arguments off the question and run scripts/solve.py with them as JSON"
+    )
+    head = f"{_purpose(tool)}. A verified LATM tool for the task {tool.task} ({_task_words(tool.task)})."
+    tail = (
+        f" Use when asked a {_task_words(tool.task)} question like that one, to answer it exactly without "
+        f"working it out yourself: {how}."
+    )
+    example = _one_line(tool.use_cases[0].question) if tool.use_cases else ""
+    room = DESCRIPTION_LIMIT - len(head) - len(tail) - len(' Its questions look like: "".')
+    looks = f' Its questions look like: "{_cut(example, min(room, 360))}".' if example and room > 40 else ""
+    return _cut(head + looks + tail, DESCRIPTION_LIMIT)
+
+
+def _imports(tool: Tool) -> list[str]:
+    """Top-level modules the tool's code and direct solver import that the standard library lacks."""
+    found: set[str] = set()
+    for source in (tool.code, tool.direct or ""):
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module.split(".")[0])
+    return sorted(m for m in found if m not in sys.stdlib_module_names)
+
+
+def compatibility(tool: Tool) -> str:
+    extra = _imports(tool)
+    needs = f" and the Python packages {', '.join(extra)}" if extra else " (standard library only)"
+    return _cut(
+        f"Needs Python 3.10 or later{needs}. scripts/solve.py runs the tool's code in the agent's own "
+        "process, where the agent runs its own code (no LATM sandbox).",
+        COMPATIBILITY_LIMIT,
+    )
+
+
+def metadata(exposed: Exposed) -> dict[str, str]:
+    tool = exposed.tool
+    return {
+        "latm-tool-id": tool.id,
+        "latm-task": tool.task,
+        "latm-exposed-name": exposed.name,
+        "latm-function": tool.entry.name,
+        "maker-model": tool.provenance.maker_model,
+        "made-at": tool.provenance.created_at.isoformat(timespec="seconds"),
+        "held-out": _held_out_text(tool),
+        "direct-solver": "yes" if tool.direct else "no",
+    }
+
+
+# -- the files -------------------------------------------------------------------------------------
+
+
+def _yaml(value: str) -> str:
+    """A YAML double-quoted scalar (JSON's string escapes are a subset of YAML's)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def front_matter(name: str, exposed: Exposed) -> str:
+    lines = [
+        "---",
+        f"name: {name}",
+        f"description: {_yaml(description(exposed))}",
+        f"compatibility: {_yaml(compatibility(exposed.tool))}",
+        "metadata:",
+        *(f"  {key}: {_yaml(value)}" for key, value in metadata(exposed).items()),
+        "---",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _fence(text: str, lang: str = "") -> str:
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{lang}\n{text.rstrip()}\n{ticks}"
+
+
+def _shell_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def arguments_of(tool: Tool, use: UseCase) -> dict[str, Any] | None:
+    """The literal arguments one use case passed to the tool's function (its first call), if readable."""
+    seen = use_case_arguments(tool.model_copy(update={"use_cases": [use]}), parameter_names(tool))
+    arguments = {p: values[0] for p, values in seen.items() if values}
+    return arguments or None
+
+
+def _json_arguments(arguments: dict[str, Any]) -> str | None:
+    try:
+        return json.dumps(arguments, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return None
+
+
+def _arguments_table(exposed: Exposed) -> str:
+    props = exposed.parameters.get("properties", {})
+    required = set(exposed.parameters.get("required", []))
+    if not props:
+        return "The function takes no arguments."
+    rows = ["| argument | JSON type | required |", "| --- | --- | --- |"]
+    for name, schema in props.items():
+        rows.append(
+            f"| `{name}` | `{json.dumps(schema) if schema else 'any'}` | {'yes' if name in required else 'no'} |"
+        )
+    source = {
+        "annotations": "typed from the function's annotations",
+        "use cases": "types inferred from the arguments its verified use cases passed",
+        "unknown": "some types unknown",
+    }[exposed.parameters_from]
+    return "\n".join(rows) + f"\n\n(The schema LATM exposes for this tool: {source}.)"
+
+
+def skill_md(name: str, exposed: Exposed) -> str:
+    tool = exposed.tool
+    use = tool.use_cases[0] if tool.use_cases else None
+    args = arguments_of(tool, use) if use else None
+    args_json = _json_arguments(args) if args else None
+    out = [front_matter(name, exposed), f"# {name}", ""]
+    out += [
+        f"{_purpose(tool)}. This skill carries **{tool.name}**, a Python tool that LATM (LLMs as tool makers) "
+        f"made for the task `{tool.task}` and verified: {_held_out_text(tool)}.",
+        "",
+        "## When to use it",
+        "",
+        f"- When you are asked a question of this task ({_task_words(tool.task)}), worded like the example "
+        "below. The tool answers it exactly, in the task's answer format, with no model call.",
+    ]
+    if tool.direct:
+        out += [
+            "- Pass the whole question, unchanged. The tool's direct solver reads only questions of this task "
+            "and refuses any other (exit status 2): then answer that question another way.",
+        ]
+    else:
+        out += [
+            "- This tool has no direct solver: you read the function's arguments off the question and pass "
+            "them as JSON (see below). It computes the answer from them.",
+        ]
+    if use:
+        out += ["", "## Example", "", "Question:", "", _fence(use.question, "text"), "", "Answer:", ""]
+        out += [_fence(use.answer, "text")]
+        if not tool.direct and args_json:
+            out += ["", "Arguments read off that question:", "", _fence(args_json, "json")]
+    out += ["", "## How to run it", "", "From this skill's folder:", ""]
+    if tool.direct:
+        out += [
+            _fence('python scripts/solve.py "QUESTION"', "bash"),
+            "",
+            "QUESTION is the whole question text as one argument. A question over several lines: "
+            "pass `-` and give it on stdin (`python scripts/solve.py - < question.txt`).",
+            "",
+            "You may also call the function with its own arguments, as a JSON object:",
+            "",
+            _fence(f"python scripts/solve.py --args {_shell_quote(args_json or '{}')}", "bash"),
+        ]
+    else:
+        out += [
+            _fence(f"python scripts/solve.py {_shell_quote(args_json or '{}')}", "bash"),
+            "",
+            "The one argument is a JSON object of the function's arguments (`-` reads it from stdin).",
+        ]
+    out += ["", f"The arguments of `{tool.entry.name}`:", "", _arguments_table(exposed)]
+    out += [
+        "",
+        "## What it prints",
+        "",
+        "- Exit status 0: the answer, alone on stdout (one line for most tasks), already in the task's format"
+        f" ({tool.rendering.describe()}). Give it as your answer.",
+        "- Exit status 2: the input is not one this tool accepts (a question it does not recognise, JSON that "
+        "does not parse, unknown or missing arguments, or the tool raised on them). One line on stderr, "
+        "starting `error:`, says which. Nothing is printed on stdout.",
+        "- Exit status 1: the tool ran but gave no answer (it returned None, or a value its rendering cannot "
+        "turn into an answer). One `error:` line on stderr.",
+        "",
+        "## Where the code runs",
+        "",
+        "This skill hands you the tool's code: `scripts/solve.py` holds it, and running the script runs that "
+        "code where you run your own code, in your own process, with your permissions. Nothing of LATM is "
+        "needed or imported (standard library only). That is unlike LATM's MCP server, which keeps every call "
+        "in LATM's sandbox. The code was written by a model and verified by LATM, not by a person: read it "
+        "before you run it where that matters.",
+        "",
+        "## More",
+        "",
+        f"- [references/use_cases.md](references/use_cases.md): every verified use case ({len(tool.use_cases)}), "
+        "with the call code and the answer.",
+        "- [references/verification.json](references/verification.json): the maker model, when it was made, "
+        "the held-out verdict and the answer rendering.",
+        f"- LATM tool id `{tool.id}`.",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def use_cases_md(exposed: Exposed) -> str:
+    tool = exposed.tool
+    out = [f"# Use cases of {tool.name} (task {tool.task})", ""]
+    out += [
+        "Every use case LATM verified this tool on. The call code runs after the tool's code and sets `ans`; "
+        "the answer is `ans` under the tool's rendering.",
+        "",
+    ]
+    for i, use in enumerate(tool.use_cases, 1):
+        out += [f"## Use case {i}", "", "Question:", "", _fence(use.question, "text"), "", "Call code:", ""]
+        out += [_fence(use.call, "python"), "", "Answer:", "", _fence(use.answer, "text"), ""]
+        args = arguments_of(tool, use)
+        args_json = _json_arguments(args) if args else None
+        if args_json:
+            out += ["As the script's JSON arguments:", "", _fence(args_json, "json"), ""]
+    return "\n".join(out)
+
+
+def verification_json(exposed: Exposed) -> str:
+    tool = exposed.tool
+    ver = tool.verification
+    data = {
+        "tool_id": tool.id,
+        "name": tool.name,
+        "exposed_name": exposed.name,
+        "task": tool.task,
+        "version": tool.version,
+        "maker_model": tool.provenance.maker_model,
+        "created_at": tool.provenance.created_at.isoformat(),
+        "latm_version": tool.provenance.package_version,
+        "verification": {
+            "trust": ver.trust,
+            "shown_examples": {"passed": ver.passed, "total": ver.total},
+            "attempts": ver.attempts,
+            "checked_at": ver.checked_at.isoformat(),
+            "held_out": ver.held_out.model_dump(mode="json") if ver.held_out else None,
+            "held_out_summary": _held_out_text(tool),
+        },
+        "rendering": {**tool.rendering.model_dump(mode="json"), "describe": tool.rendering.describe()},
+        "direct_solver": tool.direct is not None,
+        "parameters": exposed.parameters,
+        "parameters_from": exposed.parameters_from,
+        "input_schema": exposed.input_schema(),
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def export_skills(cache: ToolCache, directory: Path | str) -> list[Path]:
+    """Writes one skill folder per exposed (routable) tool into ``directory``; returns the folders."""
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    taken: set[str] = set()
+    folders = []
+    for exposed in expose(cache):
+        name = skill_name(exposed.name, taken)
+        taken.add(name)
+        folder = root / name
+        (folder / "scripts").mkdir(parents=True, exist_ok=True)
+        (folder / "references").mkdir(exist_ok=True)
+        (folder / "SKILL.md").write_text(skill_md(name, exposed), encoding="utf-8")
+        solve = folder / "scripts" / "solve.py"
+        solve.write_text(script(exposed), encoding="utf-8")
+        solve.chmod(0o755)
+        (folder / "references" / "use_cases.md").write_text(use_cases_md(exposed), encoding="utf-8")
+        (folder / "references" / "verification.json").write_text(verification_json(exposed), encoding="utf-8")
+        folders.append(folder)
+    return folders
+
+
+__all__ = ["RENDER_SOURCE", "SCRIPT_TEMPLATE", "arguments_of", "export_skills", "script", "skill_name"]
