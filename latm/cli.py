@@ -17,6 +17,7 @@ from latm.cli_eval import eval_group
 from latm.cli_render import err_console, fail
 from latm.cli_run import demo, make, solve
 from latm.cli_sandbox import sandbox_group
+from latm.cli_serve import serve_group
 from latm.errors import LATMError, UserError
 from sandbox import SandboxError
 from tasks import TaskDataError
@@ -69,6 +70,7 @@ main.add_command(make)
 main.add_command(solve)
 main.add_command(demo)
 main.add_command(eval_group)
+main.add_command(serve_group)
 
 
 if __name__ == "__main__":
