@@ -23,6 +23,7 @@ from latm.errors import (
     UnexpectedModelBehavior,
     UserError,
 )
+from latm.expose import run_tool_call
 from latm.maker import Attempt, MakeResult, ToolMaker
 from latm.models import CachedModel, ChatModel, Completion, OpenAIModel
 from latm.openai_tools import openai_tools
@@ -61,4 +62,5 @@ __all__ = [
     "UserError",
     "__version__",
     "openai_tools",
+    "run_tool_call",
 ]
