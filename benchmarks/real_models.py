@@ -48,6 +48,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-attempts", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=1, help="fresh sampled conversations after a failed one")
+    parser.add_argument("--strategy", default="auto", choices=["auto", "latm", "search"], help="how to make tools")
+    parser.add_argument("--samples", type=int, default=4, help="candidates per search round")
+    parser.add_argument("--budget", type=int, default=60_000, help="tokens per task")
     parser.add_argument("--held-out", type=int, default=20, help="fresh instances for the direct solver")
     parser.add_argument("--out", type=Path, help="write every attempt (prompt, reply, outcome) as JSON")
     parser.add_argument("--response-cache", type=Path, help="replay identical model calls from this directory")
@@ -62,7 +65,8 @@ def main() -> None:
     names = [t.strip() for t in args.tasks.split(",") if t.strip()]
     print(
         f"tool maker {args.maker} at {args.base_url}, k={args.k}, seed {args.seed}, "
-        f"max {args.max_attempts}/step, {args.rounds} round(s)"
+        f"max {args.max_attempts}/step, {args.rounds} round(s), strategy {args.strategy}, "
+        f"{args.samples} samples/round, budget {args.budget} tokens/task"
     )
     header = f"{'task':<40} {'verified':<8} {'attempts p/v/w/d':<17} {'tokens':>7} {'s':>6} {'held-out':>9}  failures"
     print(header)
@@ -70,7 +74,16 @@ def main() -> None:
     totals = {"verified": 0, "tokens": 0, "seconds": 0.0}
     with Sandbox.open() as sb:
         cache = ToolCache(args.cache) if args.cache else None
-        maker = ToolMaker(model, sandbox=sb, cache=cache, max_attempts=args.max_attempts, rounds=args.rounds)
+        maker = ToolMaker(
+            model,
+            sandbox=sb,
+            cache=cache,
+            max_attempts=args.max_attempts,
+            rounds=args.rounds,
+            strategy=args.strategy,
+            samples=args.samples,
+            token_budget=args.budget,
+        )
         for name in names:
             data = get_task(name).generate(2 * args.k, seed=args.seed)
             t0 = time.monotonic()

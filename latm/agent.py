@@ -130,6 +130,7 @@ class LATM:
         response_cache: CacheMode | None = None,
         max_attempts: int = 3,
         rounds: int = 1,
+        strategy: str = "auto",
         on_miss: OnMiss = "fallback",
         prices: PriceTable | None = None,
         on_attempt: Callable[[Any], None] | None = None,
@@ -149,6 +150,7 @@ class LATM:
         self._own_sandbox = False
         self.max_attempts = max_attempts
         self.rounds = rounds
+        self.strategy = strategy  # making: "auto" (the paper's protocol, then search), "latm" or "search"
         self.on_miss = on_miss
         self.prices = prices
         self.on_attempt = on_attempt
@@ -183,6 +185,8 @@ class LATM:
         )
 
     def close(self) -> None:
+        for job in self.__dict__.pop("_ray_jobs", []):  # uses of solve_dataset jobs reach the cache
+            job.merge(self)
         if self._own_sandbox and self._sandbox is not None:
             self._sandbox.close()
             self._sandbox = None
@@ -239,6 +243,7 @@ class LATM:
             self.cache,
             self.max_attempts,
             rounds=self.rounds,
+            strategy=self.strategy,  # type: ignore[arg-type]
             prices=self.prices,
             on_attempt=self.on_attempt,
             user_model=self.user_model,
@@ -322,6 +327,39 @@ class LATM:
             s.duration_s = s.duration_s or elapsed / max(len(solutions), 1)
         self._record(solutions)
         return solutions
+
+    def solve_dataset(
+        self,
+        ds: Any,
+        question_column: str = "question",
+        *,
+        concurrency: int = 16,
+        workers: int | None = None,
+        batch_size: int = 500,
+        backend: str | None = None,
+        rate_limit: Any = None,
+    ) -> Any:
+        """Answers a ``ray.data.Dataset`` on the cluster; returns a lazy Dataset with the input's
+        columns and answer, ok, mode, tool, tool_id, error, tokens, cost_usd added.
+
+        Workers (an actor pool of at most ``workers``, default the cluster's CPUs minus one) get
+        the routable tools as a checksummed snapshot; LLM-mode requests share one rate limit per
+        endpoint (``latm.batch.ray_engine.RateLimit``). The uses reach this cache when the
+        ``LATM`` object closes (``pip install 'latm[ray]'``)."""
+        from latm.batch.ray_engine import solve_dataset
+
+        job = solve_dataset(
+            self,
+            ds,
+            question_column,
+            concurrency=concurrency,
+            workers=workers,
+            batch_size=batch_size,
+            backend=backend,
+            rate_limit=rate_limit,
+        )
+        self.__dict__.setdefault("_ray_jobs", []).append(job)
+        return job.dataset
 
     async def _finish(self, question: str, route: Route) -> Solution:
         tool = route.tool

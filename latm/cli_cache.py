@@ -151,7 +151,7 @@ def show(ref: str, show_code: bool, show_trace: bool, as_json: bool) -> None:
     p = tool.provenance
     pay = tool.payoff()
     console.print(
-        f"provenance maker {p.maker_model}, {p.created_at:%Y-%m-%d %H:%M}, "
+        f"provenance maker {p.maker_model} ({p.strategy} strategy), {p.created_at:%Y-%m-%d %H:%M}, "
         f"tokens {p.tokens_in} in / {p.tokens_out} out, cost {money(p.cost_usd)}, "
         f"latm {p.package_version}, prompts v{p.prompt_version}"
     )

@@ -101,6 +101,7 @@ def eval_group(
     api_key: str | None,
     max_attempts: int,
     rounds: int,
+    strategy: str,
     baseline: str,
     baseline_n: int | None,
     concurrency: int,
@@ -125,7 +126,7 @@ def eval_group(
     if plot_file:
         _need_matplotlib()  # before the run, not after it was paid for
     latm, offline = open_latm(maker, user_model, base_url, api_key, offline_ok=True)
-    latm.max_attempts, latm.rounds = max_attempts, rounds
+    latm.max_attempts, latm.rounds, latm.strategy = max_attempts, rounds, strategy
     if offline and not as_json:
         console.print("offline: no model configured, running on the scripted demo models")
 

@@ -15,7 +15,16 @@ from latm.maker import Attempt
 
 
 def attempts_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """--max-attempts and --rounds: the maker's budget (a small local model needs more than a strong one)."""
+    """--max-attempts, --rounds and --strategy: the maker's budget and way (a small local model needs more
+    than a strong one, and the search strategy)."""
+    fn = click.option(
+        "--strategy",
+        type=click.Choice(["auto", "latm", "search"]),
+        default="auto",
+        show_default=True,
+        help="latm: the paper's protocol; search: template discovery and sampled candidates (weak makers); "
+        "auto: the paper's protocol, then search, in one budget.",
+    )(fn)
     fn = click.option(
         "--rounds",
         default=1,
@@ -150,6 +159,7 @@ def make(
     api_key: str | None,
     max_attempts: int,
     rounds: int,
+    strategy: str,
     as_json: bool,
 ) -> None:
     """Make a verified tool for TASK from solved examples."""
@@ -162,7 +172,7 @@ def make(
     except LATMError as exc:
         fail(str(exc), 2)
     latm, _ = open_latm(maker, user_model, base_url, api_key, on_attempt=None if as_json else show_attempt)
-    latm.max_attempts, latm.rounds = max_attempts, rounds
+    latm.max_attempts, latm.rounds, latm.strategy = max_attempts, rounds, strategy
     if not as_json:
         err_console.print(f"making a tool for {task} with {latm.maker_model.name if latm.maker_model else '?'}")
     try:
@@ -222,6 +232,19 @@ def make(
     is_flag=True,
     help="Also route to tools verified only on the examples their maker saw (no held-out questions).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Batch engine for --file: this machine, or a Ray cluster (pip install 'latm[ray]').",
+)
+@click.option("--ray-address", default=None, help="Ray cluster to run on (else RAY_ADDRESS, else a local Ray).")
+@click.option("--workers", default=None, type=click.IntRange(min=1), help="Ray actors at most (default CPUs - 1).")
+@click.option("--rps", default=20.0, show_default=True, type=float, help="Ray: requests/s per endpoint, cluster-wide.")
+@click.option(
+    "--max-in-flight", default=8, show_default=True, type=click.IntRange(min=1), help="Ray: requests in flight."
+)
 @model_options
 @click.option("--json", "as_json", is_flag=True)
 def solve(
@@ -233,19 +256,33 @@ def solve(
     task: str | None,
     concurrency: int,
     allow_shown_only: bool,
+    engine: str,
+    ray_address: str | None,
+    workers: int | None,
+    rps: float,
+    max_in_flight: int,
     maker: str | None,
     user_model: str | None,
     base_url: str | None,
     api_key: str | None,
     as_json: bool,
 ) -> None:
-    """Answer QUESTION, or every line of --file, with the cached tools.
+    """Answer QUESTION, or every line of --file (JSONL or Parquet with --engine ray), with the cached tools.
 
     Exit status: 0 answered (every question); 1 no answer (some rows failed: they say why);
     2 a usage or input error, found before any paid call; 3 interrupted (rerun with --resume).
     """
     if bool(question) == bool(in_file):
         raise click.UsageError("give either a QUESTION or --file")
+    if engine == "ray":
+        if not in_file:
+            raise click.UsageError("--engine ray answers a --file")
+        from latm.batch import require_ray
+
+        try:
+            require_ray()  # before any work
+        except LATMError as exc:
+            fail(str(exc), 2)
     latm, _ = open_latm(maker, user_model, base_url, api_key, allow_shown_only=allow_shown_only)
     with latm:
         if question:
@@ -262,7 +299,49 @@ def solve(
                 err_console.print(f"{sol.mode} via {sol.tool or '-'}; {sol.tokens} tokens, cost {money(sol.cost_usd)}")
             raise SystemExit(0 if sol.ok else 1)
         assert in_file is not None
+        if engine == "ray":
+            _solve_file_ray(
+                latm, in_file, out_file, concurrency, as_json, resume, ray_address, workers, rps, max_in_flight
+            )
         _solve_file(latm, in_file, out_file, concurrency, as_json, resume)
+
+
+def _solve_file_ray(
+    latm: Any,
+    in_file: Path,
+    out_file: Path | None,
+    concurrency: int,
+    as_json: bool,
+    resume: bool,
+    address: str | None,
+    workers: int | None,
+    rps: float,
+    max_in_flight: int,
+) -> None:
+    """The Ray engine under the same answer-file rules and exit statuses as the local one."""
+    from latm.batch.ray_cli import solve_file_ray
+    from latm.batch.ray_engine import RateLimit
+
+    def say(text: str) -> None:
+        err_console.print(text, markup=False, highlight=False)
+
+    try:
+        status = solve_file_ray(
+            latm,
+            in_file,
+            out_file,
+            concurrency=concurrency,
+            as_json=as_json,
+            resume=resume,
+            address=address,
+            workers=workers,
+            rate_limit=RateLimit(rps=rps, max_in_flight=max_in_flight),
+            read_jsonl_rows=lambda path: _read_questions(path)[0],
+            say=say,
+        )
+    except LATMError as exc:
+        fail(str(exc), 2)
+    raise SystemExit(status)
 
 
 def _row(data: dict[str, Any], sol: Any) -> dict[str, Any]:

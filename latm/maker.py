@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -120,6 +120,7 @@ class _Session:
     kept_back: list[Example] | None = None  # the user's held-out examples (None: generate, if built in)
     held_out: HeldOut | None = None
     wrong_unseen: HeldOut | None = None  # a direct solver's wrong answers on unseen questions
+    strategy: str = "latm"  # how this tool was made: the paper's protocol, or search
 
     @property
     def shown(self) -> list[Example]:
@@ -127,6 +128,7 @@ class _Session:
 
 
 Progress = Callable[[Attempt], None]
+Strategy = Literal["auto", "latm", "search"]
 
 
 class ToolMaker:
@@ -140,6 +142,9 @@ class ToolMaker:
         max_attempts: int = 3,
         *,
         rounds: int = 1,
+        strategy: Strategy = "auto",
+        samples: int = 4,
+        token_budget: int = 60_000,
         direct: bool = True,
         temperature: float = 0.0,
         retry_temperature: float = 0.7,
@@ -156,7 +161,12 @@ class ToolMaker:
             raise UserError("max_attempts must be at least 1")
         if rounds < 1:
             raise UserError("rounds must be at least 1")
+        if strategy not in ("auto", "latm", "search"):
+            raise UserError(f"strategy must be auto, latm or search, not {strategy!r}")
         self.rounds = rounds
+        self.strategy: Strategy = strategy
+        self.samples = samples
+        self.token_budget = token_budget
         self.model = model
         self._sandbox = sandbox
         self._own_sandbox: Sandbox | None = None
@@ -217,21 +227,37 @@ class ToolMaker:
         s = session()
         reason = None
         tool = None
-        for number in range(1, self.rounds + 1):
-            if number > 1:  # a fresh conversation, sampled from the start; attempts and cost add up
-                s = session(attempts=s.attempts, usage=s.usage)
-                s.round = number
+        if self.strategy != "search":
+            for number in range(1, self.rounds + 1):
+                if number > 1:  # a fresh conversation, sampled from the start; attempts and cost add up
+                    s = session(attempts=s.attempts, usage=s.usage)
+                    s.round = number
+                try:
+                    tool = self._make_once(s)
+                    reason = None
+                    break
+                except StepFailed as exc:
+                    reason = f"{exc.step} failed after {self.max_attempts} attempt(s): {exc}"
+                except ModelError as exc:
+                    reason = f"the model call failed: {exc}"
+                    break
+            if reason and self.rounds > 1:
+                reason = f"{self.rounds} rounds failed; the last: {reason}"
+        if tool is None and self.strategy in ("auto", "search"):
+            # The paper's protocol did not give a tool (or was not asked for): search, in what is
+            # left of one token budget.
+            latm_reason = reason
+            s = session(attempts=s.attempts, usage=s.usage)
+            s.strategy = "search"
             try:
-                tool = self._make_once(s)
+                tool = self._make_by_search(s)
                 reason = None
-                break
             except StepFailed as exc:
-                reason = f"{exc.step} failed after {self.max_attempts} attempt(s): {exc}"
+                reason = f"search: {exc}"
+                if latm_reason:
+                    reason = f"{latm_reason}; then {reason}"
             except ModelError as exc:
                 reason = f"the model call failed: {exc}"
-                break
-        if reason and self.rounds > 1:
-            reason = f"{self.rounds} rounds failed; the last: {reason}"
         return MakeResult(
             task=task,
             tool=tool,
@@ -240,6 +266,57 @@ class ToolMaker:
             reason=reason,
             duration_s=time.monotonic() - started,
         )
+
+    def _make_by_search(self, s: _Session) -> Tool:
+        """The search strategy (latm/search.py): the framework's template and parser, the model's
+        function of the varying part found by sampling, then the same judge as any tool."""
+        from latm.search import SearchMaker, tool_parts
+
+        budget = self.token_budget - s.usage.tokens
+        started = time.monotonic()
+        searcher = SearchMaker(
+            self.model, self.sandbox, s.check, samples=self.samples, token_budget=budget, prices=self.prices
+        )
+        spent = Usage()
+        found = searcher.search(s.shown, usage=spent)
+        s.usage.merge(spent)
+        attempt = Attempt(
+            step="search",
+            number=1,
+            round=s.round,
+            prompt=f"{found.samples} candidates sampled (views tried: {sorted({e['view'] for e in found.log})})",
+            outcome="ok" if found.code else "no_candidate",
+            feedback=found.reason or "",
+            observations=found.log,
+            code=found.code or "",
+            duration_s=time.monotonic() - started,
+        )
+        self._log(s, attempt)
+        if found.code is None or found.template is None or found.view is None:
+            raise StepFailed("search", found.reason or "no candidate")
+        entry, code, direct, call = tool_parts(s.task, found.template, found.view, found.code)
+        self._checked_code(code, "The found function", s.shown)
+        fn = next(f for f in extract.top_level_functions(code) if f.name == entry)
+        s.code, s.entry, s.signature = code, entry, extract.signature(fn)
+        judged = Attempt(step="verify", number=1, round=s.round, prompt="the framework's use cases")
+        expected = [ex.answer for ex in s.valid]
+        questions = [ex.question for ex in s.valid]
+        try:
+            s.test_outcomes, s.tests = self._judge(s, judged, [call] * len(s.valid), expected, questions, "use case")
+            s.use_cases = [
+                UseCase(question=ex.question, call=c, answer=ex.answer) for ex, c in zip(s.valid, s.tests, strict=True)
+            ]
+            solver = Attempt(step="direct", number=1, round=s.round, prompt="the framework's parser", code=direct)
+            self._check_solver(s, solver, direct)
+        except extract.ReplyProblem as problem:
+            judged.outcome, judged.feedback = problem.kind, str(problem)
+            self._log(s, judged)
+            raise StepFailed("judge", f"{problem.kind}: {str(problem)[:300]}") from problem
+        self._log(s, judged)
+        self._log(s, solver)
+        s.verify_attempts = 1
+        tool = self._tool(s)
+        return self.cache.put(tool) if self.cache is not None else tool
 
     def _make_once(self, s: _Session) -> Tool:
         self._propose(s)
@@ -458,10 +535,6 @@ class ToolMaker:
         self._loop(s, "wrap", prompts.wrap(s.valid), handle)
 
     def _direct(self, s: _Session) -> None:
-        examples = s.shown
-        questions = [ex.question for ex in examples]
-        expected = [ex.answer for ex in examples]
-
         def handle(a: Attempt) -> None:
             if extract.says_none(a.reply):
                 a.outcome = "declined"
@@ -469,42 +542,49 @@ class ToolMaker:
             blocks = extract.require_code(a.reply)
             code = "\n\n".join(b for b in blocks if "def solve" in b) or blocks[0]
             a.code = code
-            self._checked_code(code, "The solver")
-            if not any(f.name == "solve" for f in extract.top_level_functions(code)):
-                raise extract.ReplyProblem("no_function", prompts.repair("Define `solve(question)`.", "the solver"))
-            runs = run_direct(self.sandbox, s.code, code, questions)
-            rendering = _learned(runs, questions, expected, s)
-            outcomes = judge(runs, expected, questions, s.check, rendering)
-            a.observations = [o.model_dump() for o in outcomes]
-            failing = [i for i, o in enumerate(outcomes) if not o.passed]
-            if failing:
-                lines = [f"- question {i + 1}: {outcomes[i].describe(expected[i])}" for i in failing]
-                raise extract.ReplyProblem(
-                    "wrong_answers",
-                    prompts.repair("`solve` did not reproduce these answers:\n" + "\n".join(lines), "`solve`"),
-                )
-            if direct_survives_mutation(self.sandbox, s.code, code, questions, expected, s.check, rendering):
-                raise extract.ReplyProblem(
-                    "vacuous",
-                    prompts.repair(
-                        f"`solve` returns answers even when `{s.entry}` is broken: it must parse the question "
-                        f"and call `{s.entry}`, not look answers up or solve them by itself.",
-                        "`solve`",
-                    ),
-                )
-            carried = carried_literals(code, s.shown)
-            if carried:
-                raise extract.ReplyProblem("carried_answers", prompts.carried("The solver", carried))
-            caught = captured(self.sandbox, s.code, code, strictness_probes(s.task, self.cache), rendering)
-            if caught:
-                raise extract.ReplyProblem("not_strict", prompts.not_strict(caught))
-            self._direct_held_out(s, a, code, rendering)
-            s.direct, s.rendering = code, rendering
+            self._check_solver(s, a, code)
 
         try:
             self._loop(s, "direct", prompts.direct(s.entry), handle)
         except StepFailed:
             s.direct = None  # optional: the tool is still good without a direct solver
+
+    def _check_solver(self, s: _Session, a: Attempt, code: str) -> None:
+        """A direct solver, the model's or the framework's, judged: on the shown examples, the
+        mutations, literals, strictness and held-out questions; raises the repair message."""
+        questions = [ex.question for ex in s.shown]
+        expected = [ex.answer for ex in s.shown]
+        self._checked_code(code, "The solver")
+        if not any(f.name == "solve" for f in extract.top_level_functions(code)):
+            raise extract.ReplyProblem("no_function", prompts.repair("Define `solve(question)`.", "the solver"))
+        runs = run_direct(self.sandbox, s.code, code, questions)
+        rendering = _learned(runs, questions, expected, s)
+        outcomes = judge(runs, expected, questions, s.check, rendering)
+        a.observations = [o.model_dump() for o in outcomes]
+        failing = [i for i, o in enumerate(outcomes) if not o.passed]
+        if failing:
+            lines = [f"- question {i + 1}: {outcomes[i].describe(expected[i])}" for i in failing]
+            raise extract.ReplyProblem(
+                "wrong_answers",
+                prompts.repair("`solve` did not reproduce these answers:\n" + "\n".join(lines), "`solve`"),
+            )
+        if direct_survives_mutation(self.sandbox, s.code, code, questions, expected, s.check, rendering):
+            raise extract.ReplyProblem(
+                "vacuous",
+                prompts.repair(
+                    f"`solve` returns answers even when `{s.entry}` is broken: it must parse the question "
+                    f"and call `{s.entry}`, not look answers up or solve them by itself.",
+                    "`solve`",
+                ),
+            )
+        carried = carried_literals(code, s.shown)
+        if carried:
+            raise extract.ReplyProblem("carried_answers", prompts.carried("The solver", carried))
+        caught = captured(self.sandbox, s.code, code, strictness_probes(s.task, self.cache), rendering)
+        if caught:
+            raise extract.ReplyProblem("not_strict", prompts.not_strict(caught))
+        self._direct_held_out(s, a, code, rendering)
+        s.direct, s.rendering = code, rendering
 
     # -- held-out judging ----------------------------------------------------------------------
 
@@ -621,6 +701,7 @@ class ToolMaker:
             provenance=Provenance(
                 maker_model=model,
                 prompt_version=prompts.PROMPT_VERSION,
+                strategy=s.strategy,
                 tokens_in=s.usage.prompt_tokens,
                 tokens_out=s.usage.completion_tokens,
                 cost_usd=cost,

@@ -7,12 +7,14 @@ tests in one numbered test function that calls itself, arguments typed in by han
 proposal sent twice). The cheats play a gamed model.
 """
 
+import functools
 from collections.abc import Callable
 
 import pytest
 
+from latm import maker as _maker
 from latm.answers import RenderingError, infer_rendering, render
-from latm.maker import MakeResult, ToolMaker
+from latm.maker import MakeResult
 from latm.testing import ScriptedModel
 from latm.user import ToolUser
 from sandbox import Sandbox
@@ -20,6 +22,9 @@ from tasks import Example, get_task
 from tasks import schedule_meeting as schedule_module
 from tasks import tracking_shuffled_objects as tracking_module
 from toolcache import Rendering, Tool
+
+# These tests script the paper's protocol (the search strategy has tests/test_search.py).
+ToolMaker = functools.partial(_maker.ToolMaker, strategy="latm")
 
 WORDS = get_task("word_sorting")
 MCQ = "Who is it?\nOptions:\n(A) red ball\n(B) blue ball\n(C) green ball"

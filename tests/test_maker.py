@@ -1,12 +1,17 @@
 """The tool maker on the untidy replies real models give: every failure is named and repaired."""
 
+import functools
+
 import pytest
 
-from latm.maker import ToolMaker
+from latm import maker as _maker
 from latm.testing import ScriptedModel
 from sandbox import Sandbox
 from tasks import Example, get_task
 from toolcache import ToolCache
+
+# These tests script the paper's protocol (the search strategy has tests/test_search.py).
+ToolMaker = functools.partial(_maker.ToolMaker, strategy="latm")
 
 TASK = get_task("word_sorting")
 EX = TASK.generate(6, seed=4)

@@ -146,6 +146,7 @@ class Provenance(BaseModel):
     created_at: datetime = Field(default_factory=now)
     package_version: str = Field(default_factory=package_version)
     prompt_version: str = "1"
+    strategy: str = "latm"  # how the tool was made: "latm" (the paper's protocol) or "search"
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float | None = None  # None: the model's price is unknown

@@ -1,0 +1,81 @@
+"""The search strategy for weak makers: the framework's template and parser, sampled candidates
+verified together, then the same judge as any tool."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from latm.maker import ToolMaker
+from latm.search import discover, parser_code
+from latm.testing import ScriptedModel
+from sandbox import Sandbox
+from tasks import get_task
+
+WORDS = get_task("word_sorting")
+SHOWN = WORDS.generate(6, seed=31)
+RIGHT = "```python\ndef f(x):\n    return ' '.join(sorted(x))\n```"
+WRONG = "The rule: reverse them.\n```python\ndef f(x):\n    return ' '.join(sorted(x, reverse=True))\n```"
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[Sandbox]:
+    with Sandbox.open("process", pool_size=1) as s:
+        yield s
+
+
+def test_the_template_is_found_and_its_parser_refuses_other_questions(sb: Sandbox) -> None:
+    template = discover([e.question for e in SHOWN])
+    assert template is not None and template.prefix == "Sort the following words alphabetically: List: "
+    assert template.suffix == "" and not template.options
+    code = parser_code(template, "words") + "\n\ndef probe(q):\n    return parse_question(q)\n"
+    ok = sb.call(code, "probe", ["Sort the following words alphabetically: List: pear fig"])
+    assert ok.value == [["pear", "fig"]]
+    refused = sb.call(code, "probe", ["Complete the rest of the sequence: Input: ( ["])
+    assert not refused.ok and refused.error is not None and refused.error.type == "ValueError"
+    tracking = discover([e.question for e in get_task("tracking_shuffled_objects_five_objects").generate(4)])
+    assert tracking is not None and tracking.options
+
+
+def search_maker(sb: Sandbox, replies: list[str], **kw: object) -> ToolMaker:
+    return ToolMaker(ScriptedModel(replies, name="qwen-1.5b"), sb, strategy="search", samples=3, **kw)  # type: ignore[arg-type]
+
+
+def test_the_right_candidate_among_samples_becomes_a_tool_judged_on_unseen_questions(sb: Sandbox) -> None:
+    maker = search_maker(sb, [WRONG, "no code at all", RIGHT])
+    result = maker.make("word_sorting", SHOWN[:3], SHOWN[3:])
+    assert result.tool is not None, result.reason
+    tool = result.tool
+    assert tool.provenance.strategy == "search" and tool.direct and "parse_question" in tool.code
+    held = tool.verification.held_out
+    assert held is not None and held.ok and held.total == 10 and held.judged_by == "direct solver"
+    assert [u.answer for u in tool.use_cases] == [e.answer for e in SHOWN[3:]]
+    search = next(a for a in result.attempts if a.step == "search")
+    assert search.observations[0]["scores"] == [0, 6]  # the two candidates with code, scored in one round
+    assert maker.model.temperatures[:3] == [0.0, 0.8, 0.8]  # type: ignore[attr-defined]
+
+
+def test_a_candidate_that_memorised_the_shown_examples_is_refused(sb: Sandbox) -> None:
+    table = {" ".join(e.question.split("List: ")[1].split())[::-1]: e.answer[::-1] for e in SHOWN}
+    lookup = f"```python\ndef f(x):\n    table = {table!r}\n    return table[' '.join(x)[::-1]][::-1]\n```"
+    result = search_maker(sb, [lookup, WRONG, WRONG]).make("word_sorting", SHOWN[:3], SHOWN[3:])
+    assert result.tool is None and "held_out" in (result.reason or "")
+
+
+def test_auto_searches_when_the_papers_protocol_fails_within_one_budget(sb: Sandbox) -> None:
+    stub = "```python\ndef sort_words(text):\n    pass\n```"
+
+    def weak(messages: list[dict[str, str]]) -> str:
+        asked = messages[-1]["content"]
+        return RIGHT if asked.startswith("Each input below") else stub
+
+    model = ScriptedModel(weak, name="qwen-1.5b")
+    result = ToolMaker(model, sb, strategy="auto", max_attempts=2).make("word_sorting", SHOWN[:3], SHOWN[3:])
+    assert result.tool is not None and result.tool.provenance.strategy == "search"
+    assert [a.step for a in result.attempts][:3] == ["propose", "propose", "search"]
+    assert result.tool.provenance.tokens_in == result.usage.prompt_tokens  # both strategies' tokens, one record
+
+
+def test_the_search_stops_at_its_token_budget(sb: Sandbox) -> None:
+    result = search_maker(sb, [WRONG] * 40, token_budget=1500).make("word_sorting", SHOWN[:3], SHOWN[3:])
+    assert result.tool is None and result.usage.tokens < 1500 + 700  # one reply past the line at most
+    assert "no candidate answered every shown example" in (result.reason or "")
