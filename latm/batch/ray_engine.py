@@ -1,0 +1,521 @@
+"""The Ray engine: Ray Data ``map_batches`` with a callable class on an actor pool.
+
+    ds = ray.data.read_json("questions.jsonl")
+    answers = latm.solve_dataset(ds)            # lazy; the same columns plus answer, ok, mode, ...
+    answers.write_parquet("answers/")
+
+- The tool cache travels with the job: the driver exports its routable tools (the checksummed
+  export bundle) into Ray's object store; each worker restores it into a private temporary
+  cache (the checksum is verified; the driver's verdict on the tools is trusted). A worker never
+  reads the driver's cache directory.
+- Each worker (an actor) opens a warm sandbox pool once; direct questions of a batch go through
+  ``call_many`` (``solve_many``); LLM-mode questions run concurrently inside the actor, under one
+  rate limit per endpoint for the whole cluster (a named limiter actor: requests per second and
+  requests in flight; a 429's Retry-After pauses every worker).
+- Uses, failures, tokens and cost reach the driver's own cache even when Ray writes the dataset
+  itself: workers report each batch's tallies to one small ledger actor for the job (once per
+  batch, so a retried batch is not counted twice), merged into the cache with source ``ray`` when
+  the job (``RayJob.merge``) or the ``LATM`` object ends.
+- Ray Data restarts a killed actor and retries its batch (``max_restarts``/``max_task_retries``),
+  so no question is lost and, as a batch's rows come out once, none is written twice.
+"""
+
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from latm.batch.rows import ADDED_COLUMNS, require_ray, solution_values, tallies
+from latm.errors import ModelHTTPError, ModelUnreachable, UserError
+
+ACTOR_CPUS = 0.5  # each actor's share; its sandbox workers are processes of its own
+DEFAULT_BATCH_SIZE = 500
+DEFAULT_RPS = 20.0
+DEFAULT_IN_FLIGHT = 8
+MAX_MODEL_RETRIES = 8
+NAMESPACE = "latm"
+
+
+@dataclass
+class RateLimit:
+    """One endpoint's limit for the whole cluster: requests per second and requests in flight."""
+
+    rps: float = DEFAULT_RPS
+    max_in_flight: int = DEFAULT_IN_FLIGHT
+
+
+# -- the driver's snapshot of the tool cache ------------------------------------------------------
+
+
+def snapshot(cache: Any, allow_shown_only: bool = False) -> bytes | None:
+    """The routable tools as an export bundle (JSON with a checksum); None when there are none."""
+    from latm.dispatcher import routable_tools
+
+    tools = routable_tools(cache, allow_shown_only)
+    if not tools:
+        return None
+    with tempfile.TemporaryDirectory(prefix="latm-snapshot-") as tmp:
+        path = Path(tmp) / "tools.json"
+        cache.export(path, refs=[t.id for t in tools])
+        return path.read_bytes()
+
+
+def restore(bundle: bytes | None, directory: str) -> Any:
+    """A private cache at ``directory`` holding the bundle's tools (checksum verified, driver trusted)."""
+    from toolcache import ToolCache
+
+    cache = ToolCache(directory)
+    if bundle is not None:
+        path = Path(directory).parent / (Path(directory).name + "-bundle.json")
+        path.write_bytes(bundle)
+        try:
+            cache.import_(path, trust=True)  # CacheImportError when the checksum does not match
+        finally:
+            path.unlink()
+    return cache
+
+
+# -- models: rebuilt in each worker, behind the cluster's rate limiter -----------------------------
+
+
+def model_spec(model: Any) -> Any:
+    """What a worker needs to rebuild a model: the settings of an OpenAI-compatible one (no open
+    clients travel), else the (picklable) model object itself."""
+    from latm.models import OpenAIModel
+
+    if isinstance(model, OpenAIModel):
+        return {"openai": model.name, "base_url": model.base_url, "api_key": model._key, "timeout": model.timeout}
+    return model
+
+
+def endpoint_of(spec: Any) -> str | None:
+    return (spec["base_url"] or "https://api.openai.com/v1") if isinstance(spec, dict) else None
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    response = getattr(exc.__cause__, "response", None)
+    raw = getattr(response, "headers", {}).get("retry-after") if response is not None else None
+    try:
+        return max(0.0, float(raw)) if raw is not None else None
+    except ValueError:
+        return None
+
+
+class LimitedModel:
+    """A model whose every request takes a slot from the cluster's limiter for its endpoint.
+    The SDK's own retries are off; a 429 or 5xx is retried here, after the Retry-After the server
+    asked for (every worker pauses), else with exponential backoff."""
+
+    def __init__(self, inner: Any, limiter: Any, retries: int = MAX_MODEL_RETRIES) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.limiter = limiter
+        self.retries = retries
+
+    async def _limited(self, method: str, *args: Any, **kw: Any) -> Any:
+        for attempt in range(self.retries + 1):
+            await self.limiter.acquire.remote()
+            pause: float | None = None
+            try:
+                return await getattr(self.inner, method)(*args, **kw)
+            except ModelHTTPError as exc:
+                if (exc.status != 429 and exc.status < 500) or attempt == self.retries:
+                    raise
+                pause = _retry_after(exc) if exc.status == 429 else None
+                pause = pause if pause is not None else min(0.25 * 2**attempt, 8.0)
+            except ModelUnreachable:
+                if attempt == self.retries:
+                    raise
+                pause = min(0.25 * 2**attempt, 8.0)
+            finally:
+                await self.limiter.release.remote(pause)
+        raise AssertionError("unreachable")
+
+    async def acomplete(self, messages: Any, **kw: Any) -> Any:
+        return await self._limited("acomplete", messages, **kw)
+
+    def complete(self, messages: Any, **kw: Any) -> Any:
+        from latm.aio import run_sync
+
+        return run_sync(self.acomplete(messages, **kw))
+
+
+class LimitedToolsModel(LimitedModel):
+    async def acomplete_tools(self, messages: Any, tools: Any, **kw: Any) -> Any:
+        return await self._limited("acomplete_tools", messages, tools, **kw)
+
+
+def build_model(spec: Any, limiters: dict[str, Any]) -> Any:
+    if not isinstance(spec, dict):
+        return spec
+    from latm.models import OpenAIModel
+
+    model = OpenAIModel(
+        spec["openai"], spec["base_url"], spec["api_key"], timeout=spec["timeout"], max_retries=0
+    )  # retries are the limiter's
+    limiter = limiters.get(endpoint_of(spec) or "")
+    return LimitedToolsModel(model, limiter) if limiter is not None else model
+
+
+# -- the cluster-wide actors -----------------------------------------------------------------------
+
+
+class RateLimiter:
+    """One endpoint's limit for the whole cluster (an async actor: waiting costs no thread)."""
+
+    def __init__(self, rps: float, max_in_flight: int) -> None:
+        import asyncio
+
+        self.interval = 1.0 / rps if rps > 0 else 0.0
+        self.max_in_flight = max(1, max_in_flight)
+        self.in_flight = 0
+        self.peak = 0
+        self.requests = 0
+        self.paused = 0
+        self.next_start = 0.0
+        self.blocked_until = 0.0
+        self.cond = asyncio.Condition()
+
+    async def acquire(self) -> None:
+        import asyncio
+
+        async with self.cond:
+            await self.cond.wait_for(lambda: self.in_flight < self.max_in_flight)
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+            self.requests += 1
+            now = time.monotonic()
+            start = max(now, self.next_start, self.blocked_until)
+            self.next_start = start + self.interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    async def release(self, pause: float | None = None) -> None:
+        async with self.cond:
+            self.in_flight -= 1
+            if pause:
+                self.paused += 1
+                self.blocked_until = max(self.blocked_until, time.monotonic() + pause)
+            self.cond.notify_all()
+
+    def stats(self) -> dict[str, Any]:
+        return {"requests": self.requests, "peak_in_flight": self.peak, "paused": self.paused}
+
+
+class Ledger:
+    """The job's tallies, one entry per batch (a retried batch replaces, never adds)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.taken: set[str] = set()
+        self.workers: set[str] = set()
+        self.pids: dict[str, int] = {}
+
+    def add(self, key: str, entry: dict[str, Any]) -> bool:
+        self.workers.add(entry["worker"])
+        self.pids[entry["worker"]] = entry["pid"]
+        if key in self.taken or key in self.entries:
+            return False
+        self.entries[key] = entry
+        return True
+
+    def hello(self, worker: str, pid: int) -> None:
+        self.workers.add(worker)
+        self.pids[worker] = pid
+
+    def take(self) -> list[dict[str, Any]]:
+        """The entries not yet merged (each is handed out once)."""
+        out = list(self.entries.values())
+        self.taken.update(self.entries)
+        self.entries.clear()
+        return out
+
+    def worker_pids(self) -> dict[str, int]:
+        return dict(self.pids)
+
+
+# -- the worker -----------------------------------------------------------------------------------
+
+
+class SolveWorker:
+    """One actor of the pool: a private cache restored from the snapshot, a warm sandbox pool, and
+    a LATM that answers each batch with ``solve_many``."""
+
+    def __init__(self, job: dict[str, Any]) -> None:
+        import ray
+
+        from latm.agent import LATM
+        from sandbox import Sandbox
+
+        self.question_column = job["question_column"]
+        self.concurrency = job["concurrency"]
+        self.ledger = job["ledger"][0]
+        self.worker = f"{ray.get_runtime_context().get_node_id()[:8]}/{os.getpid()}"
+        self.ledger.hello.remote(self.worker, os.getpid())
+        self.directory = tempfile.mkdtemp(prefix="latm-ray-cache-")
+        bundle = ray.get(job["bundle"][0])
+        self.cache = restore(bundle, os.path.join(self.directory, "tools"))
+        self.sandbox = Sandbox.open(job["backend"], pool_size=job["pool_size"]).warm(job["pool_size"])
+        limiters = job["limiters"]
+        self.latm = LATM(
+            maker=build_model(job["maker"], limiters),
+            user=build_model(job["user"], limiters),
+            cache=self.cache,
+            sandbox=self.sandbox,
+            on_miss=job["on_miss"],
+            prices=job["prices"],
+            allow_shown_only=job["allow_shown_only"],
+            source="ray",
+        )
+
+    def __call__(self, batch: Any) -> Any:
+        import pyarrow as pa
+
+        from latm.agent import Solution
+        from latm.batch.local import solve_local
+
+        questions = batch.column(self.question_column).to_pylist()
+        valid = [i for i, q in enumerate(questions) if isinstance(q, str) and q.strip()]
+        sols: dict[int, Any] = {}
+        try:
+            solved = solve_local(self.latm, [questions[i] for i in valid], self.concurrency, lambda i, s: None)
+            sols = dict(zip(valid, solved, strict=True))
+        except Exception as exc:  # a row per question, never a failed job
+            for i in valid:
+                sols[i] = Solution(
+                    question=questions[i], answer=None, mode="failed", error=f"{type(exc).__name__}: {exc}"
+                )
+        for i, q in enumerate(questions):
+            if i not in sols:
+                sols[i] = Solution(
+                    question=str(q), answer=None, mode="failed", error=f"no question text in {self.question_column!r}"
+                )
+        ordered = [sols[i] for i in range(len(questions))]
+        values = [solution_values(s) for s in ordered]
+        usage = [s.usage.model_dump(mode="json") for s in ordered if s.usage.calls]
+        modes: dict[str, int] = {}
+        for s in ordered:
+            modes[s.mode] = modes.get(s.mode, 0) + 1
+        entry = {
+            "worker": self.worker,
+            "pid": os.getpid(),
+            "uses": tallies(ordered),
+            "usage": usage,
+            "rows": len(ordered),
+            "failed": sum(not s.ok for s in ordered),
+            "modes": modes,
+        }
+        import ray
+
+        ray.get(self.ledger.add.remote(batch_key(batch), entry))
+        renamed = [f"input_{c}" if c in ADDED_COLUMNS else c for c in batch.column_names]
+        out = batch.rename_columns(renamed)
+        types = {
+            "answer": pa.string(),
+            "ok": pa.bool_(),
+            "mode": pa.string(),
+            "tool": pa.string(),
+            "tool_id": pa.string(),
+            "error": pa.string(),
+            "tokens": pa.int64(),
+            "cost_usd": pa.float64(),
+        }
+        for name in ADDED_COLUMNS:
+            out = out.append_column(name, pa.array([v[name] for v in values], type=types[name]))
+        return out
+
+    def __del__(self) -> None:
+        try:
+            self.sandbox.close()
+            self.cache.close()
+            shutil.rmtree(self.directory, ignore_errors=True)
+        except Exception:
+            pass
+
+
+def batch_key(batch: Any) -> str:
+    """A batch's identity (its content): a retried batch reports under the same key."""
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, batch.schema) as writer:
+        writer.write_table(batch)
+    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+
+
+# -- the job --------------------------------------------------------------------------------------
+
+
+def cluster_cpus(ray: Any) -> float:
+    return float(ray.cluster_resources().get("CPU", 1.0))
+
+
+def default_workers(ray: Any) -> int:
+    """The cluster's CPUs minus one (for reads and the driver), at least one."""
+    return max(1, int(cluster_cpus(ray)) - 1)
+
+
+def check_docker_nodes(ray: Any, image: str | None = None) -> None:
+    """With the Docker backend asked for, every alive node must have an engine and the image:
+    else a UserError naming the nodes that do not, before any work (never a silent fallback)."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    def probe(img: str | None) -> str | None:
+        from sandbox import SandboxUnavailable, docker_backend
+
+        try:
+            docker_backend.check_ready(img or os.environ.get("LATM_SANDBOX_IMAGE") or docker_backend.DEFAULT_IMAGE)
+        except SandboxUnavailable as exc:
+            return str(exc)
+        return None
+
+    remote = ray.remote(num_cpus=0)(probe)
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    refs = [
+        remote.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote(image)
+        for n in nodes
+    ]
+    problems = [
+        f"node {n['NodeID'][:12]} ({n.get('NodeManagerAddress', '?')}): {p}"
+        for n, p in zip(nodes, ray.get(refs), strict=True)
+        if p
+    ]
+    if problems:
+        raise UserError(
+            "the Docker sandbox was asked for (--backend docker / LATM_SANDBOX_BACKEND=docker) but "
+            + "; ".join(problems)
+            + ". Install and start Docker there (and `latm sandbox build-image`), or choose --backend process"
+        )
+
+
+@dataclass
+class RayJob:
+    """A ``solve_dataset`` job: its lazy dataset, and the ledger its workers report to."""
+
+    dataset: Any
+    ledger: Any
+    bundle: Any = None  # the snapshot's ref, kept in scope while the job may restart actors
+    limiters: dict[str, Any] = field(default_factory=dict)
+    workers_max: int = 1
+    merged: dict[str, Any] = field(default_factory=lambda: {"rows": 0, "failed": 0, "modes": {}, "workers": 0})
+
+    def merge(self, latm: Any) -> dict[str, Any]:
+        """Records the reported uses in ``latm``'s cache (source ray) and its usage; returns the
+        totals so far. Safe to call again: each batch is merged once."""
+        import ray
+
+        from latm.usage import Usage
+
+        entries = ray.get(self.ledger.take.remote())
+        groups: dict[tuple[str, str, bool], list[float]] = {}
+        for e in entries:
+            self.merged["rows"] += e["rows"]
+            self.merged["failed"] += e["failed"]
+            for mode, n in e["modes"].items():
+                self.merged["modes"][mode] = self.merged["modes"].get(mode, 0) + n
+            for u in e["uses"]:
+                g = groups.setdefault((u["tool_id"], u["mode"], u["ok"]), [0, 0, 0.0])
+                g[0] += u["count"]
+                g[1] += u["tokens"]
+                g[2] += u["cost_usd"]
+            for d in e["usage"]:
+                latm._spent(Usage.model_validate(d))
+        for (tool_id, mode, ok), (count, tokens, cost) in groups.items():
+            try:
+                latm.cache.record_use(
+                    tool_id, ok=ok, mode=mode, tokens=int(tokens), cost_usd=cost, count=int(count), source="ray"
+                )
+            except Exception as exc:  # the tool was removed from the driver's cache meanwhile
+                import warnings
+
+                warnings.warn(f"uses of tool {tool_id[:12]} not recorded: {exc}", stacklevel=2)
+        self.merged["workers"] = len(ray.get(self.ledger.worker_pids.remote()))
+        return dict(self.merged)
+
+    def limiter_stats(self) -> dict[str, Any]:
+        import ray
+
+        return {url: ray.get(a.stats.remote()) for url, a in self.limiters.items()}
+
+
+def solve_dataset(
+    latm: Any,
+    ds: Any,
+    question_column: str = "question",
+    *,
+    concurrency: int = 16,
+    workers: int | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    backend: str | None = None,
+    rate_limit: RateLimit | None = None,
+    pool_size: int = 2,
+) -> RayJob:
+    """Builds the lazy job (nothing runs until the dataset is consumed or written)."""
+    ray = require_ray()
+    if not ray.is_initialized():
+        ray.init(namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
+    choice = backend or os.environ.get("LATM_SANDBOX_BACKEND") or "auto"
+    if choice not in ("auto", "docker", "process"):
+        raise UserError(f"unknown sandbox backend {choice!r}: use auto, docker or process")
+    if choice == "docker":
+        # never a silent fallback; with auto, each worker picks for its node (and warns on a fallback)
+        check_docker_nodes(ray, os.environ.get("LATM_SANDBOX_IMAGE"))
+    columns = ds.columns() if hasattr(ds, "columns") else None
+    if columns is not None and question_column not in columns:
+        raise UserError(f"the dataset has no column {question_column!r} (it has {', '.join(columns)})")
+    limit = rate_limit or RateLimit()
+    maker, user = model_spec(latm.maker_model), model_spec(latm.user_model)
+    limiters: dict[str, Any] = {}
+    limiter_cls = ray.remote(num_cpus=0, max_concurrency=1000)(RateLimiter)
+    for spec in (maker, user):
+        url = endpoint_of(spec)
+        if url and url not in limiters:
+            name = "latm-limit-" + hashlib.sha256(url.encode()).hexdigest()[:16]
+            limiters[url] = limiter_cls.options(name=name, namespace=NAMESPACE, get_if_exists=True).remote(
+                limit.rps, limit.max_in_flight
+            )
+    ledger = ray.remote(num_cpus=0)(Ledger).remote()
+    bundle = ray.put(snapshot(latm.cache, latm.allow_shown_only))
+    n = workers or default_workers(ray)
+    job = {
+        "question_column": question_column,
+        "concurrency": concurrency,
+        "ledger": [ledger],
+        "bundle": [bundle],
+        "backend": choice,
+        "pool_size": pool_size,
+        "limiters": limiters,
+        "maker": maker,
+        "user": user,
+        "on_miss": latm.on_miss,
+        "prices": latm.prices,
+        "allow_shown_only": latm.allow_shown_only,
+    }
+    dataset = ds.map_batches(
+        SolveWorker,
+        fn_constructor_kwargs={"job": job},
+        compute=ray.data.ActorPoolStrategy(min_size=1, max_size=n),
+        batch_size=batch_size,
+        batch_format="pyarrow",
+        num_cpus=ACTOR_CPUS,
+    )  # Ray Data restarts a dead actor and retries its batch (max_restarts = max_task_retries = -1)
+    return RayJob(dataset=dataset, ledger=ledger, bundle=bundle, limiters=limiters, workers_max=n)
+
+
+def split_table(table: Any, rows_per_block: int) -> list[Any]:
+    """An Arrow table as blocks of at most ``rows_per_block`` rows (for ``ray.data.from_arrow``)."""
+    step = max(1, rows_per_block)
+    return [table.slice(i, step) for i in range(0, max(table.num_rows, 1), step)] if table.num_rows else [table]
+
+
+def questions_dataset(rows: Sequence[dict[str, Any]], rows_per_block: int) -> Any:
+    ray = require_ray()
+    import pyarrow as pa
+
+    table = pa.Table.from_pylist(list(rows))
+    return ray.data.from_arrow(split_table(table, rows_per_block))
