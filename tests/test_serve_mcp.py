@@ -295,3 +295,25 @@ def test_modern_client_hears_list_changes_on_its_listen_stream(private_dir: Path
                 assert "fresh_tool" in {t.name for t in (await client.list_tools()).tools}
 
     run(body)
+
+
+def test_make_tool_is_offered_with_a_maker_and_makes_a_routable_tool(tmp_path: Path) -> None:
+    from latm.agent import LATM
+    from latm.demo import demo_maker
+    from latm.serve_mcp import ToolServer
+    from sandbox import Sandbox
+    from tasks import get_task
+    from toolcache import ToolCache
+
+    examples = [e.model_dump() for e in get_task("word_sorting").generate(6, seed=2)]
+    cache = ToolCache(tmp_path / "made")
+    with Sandbox.open("process", pool_size=1) as sb, LATM(maker=demo_maker(), cache=cache, sandbox=sb) as latm:
+        server = ToolServer(cache, sb, latm)
+        assert "latm_make_tool" in [t.name for t in server.listed_tools()]
+        result, changed = server.call("latm_make_tool", {"task": "word_sorting", "examples": examples})
+        assert not result.is_error and changed and "sort_words" in text(result)
+        assert "sort_words" in [t.name for t in server.listed_tools()]
+        bad, _ = server.call("latm_make_tool", {"task": "word_sorting"})
+        assert bad.is_error and "examples" in text(bad)
+    with Sandbox.open("process", pool_size=1) as sb, LATM(cache=cache, sandbox=sb) as no_maker:
+        assert "latm_make_tool" not in [t.name for t in ToolServer(cache, sb, no_maker).listed_tools()]
