@@ -22,7 +22,7 @@ import contextlib
 import random
 import secrets
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -425,14 +425,6 @@ def _check(name: str, outcomes: Sequence[CaseOutcome], expected: Sequence[str], 
     return Check(name=name, passed=sum(o.passed for o in outcomes), total=len(outcomes), failures=failures[:5])
 
 
-def run_stored(sb: Sandbox, tool: Tool) -> list[CaseOutcome]:
-    stored = stored_cases(tool)
-    if not stored.cases:
-        return []
-    runs = run_cases(sb, tool.code, stored.cases, stored.questions)
-    return judge(runs, stored.expected, stored.questions, checker_for(tool.task), tool.rendering)
-
-
 def reverify(
     cache: ToolCache,
     tool: Tool,
@@ -495,13 +487,13 @@ def reverify(
                     failures=["it answers without the tool's functions"] if vacuous else [],
                 )
             )
-            caught = captured(sb, tool.code, tool.direct, strictness_probes(tool.task, cache), tool.rendering)
-            probes = len(strictness_probes(tool.task, cache))
+            probes = strictness_probes(tool.task, cache)
+            caught = captured(sb, tool.code, tool.direct, probes, tool.rendering)
             checks.append(
                 Check(
                     name="direct solver strictness (other tasks' questions)",
-                    passed=probes - len(caught),
-                    total=probes,
+                    passed=len(probes) - len(caught),
+                    total=len(probes),
                     failures=[f"answered {a!r} to a {p.task} question" for p, a in caught[:5]],
                 )
             )
@@ -567,15 +559,3 @@ def reverify(
 
 def as_text(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-@contextlib.contextmanager
-def sandbox_verifier() -> Iterator[Callable[[Tool], bool]]:
-    """A verifier for ``ToolCache.import_``: re-runs a tool's cases in one shared sandbox."""
-    with Sandbox.open() as sb:
-
-        def verify(tool: Tool) -> bool:
-            outcomes = run_stored(sb, tool)
-            return bool(outcomes) and all(o.passed for o in outcomes)
-
-        yield verify
