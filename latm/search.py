@@ -18,12 +18,13 @@ it can write a function of the varying part once that part reaches it in a good 
 """
 
 import ast
+import inspect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from latm import extract
+from latm import extract, records
 from latm.answers import OPTION_LINE, RenderingError, render
 from latm.errors import ModelError
 from latm.harness import error_text
@@ -33,14 +34,14 @@ from sandbox import Sandbox, policy
 from tasks import Example
 from tasks.base import normalize_option
 
-View = Literal["words", "numbers", "text"]
+ViewKind = Literal["records", "numbers", "words", "text"]
 OPTIONS_MARK = "\nOptions:\n"
 
 CANDIDATE_HARNESS = """
 def _latm_candidate(_latm_src, _latm_args):
     _latm_ns = {"__name__": "candidate"}
     exec(_latm_src, _latm_ns)
-    _latm_value = _latm_ns["f"](*_latm_args)
+    _latm_value = _latm_ns["f"](**_latm_args)
     if isinstance(_latm_value, tuple):
         _latm_value = list(_latm_value)
     return _latm_value
@@ -96,52 +97,188 @@ def discover(questions: Sequence[str]) -> Template | None:
     return template
 
 
-def view_of(text: str, view: View) -> Any:
-    if view == "words":
-        return text.split()
-    if view == "numbers":
-        return [int(n) for n in re.findall(r"-?\d+", text)]
-    return text.strip()
+@dataclass(frozen=True)
+class View:
+    """How the varying part reaches the model's function: as named arguments.
+
+    ``records`` reads the repeated forms of the whole question body (``latm/records.py``) under a
+    layout found on the shown questions; the others hand over the varying middle as its integers,
+    its words or its text (``x``). With options, ``options`` (their texts) is added."""
+
+    kind: ViewKind
+    layout: Any = None  # the records layout (a JSON-able dict)
+
+    def args(self, template: Template, question: str) -> dict[str, Any]:
+        """The named arguments for a question; raises ValueError when it does not fit."""
+        split = template.split(question)
+        if split is None:
+            raise ValueError("not a question of this task")
+        middle, options = split
+        if self.kind == "records":
+            body = question.split(OPTIONS_MARK, 1)[0] if template.options else question
+            args = records.read(body, options, self.layout)
+        elif self.kind == "numbers":
+            args = {"x": [int(n) for n in re.findall(r"-?\d+", middle)]}
+        elif self.kind == "words":
+            args = {"x": middle.split()}
+        else:
+            args = {"x": middle.strip()}
+        return {**args, "options": options} if template.options else args
+
+    def names(self, template: Template, question: str) -> list[str]:
+        return list(self.args(template, question))
+
+
+def _body_and_options(question: str, options: bool) -> tuple[str, list[str]]:
+    if not options:
+        return question, []
+    body, block = question.split(OPTIONS_MARK, 1)
+    return body, [text for _, text in OPTION_LINE.findall(block)]
+
+
+def _named_elsewhere(runs: list[Any], loose: list[list[str]], g: int) -> set[str]:
+    out = {t for clause in loose for t in clause}
+    for h, run in enumerate(runs):
+        if h != g:
+            out.update(v for record in run for v in record)
+    return out
+
+
+def layout_of(template: Template, questions: Sequence[str]) -> dict[str, Any] | None:
+    """The records layout the shown questions share, or None when they share none.
+
+    Each question's repeated forms are found alone; the layout keeps the forms every question has
+    (same count, same number of varying parts), and of each the slots whose values differ between
+    questions or are named elsewhere in the question (dropped: "First"/"Then"/"Finally", the same in
+    every question). Two slots with unique, non-numeric first values become a dict; one slot a list;
+    more a list of rows. The names mentioned in the last loose clause become ``asked``, the numbers
+    outside the forms ``number(s)``."""
+    found = [records.runs_of(*_body_and_options(q, template.options)) for q in questions]
+    if len({len(runs) for runs, _ in found}) != 1 or not found[0][0]:
+        return None
+    groups: list[dict[str, Any]] = []
+    used: set[str] = set()
+    for g in range(len(found[0][0])):
+        runs_g = [runs[g] for runs, _ in found]
+        widths = {len(run[0]) for run in runs_g}
+        if len(widths) != 1:
+            return None
+        width = widths.pop()
+        keep, varying = [], []
+        for p in range(width):
+            varies = len({tuple(r[p] for r in run) for run in runs_g}) > 1
+            named = all(any(r[p] in _named_elsewhere(runs, loose, g) for r in runs[g]) for runs, loose in found)
+            if varies or named:
+                keep.append(p)
+                varying.append(varies)
+        ints = [all(re.fullmatch(r"-?\d+", r[p]) for run in runs_g for r in run) for p in keep]
+        group: dict[str, Any] = {"width": width, "keep": keep, "ints": ints, "kind": "rows", "name": None}
+        if any(varying):
+            if len(keep) == 1:
+                kind, name = "values", "values"
+            elif (
+                len(keep) == 2
+                and not any(re.search(r"\d", r[keep[0]]) for run in runs_g for r in run)
+                and all(len({r[keep[0]] for r in run}) == len(run) for run in runs_g)
+            ):
+                kind, name = "dict", "table"
+            else:
+                kind, name = "rows", "pairs" if len(keep) == 2 else "rows"
+            base, n = name, 2
+            while name in used:
+                name, n = f"{base}{n}", n + 1
+            used.add(name)
+            group.update(kind=kind, name=name)
+        groups.append(group)
+    if not used:
+        return None
+    layout: dict[str, Any] = {"groups": groups, "asked": None, "numbers": None}
+    mentioned = []
+    for runs, loose in found:
+        names = {r[p] for run, grp in zip(runs, groups, strict=True) if grp["name"] for r in run for p in grp["keep"]}
+        mentioned.append([t for t in (loose[-1] if loose else []) if t in names])
+    if all(len(m) == 1 for m in mentioned):
+        layout["asked"] = "one"
+    elif all(mentioned):
+        layout["asked"] = "many"
+    numbers = [[t for c in loose for t in c if re.fullmatch(r"-?\d+", t)] for _, loose in found]
+    if all(len(n) == 1 for n in numbers):
+        layout["numbers"] = "one"
+    elif all(numbers):
+        layout["numbers"] = "many"
+    for q in questions:  # the layout must read every shown question back
+        try:
+            records.read(*_body_and_options(q, template.options), layout)
+        except ValueError:
+            return None
+    return layout
 
 
 def views_for(template: Template, questions: Sequence[str]) -> list[View]:
     """The views worth offering, most structured first."""
     parts = [template.split(q)[0] for q in questions]  # type: ignore[index]
     views: list[View] = []
-    if all(re.search(r"\d", p) for p in parts) and sum(c.isdigit() for p in parts for c in p) > 0:
-        views.append("numbers")
+    layout = layout_of(template, questions)
+    if layout is not None:
+        views.append(View("records", layout))
+    if all(re.search(r"\d", p) for p in parts):
+        views.append(View("numbers"))
     if all(len(p.split()) >= 1 for p in parts):
-        views.append("words")
-    views.append("text")
+        views.append(View("words"))
+    views.append(View("text"))
     return views
 
 
+def _records_source() -> str:
+    """latm/records.py as tool code: its top-level names prefixed, so they cannot meet the
+    model's own helpers, and its docstring dropped."""
+    tree = ast.parse(inspect.getsource(records))
+    tree.body = [n for n in tree.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+    code = ast.unparse(tree)
+    for node in tree.body:
+        targets = (
+            [node.name]
+            if isinstance(node, ast.FunctionDef)
+            else [t.id for t in node.targets if isinstance(t, ast.Name)]
+            if isinstance(node, ast.Assign)
+            else []
+        )
+        for name in targets:
+            code = renamed(code, name, RECORDS_PREFIX + name.lstrip("_"))
+    return code
+
+
+RECORDS_PREFIX = "_records_"
+
+
 def parser_code(template: Template, view: View) -> str:
-    """The framework's parser: ``parse_question(question)`` -> the arguments of ``f``."""
-    view_expr = {
-        "words": "middle.split()",
-        "numbers": "[int(n) for n in re.findall(r'-?\\d+', middle)]",
-        "text": "middle.strip()",
-    }[view]
+    """The framework's parser: ``parse_question(question)`` -> the named arguments of ``f``."""
+    middle_expr = {
+        "numbers": "{'x': [int(n) for n in re.findall(r'-?\\d+', middle)]}",
+        "words": "{'x': middle.split()}",
+        "text": "{'x': middle.strip()}",
+        "records": f"{RECORDS_PREFIX}read(body, options, {view.layout!r})",
+    }[view.kind]
     options = (
         f"    if {OPTIONS_MARK!r} not in question:\n        raise ValueError('not a question of this task')\n"
-        f"    question, block = question.split({OPTIONS_MARK!r}, 1)\n"
+        f"    body, block = question.split({OPTIONS_MARK!r}, 1)\n"
         "    options = [text for _, text in re.findall(r'^\\(([A-Z])\\)\\s*(.+?)\\s*$', block, re.M)]\n"
         "    if not options:\n        raise ValueError('not a question of this task')\n"
         if template.options
-        else ""
+        else "    body, options = question, []\n"
     )
-    back = "(" + view_expr + (", options)" if template.options else ",)")
-    suffix_check = f"question.endswith({template.suffix!r})" if template.suffix else "True"
+    back = "dict(args, options=options)" if template.options else "args"
+    suffix_check = f"body.endswith({template.suffix!r})" if template.suffix else "True"
+    helpers = _records_source() + "\n\n\n" if view.kind == "records" else "import re\n\n\n"
     return (
-        "import re\n\n\n"
-        "def parse_question(question):\n"
-        '    """The varying part of a question of this task (the framework found the template)."""\n'
+        helpers + "def parse_question(question):\n"
+        '    """The named arguments of f for a question of this task (the framework found its form)."""\n'
         + options
-        + f"    if not (question.startswith({template.prefix!r}) and {suffix_check}):\n"
+        + f"    if not (body.startswith({template.prefix!r}) and {suffix_check}):\n"
         "        raise ValueError('not a question of this task')\n"
-        f"    middle = question[{len(template.prefix)}:len(question) - {len(template.suffix)}]\n"
+        f"    middle = body[{len(template.prefix)}:len(body) - {len(template.suffix)}]\n"
         "    if not middle.strip():\n        raise ValueError('not a question of this task')\n"
+        f"    args = {middle_expr}\n"
         f"    return {back}\n"
     )
 
@@ -156,20 +293,28 @@ def _target(example: Example, options: list[str]) -> str:
     return example.answer
 
 
+def _call(args: dict[str, Any]) -> str:
+    return "f(" + ", ".join(f"{name}={value!r}" for name, value in args.items()) + ")"
+
+
 def candidate_prompt(template: Template, view: View, examples: Sequence[Example]) -> str:
+    """The examples as questions, each with the call of ``f`` the framework makes for it and the
+    answer; the model states the rule in a sentence, then writes ``f``."""
     lines = []
     for ex in examples:
-        middle, options = template.split(ex.question)  # type: ignore[misc]
-        args = (view_of(middle, view), options) if template.options else (view_of(middle, view),)
-        lines.append(f"Input: f({', '.join(repr(a) for a in args)})\nOutput: {_target(ex, options)!r}")
-    signature = "f(x, options)" if template.options else "f(x)"
-    about = " (`options` lists the answer choices; return the chosen option's text)" if template.options else ""
+        args = view.args(template, ex.question)
+        target = _target(ex, args.get("options", []))
+        lines.append(f"Question: {ex.question}\nCall: {_call(args)}\nReturns: {target!r}")
+    names = view.names(template, examples[0].question)
+    about = " (`options` lists the answer choices: return the chosen option's text)" if template.options else ""
     return (
-        "Each input below comes from a question of one task; the output is its answer.\n\n"
+        "Each question below is read by the framework into the call of `f` under it; the call returns the "
+        "question's answer.\n\n"
         + "\n\n".join(lines)
-        + f"\n\nFirst state in one sentence the rule that turns an input into its output. Then write "
-        f"`def {signature}:`{about} in one ```python block that returns the output for any input like these, "
-        "using only the standard library. It may check candidate answers against the input."
+        + "\n\nFirst state in one sentence the rule that turns the arguments into the answer. Then write "
+        f"`def f({', '.join(names)}):`{about} in one ```python block that returns the answer for any question "
+        "like these, using only the standard library. It may try candidate answers and check them against the "
+        "arguments."
     )
 
 
@@ -225,28 +370,43 @@ class SearchMaker:
         self.prices = prices
 
     def search(self, shown: Sequence[Example], usage: Usage | None = None) -> SearchResult:
+        """Views in turn, most structured first, each with an equal share of what is left of the
+        budget. Within a view: fresh samples; once a candidate is partly right, repair rounds of
+        the best one alternate with fresh ones (a weak model's repairs rarely beat a fresh sample,
+        ``../shared/notes/small-maker-trials.md``, but sometimes do)."""
         template = discover([ex.question for ex in shown])
         result = SearchResult(template=template, usage=usage or Usage())
         if template is None:
             result.reason = "the shown questions share no template (no fixed text around one varying part)"
             return result
-        for view in views_for(template, [ex.question for ex in shown]):
+        views = views_for(template, [ex.question for ex in shown])
+        for index, view in enumerate(views):
+            start = result.usage.tokens
+            share = (self.token_budget - start) / (len(views) - index)
             prompt = candidate_prompt(template, view, shown)
             best: Candidate | None = None
-            while result.usage.tokens < self.token_budget:
-                asked = prompt if best is None else repair_prompt(best.code, best.failures)
-                candidates = self._sample(asked, result, greedy_first=best is None)
-                if not candidates:
-                    break
+            repair = False
+            while result.usage.tokens - start < share and result.usage.tokens < self.token_budget:
+                asked = repair_prompt(best.code, best.failures) if repair and best is not None else prompt
+                candidates = self._sample(asked, result, greedy_first=result.usage.tokens == start)
+                if not candidates and not repair:
+                    break  # no code at all from the first prompt: this view is hopeless
                 scored = self._score(candidates, template, view, shown)
-                top = max(scored, key=lambda c: c.right)
-                result.log.append({"view": view, "scores": [c.right for c in scored], "tokens": result.usage.tokens})
-                if top.right == len(shown):
+                top = max(scored, key=lambda c: c.right, default=None)
+                result.log.append(
+                    {
+                        "view": view.kind,
+                        "asked": "repair" if repair else "fresh",
+                        "scores": [c.right for c in scored],
+                        "tokens": result.usage.tokens,
+                    }
+                )
+                if top is not None and top.right == len(shown):
                     result.view, result.code = view, top.code
                     return result
-                if best is not None and top.right <= best.right:
-                    break  # repairs stopped helping: try the next view
-                best = top
+                if top is not None and (best is None or top.right > best.right):
+                    best = top
+                repair = not repair and best is not None and best.right > 0
         result.reason = (
             f"no candidate answered every shown example ({result.samples} sampled, {result.usage.tokens} tokens)"
         )
@@ -273,10 +433,9 @@ class SearchMaker:
 
     def _score(self, codes: list[str], template: Template, view: View, shown: Sequence[Example]) -> list[Candidate]:
         """Every candidate on every shown example, in one sandbox round."""
-        inputs = []
-        for ex in shown:
-            middle, options = template.split(ex.question)  # type: ignore[misc]
-            inputs.append([view_of(middle, view), options] if template.options else [view_of(middle, view)])
+        if not codes:
+            return []
+        inputs = [view.args(template, ex.question) for ex in shown]
         calls: list[Any] = [([code, args], {}) for code in codes for args in inputs]
         results = self.sandbox.call_many(CANDIDATE_HARNESS, "_latm_candidate", calls)
         out = []
@@ -289,8 +448,7 @@ class SearchMaker:
                 else:
                     got = f"raised {error_text(r).splitlines()[-1]}" if not r.ok else f"returned {r.value!r}"
                     cand.failures.append(
-                        f"- f({', '.join(repr(a) for a in args)[:300]}) {got[:200]}, expected "
-                        f"{_target(ex, args[1] if template.options else [])!r}"
+                        f"- {_call(args)[:400]} {got[:200]}, expected {_target(ex, args.get('options', []))!r}"
                     )
             out.append(cand)
         return out
@@ -335,6 +493,6 @@ def tool_parts(task: str, template: Template, view: View, code: str) -> tuple[st
     """(entry name, tool code, direct solver, use-case call) for a found function."""
     entry = re.sub(r"\W", "_", f"solve_{task}")[:60]
     tool_code = renamed(code, "f", entry) + "\n\n" + parser_code(template, view)
-    direct = f"def solve(question):\n    return {entry}(*parse_question(question))\n"
-    call = f"ret = {entry}(*parse_question(question))\nans = ret"
+    direct = f"def solve(question):\n    return {entry}(**parse_question(question))\n"
+    call = f"ret = {entry}(**parse_question(question))\nans = ret"
     return entry, tool_code, direct, call

@@ -98,7 +98,7 @@ def generate_one(rng: random.Random) -> Example:
     )
     container = rng.choice(CONTAINERS)
     question = (
-        f"There is a {container} of no more than {bound} {fruit}. If we {clauses[3:]}. "
+        f"There is a {container} of no more than {bound} {fruit}. If {clauses[3:]}. "
         f"How many {fruit} are in the {container}?"
     )
     return Example(question=question, answer=str(x))

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 
 from latm.maker import ToolMaker
-from latm.search import discover, parser_code
+from latm.search import View, discover, parser_code, views_for
 from latm.testing import ScriptedModel
 from sandbox import Sandbox
 from tasks import get_task
@@ -27,9 +27,9 @@ def test_the_template_is_found_and_its_parser_refuses_other_questions(sb: Sandbo
     template = discover([e.question for e in SHOWN])
     assert template is not None and template.prefix == "Sort the following words alphabetically: List: "
     assert template.suffix == "" and not template.options
-    code = parser_code(template, "words") + "\n\ndef probe(q):\n    return parse_question(q)\n"
+    code = parser_code(template, View("words")) + "\n\ndef probe(q):\n    return parse_question(q)\n"
     ok = sb.call(code, "probe", ["Sort the following words alphabetically: List: pear fig"])
-    assert ok.value == [["pear", "fig"]]
+    assert ok.value == {"x": ["pear", "fig"]}
     refused = sb.call(code, "probe", ["Complete the rest of the sequence: Input: ( ["])
     assert not refused.ok and refused.error is not None and refused.error.type == "ValueError"
     tracking = discover([e.question for e in get_task("tracking_shuffled_objects_five_objects").generate(4)])
@@ -66,7 +66,7 @@ def test_auto_searches_when_the_papers_protocol_fails_within_one_budget(sb: Sand
 
     def weak(messages: list[dict[str, str]]) -> str:
         asked = messages[-1]["content"]
-        return RIGHT if asked.startswith("Each input below") else stub
+        return RIGHT if asked.startswith("Each question below") else stub
 
     model = ScriptedModel(weak, name="qwen-1.5b")
     result = ToolMaker(model, sb, strategy="auto", max_attempts=2).make("word_sorting", SHOWN[:3], SHOWN[3:])
@@ -79,3 +79,42 @@ def test_the_search_stops_at_its_token_budget(sb: Sandbox) -> None:
     result = search_maker(sb, [WRONG] * 40, token_budget=1500).make("word_sorting", SHOWN[:3], SHOWN[3:])
     assert result.tool is None and result.usage.tokens < 1500 + 700  # one reply past the line at most
     assert "no candidate answered every shown example" in (result.reason or "")
+
+
+TRACKING = get_task("tracking_shuffled_objects_five_objects")
+TRACKING_SHOWN = TRACKING.generate(6, seed=3)
+SWAPPER = """The rule: apply the swaps in order to who holds what, then read what the asked person holds.
+```python
+def f(table, pairs, asked, options):
+    holding = dict(table)
+    for a, b in pairs:
+        holding[a], holding[b] = holding[b], holding[a]
+    return holding[asked]
+```"""
+
+
+def test_repeated_forms_reach_the_model_as_a_table_and_pairs_and_the_tool_reads_new_questions(sb: Sandbox) -> None:
+    questions = [e.question for e in TRACKING_SHOWN[:3]]
+    template = discover(questions)
+    assert template is not None
+    records_view = views_for(template, questions)[0]
+    assert records_view.kind == "records"
+    fresh = TRACKING.generate(1, seed=77)[0].question  # the framework's reading of an unseen question
+    args = records_view.args(template, fresh)
+    assert sorted(args) == ["asked", "options", "pairs", "table"]
+    assert list(args["table"]) == ["Alice", "Bob", "Claire", "Dave", "Eve"]
+    assert all(f"{a} and {b} " in fresh for a, b in args["pairs"]) and len(args["pairs"]) == 5
+    assert sorted(args["table"].values()) == sorted(args["options"])
+    prompts: list[str] = []
+
+    def model(messages: list[dict[str, str]]) -> str:
+        prompts.append(messages[-1]["content"])
+        return SWAPPER
+
+    result = ToolMaker(ScriptedModel(model, name="qwen-1.5b"), sb, strategy="search", samples=1).make(
+        "tracking_shuffled_objects_five_objects", TRACKING_SHOWN[:3], TRACKING_SHOWN[3:]
+    )
+    assert result.tool is not None, result.reason
+    held = result.tool.verification.held_out
+    assert held is not None and held.passed == held.total == 10  # unseen questions, read by the tool's own parser
+    assert "def f(table, pairs, asked, options):" in prompts[0] and "Question: " + questions[0] in prompts[0]

@@ -1,0 +1,153 @@
+"""Records: the repeated sub-templates inside the varying part of a question.
+
+A question of a task often lists things in one repeated form: "Alice is dancing with Patrick,
+Bob is dancing with Sam, ...", "First, Dave and Eve switch partners. Then, ...", "if we divide
+them equally among 5 penguins, we have 2 left; if ...". A weak model cannot parse such text
+reliably, but it can work on the values once they reach it as a dict or a list of pairs
+(``../shared/notes/small-maker-trials.md``). This module finds those forms in any text, with
+no knowledge of the task:
+
+- the text is cut into clauses at punctuation; the answer choices (option texts) and numbers
+  are kept whole as single tokens, so "Hound of the Baskervilles" is one value;
+- a *run* is a stretch of clauses repeating with a period of 1 to 3 clauses (a record may span
+  clauses: "among 5 penguins" + "we have 2 left"), at least two records long, each record
+  with the clause lengths of the one before and agreeing with it on at least half its tokens;
+- within a run the positions whose token varies between records are its *slots*; a record is
+  the tuple of its slot values.
+
+This module imports only ``re`` and defines plain functions: its source is embedded in the
+tools the search strategy makes, so a tool reads a new question with exactly the code that
+found the structure in the shown ones (``latm/search.py``).
+"""
+
+import re
+
+CLAUSE_ENDS = (",", ".", ";", ":", "!", "?")
+MOST_PERIOD = 3
+
+
+def clauses_of(text, entities):
+    """The text as clauses of tokens; each entity (e.g. an option text) is one token."""
+    whole = sorted({e for e in entities if e and e.strip()}, key=len, reverse=True)
+    alternatives = "".join(r"(?<!\w)" + re.escape(e) + r"(?!\w)|" for e in whole)
+    tokens = re.findall(alternatives + r"-?\d+(?:[:.]\d+)*|[\w'-]+|[^\w\s]", text)
+    clauses, current = [], []
+    for token in tokens:
+        if token in CLAUSE_ENDS:
+            if current:
+                clauses.append(current)
+            current = []
+        else:
+            current.append(token)
+    if current:
+        clauses.append(current)
+    # the last item of a list: "..., and Eve is dancing with Melissa"
+    return [c[1:] if len(c) > 1 and c[0] in ("and", "or") else c for c in clauses]
+
+
+def _is_value(token, entities):
+    return token in entities or re.fullmatch(r"-?\d+(?:[:.]\d+)*", token) is not None
+
+
+def _alike(a, b, entities):
+    """Two records of one form: clauses of equal lengths, each agreeing with its counterpart on
+    at least one word and on at least half the positions that hold no value (an entity or a
+    number) in either; a one-word clause ("First", "Then") may differ."""
+    if [len(c) for c in a] != [len(c) for c in b]:
+        return False
+    for x, y in zip(a, b, strict=True):
+        if len(x) == 1:
+            continue
+        pairs = [(s, t) for s, t in zip(x, y, strict=True) if not (_is_value(s, entities) or _is_value(t, entities))]
+        agree = sum(s == t for s, t in pairs)
+        if pairs and (agree == 0 or 2 * agree < len(pairs)):
+            return False
+    return True
+
+
+def _run_at(clauses, i, entities):
+    """(period, records) of the run starting at clause i that covers most clauses, or None."""
+    best = None
+    for period in range(1, MOST_PERIOD + 1):
+        count = 1
+        while i + (count + 1) * period <= len(clauses) and _alike(
+            clauses[i + (count - 1) * period : i + count * period],
+            clauses[i + count * period : i + (count + 1) * period],
+            entities,
+        ):
+            count += 1
+        if count >= 2 and (best is None or count * period > best[0] * best[1]):
+            best = (period, count)
+    return best
+
+
+def runs_of(text, entities):
+    """(runs, loose clauses): each run is a list of records, each record a list of slot values
+    in order; the loose clauses are those in no run."""
+    clauses = clauses_of(text, entities)
+    entities = set(entities)
+    runs, loose, i = [], [], 0
+    while i < len(clauses):
+        found = _run_at(clauses, i, entities)
+        if found is None:
+            loose.append(clauses[i])
+            i += 1
+            continue
+        period, count = found
+        records = [[t for c in clauses[i + k * period : i + (k + 1) * period] for t in c] for k in range(count)]
+        slots = [p for p in range(len(records[0])) if len({r[p] for r in records}) > 1]
+        runs.append([[r[p] for p in slots] for r in records])
+        i += period * count
+    return runs, loose
+
+
+def _value(token, as_int):
+    if not as_int:
+        return token
+    try:
+        return int(token)
+    except ValueError:
+        raise ValueError(f"not a number where the task has one: {token!r}") from None
+
+
+def read(text, entities, layout):
+    """The named arguments of a question's varying part under a discovered ``layout``; raises
+    ValueError when the text does not have the layout's form."""
+    runs, loose = runs_of(text, entities)
+    groups = layout["groups"]
+    if len(runs) != len(groups):
+        raise ValueError(f"{len(runs)} repeated forms where the task has {len(groups)}")
+    args = {}
+    names = set()
+    for run, group in zip(runs, groups, strict=True):
+        if len(run[0]) != group["width"]:
+            raise ValueError("a repeated form with another number of varying parts than the task's")
+        if group["name"] is None:
+            continue
+        slots = list(zip(group["keep"], group["ints"], strict=True))
+        rows = [[_value(record[p], as_int) for p, as_int in slots] for record in run]
+        for record in run:
+            names.update(record[p] for p in group["keep"])
+        if group["kind"] == "dict":
+            if len({row[0] for row in rows}) != len(rows):
+                raise ValueError("a repeated key where the task's keys are unique")
+            args[group["name"]] = {row[0]: row[1] for row in rows}
+        elif group["kind"] == "values":
+            args[group["name"]] = [row[0] for row in rows]
+        else:
+            args[group["name"]] = rows
+    if layout.get("asked"):
+        last = loose[-1] if loose else []
+        asked = [t for t in last if t in names]
+        if not asked or (layout["asked"] == "one" and len(asked) != 1):
+            raise ValueError("the question does not name what it asks about")
+        args["asked"] = asked[0] if layout["asked"] == "one" else asked
+    if layout.get("numbers"):
+        numbers = [int(t) for c in loose for t in c if re.fullmatch(r"-?\d+", t)]
+        if not numbers or (layout["numbers"] == "one" and len(numbers) != 1):
+            raise ValueError("the question lacks the number the task has")
+        if layout["numbers"] == "one":
+            args["number"] = numbers[0]
+        else:
+            args["numbers"] = numbers
+    return args
