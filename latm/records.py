@@ -24,6 +24,7 @@ import re
 
 CLAUSE_ENDS = (",", ".", ";", ":", "!", "?")
 MOST_PERIOD = 3
+NUMBER = r"-?\d+(?:\.\d+)?"
 
 
 def clauses_of(text, entities):
@@ -143,7 +144,7 @@ def read(text, entities, layout):
             raise ValueError("the question does not name what it asks about")
         args["asked"] = asked[0] if layout["asked"] == "one" else asked
     if layout.get("numbers"):
-        numbers = [int(t) for c in loose for t in c if re.fullmatch(r"-?\d+", t)]
+        numbers = [float(t) if "." in t else int(t) for c in loose for t in c if re.fullmatch(NUMBER, t)]
         if not numbers or (layout["numbers"] == "one" and len(numbers) != 1):
             raise ValueError("the question lacks the number the task has")
         if layout["numbers"] == "one":

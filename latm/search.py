@@ -201,7 +201,7 @@ def layout_of(template: Template, questions: Sequence[str]) -> dict[str, Any] | 
         layout["asked"] = "one"
     elif all(mentioned):
         layout["asked"] = "many"
-    numbers = [[t for c in loose for t in c if re.fullmatch(r"-?\d+", t)] for _, loose in found]
+    numbers = [[t for c in loose for t in c if re.fullmatch(records.NUMBER, t)] for _, loose in found]
     if all(len(n) == 1 for n in numbers):
         layout["numbers"] = "one"
     elif all(numbers):
@@ -313,8 +313,8 @@ def candidate_prompt(template: Template, view: View, examples: Sequence[Example]
         + "\n\n".join(lines)
         + "\n\nFirst state in one sentence the rule that turns the arguments into the answer. Then write "
         f"`def f({', '.join(names)}):`{about} in one ```python block that returns the answer for any question "
-        "like these, using only the standard library. It may try candidate answers and check them against the "
-        "arguments."
+        "like these, using only the standard library, within a second. It may try candidate answers and check "
+        "them against the arguments."
     )
 
 

@@ -162,6 +162,27 @@ def build_model(spec: Any, limiters: dict[str, Any]) -> Any:
     return LimitedToolsModel(model, limiter) if limiter is not None else model
 
 
+# -- the code the workers run ---------------------------------------------------------------------
+
+
+def shipped_code() -> dict[str, Any]:
+    """A runtime_env that ships this driver's LATM packages to every worker (Ray uploads them
+    once per content): a node runs exactly the driver's code, also when it cannot see the
+    driver's disk or has another LATM version installed. The job's own ``py_modules`` are kept.
+    Third-party dependencies must be installed on the nodes (``pip install 'latm[ray]'``)."""
+    import latm
+    import sandbox
+    import tasks
+    import toolcache
+
+    ray = require_ray()
+    ours = [str(Path(m.__file__).parent) for m in (latm, sandbox, tasks, toolcache) if m.__file__]
+    theirs: list[Any] = []
+    if ray.is_initialized():
+        theirs = list((ray.get_runtime_context().runtime_env or {}).get("py_modules") or [])
+    return {"py_modules": theirs + [m for m in ours if m not in theirs], "excludes": ["__pycache__", "*.pyc"]}
+
+
 # -- the cluster-wide actors -----------------------------------------------------------------------
 
 
@@ -374,7 +395,7 @@ def check_docker_nodes(ray: Any, image: str | None = None) -> None:
             return str(exc)
         return None
 
-    remote = ray.remote(num_cpus=0)(probe)
+    remote = ray.remote(num_cpus=0, runtime_env=shipped_code())(probe)
     nodes = [n for n in ray.nodes() if n.get("Alive")]
     refs = [
         remote.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote(image)
@@ -459,6 +480,7 @@ def solve_dataset(
     ray = require_ray()
     if not ray.is_initialized():
         ray.init(namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
+    code = shipped_code()
     choice = backend or os.environ.get("LATM_SANDBOX_BACKEND") or "auto"
     if choice not in ("auto", "docker", "process"):
         raise UserError(f"unknown sandbox backend {choice!r}: use auto, docker or process")
@@ -471,7 +493,7 @@ def solve_dataset(
     limit = rate_limit or RateLimit()
     maker, user = model_spec(latm.maker_model), model_spec(latm.user_model)
     limiters: dict[str, Any] = {}
-    limiter_cls = ray.remote(num_cpus=0, max_concurrency=1000)(RateLimiter)
+    limiter_cls = ray.remote(num_cpus=0, max_concurrency=1000, runtime_env=code)(RateLimiter)
     for spec in (maker, user):
         url = endpoint_of(spec)
         if url and url not in limiters:
@@ -479,7 +501,7 @@ def solve_dataset(
             limiters[url] = limiter_cls.options(name=name, namespace=NAMESPACE, get_if_exists=True).remote(
                 limit.rps, limit.max_in_flight
             )
-    ledger = ray.remote(num_cpus=0)(Ledger).remote()
+    ledger = ray.remote(num_cpus=0, runtime_env=code)(Ledger).remote()
     bundle = ray.put(snapshot(latm.cache, latm.allow_shown_only))
     n = workers or default_workers(ray)
     job = {
@@ -503,6 +525,7 @@ def solve_dataset(
         batch_size=batch_size,
         batch_format="pyarrow",
         num_cpus=ACTOR_CPUS,
+        runtime_env=code,
     )  # Ray Data restarts a dead actor and retries its batch (max_restarts = max_task_retries = -1)
     return RayJob(dataset=dataset, ledger=ledger, bundle=bundle, limiters=limiters, workers_max=n)
 

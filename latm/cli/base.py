@@ -11,13 +11,13 @@ from typing import Any
 
 import click
 
-from latm.cli_cache import cache_group
-from latm.cli_doctor import doctor
-from latm.cli_eval import eval_group
-from latm.cli_render import err_console, fail
-from latm.cli_run import demo, make, solve
-from latm.cli_sandbox import sandbox_group
-from latm.cli_serve import serve_group
+from latm.cli.cache import cache_group
+from latm.cli.doctor import doctor
+from latm.cli.eval import eval_group
+from latm.cli.render import err_console, fail
+from latm.cli.run import demo, make, solve
+from latm.cli.sandbox import sandbox_group
+from latm.cli.serve import serve_group
 from latm.errors import LATMError, UserError
 from sandbox import SandboxError
 from tasks import TaskDataError
@@ -71,7 +71,3 @@ main.add_command(solve)
 main.add_command(demo)
 main.add_command(eval_group)
 main.add_command(serve_group)
-
-
-if __name__ == "__main__":
-    main()

@@ -2,8 +2,8 @@
 
 import click
 
-from latm.cli_render import err_console, fail
-from latm.cli_run import model_options
+from latm.cli.render import err_console, fail
+from latm.cli.run import model_options
 
 
 @click.group("serve")

@@ -9,7 +9,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from latm.cli_render import console, emit_json, err_console, fail, held_out_text, money
+from latm.cli.render import console, emit_json, err_console, fail, held_out_text, money
 from latm.errors import LATMError
 from latm.maker import Attempt
 

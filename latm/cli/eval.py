@@ -7,8 +7,8 @@ from typing import Any
 import click
 from rich.table import Table
 
-from latm.cli_render import console, emit_json, err_console, fail, money
-from latm.cli_run import attempts_option, model_options, open_latm
+from latm.cli.render import console, emit_json, err_console, fail, money
+from latm.cli.run import attempts_option, model_options, open_latm
 from latm.errors import LATMError
 
 

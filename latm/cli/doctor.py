@@ -3,7 +3,7 @@
 
 import click
 
-from latm.cli_render import console, emit_json
+from latm.cli.render import console, emit_json
 from toolcache.doctor import DoctorReport, diagnose, repair
 from toolcache.store import default_directory
 

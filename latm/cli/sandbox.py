@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from latm.cli_render import console, emit_json, fail
+from latm.cli.render import console, emit_json, fail
 from sandbox import SandboxUnavailable, docker_backend
 
 
