@@ -25,7 +25,6 @@ from latm.errors import (
     ResponseCacheMiss,
     UnexpectedModelBehavior,
 )
-from latm.prompts import PROMPT_VERSION
 from latm.usage import TokenCount
 
 Message = dict[str, str]
@@ -314,6 +313,8 @@ class CachedModel:
 
     def _key(self, messages: list[Message], temperature: float, max_tokens: int | None, stop: list[str] | None) -> str:
         # The prompt version is part of the key: a reworded prompt must never replay an old reply.
+        from latm.maker.prompts import PROMPT_VERSION
+
         blob = json.dumps([PROMPT_VERSION, self.name, messages, temperature, max_tokens, stop], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 

@@ -17,7 +17,7 @@ no knowledge of the task:
 
 This module imports only ``re`` and defines plain functions: its source is embedded in the
 tools the search strategy makes, so a tool reads a new question with exactly the code that
-found the structure in the shown ones (``latm/search.py``).
+found the structure in the shown ones (``latm/maker/search.py``).
 """
 
 import re

@@ -20,19 +20,24 @@ it can write a function of the varying part once that part reaches it in a good 
 import ast
 import inspect
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from latm import extract, records
+from latm import extract
 from latm.answers import OPTION_LINE, RenderingError, render
 from latm.errors import ModelError
 from latm.harness import error_text
+from latm.maker import records
+from latm.maker.loop import MakerBase
+from latm.maker.record import Attempt, Session, StepFailed
 from latm.models import ChatModel
 from latm.usage import PriceTable, Usage
 from sandbox import Sandbox, policy
 from tasks import Example
 from tasks.base import normalize_option
+from toolcache import Tool, UseCase
 
 ViewKind = Literal["records", "numbers", "words", "text"]
 OPTIONS_MARK = "\nOptions:\n"
@@ -101,7 +106,7 @@ def discover(questions: Sequence[str]) -> Template | None:
 class View:
     """How the varying part reaches the model's function: as named arguments.
 
-    ``records`` reads the repeated forms of the whole question body (``latm/records.py``) under a
+    ``records`` reads the repeated forms of the whole question body (``latm/maker/records.py``) under a
     layout found on the shown questions; the others hand over the varying middle as its integers,
     its words or its text (``x``). With options, ``options`` (their texts) is added."""
 
@@ -230,7 +235,7 @@ def views_for(template: Template, questions: Sequence[str]) -> list[View]:
 
 
 def _records_source() -> str:
-    """latm/records.py as tool code: its top-level names prefixed, so they cannot meet the
+    """latm/maker/records.py as tool code: its top-level names prefixed, so they cannot meet the
     model's own helpers, and its docstring dropped."""
     tree = ast.parse(inspect.getsource(records))
     tree.body = [n for n in tree.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
@@ -496,3 +501,56 @@ def tool_parts(task: str, template: Template, view: View, code: str) -> tuple[st
     direct = f"def solve(question):\n    return {entry}(**parse_question(question))\n"
     call = f"ret = {entry}(**parse_question(question))\nans = ret"
     return entry, tool_code, direct, call
+
+
+class SearchStrategy(MakerBase):
+    """The search strategy as a way of making: the found function becomes a tool judged like any."""
+
+    def _make_by_search(self, s: Session) -> Tool:
+        """The search strategy: the framework's template and parser, the model's
+        function of the varying part found by sampling, then the same judge as any tool."""
+        budget = self.token_budget - s.usage.tokens
+        started = time.monotonic()
+        searcher = SearchMaker(
+            self.model, self.sandbox, s.check, samples=self.samples, token_budget=budget, prices=self.prices
+        )
+        spent = Usage()
+        found = searcher.search(s.shown, usage=spent)
+        s.usage.merge(spent)
+        attempt = Attempt(
+            step="search",
+            number=1,
+            round=s.round,
+            prompt=f"{found.samples} candidates sampled (views tried: {sorted({e['view'] for e in found.log})})",
+            outcome="ok" if found.code else "no_candidate",
+            feedback=found.reason or "",
+            observations=found.log,
+            code=found.code or "",
+            duration_s=time.monotonic() - started,
+        )
+        self._log(s, attempt)
+        if found.code is None or found.template is None or found.view is None:
+            raise StepFailed("search", found.reason or "no candidate")
+        entry, code, direct, call = tool_parts(s.task, found.template, found.view, found.code)
+        self._checked_code(code, "The found function", s.shown)
+        fn = next(f for f in extract.top_level_functions(code) if f.name == entry)
+        s.code, s.entry, s.signature = code, entry, extract.signature(fn)
+        judged = Attempt(step="verify", number=1, round=s.round, prompt="the framework's use cases")
+        expected = [ex.answer for ex in s.valid]
+        questions = [ex.question for ex in s.valid]
+        try:
+            s.test_outcomes, s.tests = self._judge(s, judged, [call] * len(s.valid), expected, questions, "use case")
+            s.use_cases = [
+                UseCase(question=ex.question, call=c, answer=ex.answer) for ex, c in zip(s.valid, s.tests, strict=True)
+            ]
+            solver = Attempt(step="direct", number=1, round=s.round, prompt="the framework's parser", code=direct)
+            self._check_solver(s, solver, direct)
+        except extract.ReplyProblem as problem:
+            judged.outcome, judged.feedback = problem.kind, str(problem)
+            self._log(s, judged)
+            raise StepFailed("judge", f"{problem.kind}: {str(problem)[:300]}") from problem
+        self._log(s, judged)
+        self._log(s, solver)
+        s.verify_attempts = 1
+        tool = self._tool(s)
+        return self.cache.put(tool) if self.cache is not None else tool

@@ -1,0 +1,335 @@
+"""The maker's step loop, shared by every strategy: asking the model, feeding problems back,
+logging attempts, and the judge's checks of functions, use cases and direct solvers."""
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+from latm import extract
+from latm.aio import run_sync
+from latm.answers import infer_rendering
+from latm.errors import ModelError, UserError
+from latm.harness import CaseRun, run_cases, run_direct
+from latm.maker import prompts
+from latm.maker.record import Attempt, Session, StepFailed, tool_record
+from latm.models import ChatModel
+from latm.usage import PriceTable
+from latm.verification import (
+    FAILURE_WORDS,
+    HELD_OUT,
+    CaseOutcome,
+    captured,
+    carried_literals,
+    direct_survives_mutation,
+    fresh_instances,
+    held_out_verdict,
+    judge,
+    strictness_probes,
+    vacuous_cases,
+)
+from sandbox import Sandbox, policy
+from tasks import TASKS, Example
+from toolcache import (
+    Rendering,
+    Tool,
+    ToolCache,
+)
+
+Progress = Callable[[Attempt], None]
+Strategy = Literal["auto", "latm", "search"]
+
+
+class MakerBase:
+    """What every making strategy shares: the model, the sandbox, the cache and the judge."""
+
+    def __init__(
+        self,
+        model: ChatModel,
+        sandbox: Sandbox | None = None,
+        cache: ToolCache | None = None,
+        max_attempts: int = 3,
+        *,
+        rounds: int = 1,
+        strategy: Strategy = "auto",
+        samples: int = 4,
+        token_budget: int = 60_000,
+        direct: bool = True,
+        temperature: float = 0.0,
+        retry_temperature: float = 0.7,
+        max_tokens: int | None = 2048,
+        prices: PriceTable | None = None,
+        on_attempt: Progress | None = None,
+        user_model: ChatModel | None = None,
+        held_out: int = HELD_OUT,
+    ) -> None:
+        """``user_model`` judges a tool without a direct solver on held-out questions, as the
+        tool user will use it; ``held_out`` is how many fresh instances judge a built-in task's
+        tool (the user's kept-back examples, passed to ``make``, judge any other task's)."""
+        if max_attempts < 1:
+            raise UserError("max_attempts must be at least 1")
+        if rounds < 1:
+            raise UserError("rounds must be at least 1")
+        if strategy not in ("auto", "latm", "search"):
+            raise UserError(f"strategy must be auto, latm or search, not {strategy!r}")
+        self.rounds = rounds
+        self.strategy: Strategy = strategy
+        self.samples = samples
+        self.token_budget = token_budget
+        self.model = model
+        self._sandbox = sandbox
+        self._own_sandbox: Sandbox | None = None
+        self.cache = cache
+        self.max_attempts = max_attempts
+        self.want_direct = direct
+        self.temperature = temperature
+        self.retry_temperature = retry_temperature
+        self.max_tokens = max_tokens
+        self.prices = prices
+        self.on_attempt = on_attempt
+        self.user_model = user_model
+        self.held_out = held_out
+
+    @property
+    def sandbox(self) -> Sandbox:
+        if self._sandbox is None:
+            self._own_sandbox = self._sandbox = Sandbox.open()
+        return self._sandbox
+
+    def close(self) -> None:
+        if self._own_sandbox is not None:
+            self._own_sandbox.close()
+            self._own_sandbox = self._sandbox = None
+
+    # -- conversation ----------------------------------------------------------------------------
+
+    def _ask(self, s: Session, step: str, number: int, prompt: str) -> Attempt:
+        s.messages.append({"role": "user", "content": prompt})
+        t0 = time.monotonic()
+        try:
+            done = self.model.complete(s.messages, temperature=self._temperature(s, number), max_tokens=self.max_tokens)
+        except ModelError as exc:
+            attempt = Attempt(
+                step=step, number=number, round=s.round, prompt=prompt, outcome="model_error", feedback=str(exc)
+            )
+            self._log(s, attempt)
+            raise
+        s.usage.record("maker", done.model, done.usage, cached=done.cached, prices=self.prices)
+        s.messages.append({"role": "assistant", "content": done.text})
+        return Attempt(
+            step=step, number=number, round=s.round, prompt=prompt, reply=done.text, duration_s=time.monotonic() - t0
+        )
+
+    def _temperature(self, s: Session, number: int) -> float:
+        """The first try of a step in the first round is greedy; repairs and later rounds sample,
+        because at temperature 0 a small model answers a repair message with the very reply it
+        was told is wrong, and a new round would repeat the last one."""
+        greedy = number == 1 and s.round == 1
+        return self.temperature if greedy else max(self.temperature, self.retry_temperature)
+
+    def _log(self, s: Session, attempt: Attempt) -> None:
+        s.attempts.append(attempt)
+        if self.on_attempt:
+            self.on_attempt(attempt)
+
+    def _loop(self, s: Session, step: str, first_prompt: str, handle: Callable[[Attempt], None]) -> None:
+        """Asks, lets ``handle`` judge the reply, and feeds its ReplyProblem back until it passes.
+
+        Only the latest failed exchange of a step stays in the conversation: the step's prompt,
+        the last reply and its repair message; once the step passes, only its prompt and the
+        good reply. Keeping every failed reply costs tokens on each retry and overflows a small
+        model's context (8k tokens after four cut-off replies).
+        """
+        prompt = first_prompt
+        step_start = len(s.messages)
+        for number in range(1, self.max_attempts + 1):
+            if number >= 3:
+                del s.messages[step_start + 1 : step_start + 3]  # the older failed reply and its repair
+            attempt = self._ask(s, step, number, prompt)
+            try:
+                handle(attempt)
+            except extract.ReplyProblem as problem:
+                attempt.outcome, attempt.feedback = problem.kind, str(problem)
+                self._log(s, attempt)
+                prompt = str(problem)
+                continue
+            self._log(s, attempt)
+            del s.messages[step_start + 1 : -1]  # the step passed: its prompt and the good reply go on
+            return
+        raise StepFailed(step, s.attempts[-1].outcome + ": " + s.attempts[-1].feedback[:300])
+
+    def _checked_code(self, code: str, what: str, shown: Sequence[Example] = ()) -> None:
+        """Syntax and policy; with ``shown``, also no literals of the shown examples (tool code)."""
+        problem = extract.syntax_problem(code)
+        if problem:
+            raise problem
+        violations = policy.check(code)
+        if violations:
+            listed = "\n".join(f"- {v}" for v in violations)
+            raise extract.ReplyProblem(
+                "policy",
+                prompts.repair(f"{what} breaks the tool policy (tools are pure computation):\n{listed}"),
+            )
+        carried = carried_literals(code, shown) if shown else []
+        if carried:
+            raise extract.ReplyProblem("carried_answers", prompts.carried(what, carried))
+
+    def _judge(
+        self, s: Session, a: Attempt, cases: list[str], expected: list[str], questions: list[str], what: str
+    ) -> tuple[list[CaseOutcome], list[str]]:
+        """Runs cases (as code that sets ``ans``), learns what the rendering leaves open, judges
+        every answer with it, then the mutations; raises the precise repair message on failure.
+        Returns the outcomes and the runnable cases."""
+        typed = [(i + 1, src) for i, c in enumerate(cases) if (src := extract.typed_in_answer(c))]
+        if typed:
+            raise extract.ReplyProblem("typed_in_answer", prompts.typed_in(s.entry, what, typed))
+        runnable = [extract.answer_code(c) for c in cases]
+        runs = run_cases(self.sandbox, s.code, runnable, questions, s.entry)
+        rendering = _learned(runs, questions, expected, s)
+        outcomes = judge(runs, expected, questions, s.check, rendering, s.entry)
+        a.observations = [o.model_dump() for o in outcomes]
+        failing = [i for i, o in enumerate(outcomes) if not o.passed]
+        if failing:
+            lines = [f"- {what} {i + 1}: {outcomes[i].describe(expected[i])}" for i in failing]
+            kind = "timeout" if all(outcomes[i].timed_out for i in failing) else "wrong_answers"
+            raise extract.ReplyProblem(kind, prompts.wrong_answers(lines))
+        empty = vacuous_cases(self.sandbox, s.code, runnable, expected, questions, s.check, rendering, runs)
+        if empty:
+            raise extract.ReplyProblem("vacuous", prompts.vacuous(s.entry, [i + 1 for i in empty]))
+        s.rendering = rendering
+        return outcomes, runnable
+
+    def _check_solver(self, s: Session, a: Attempt, code: str) -> None:
+        """A direct solver, the model's or the framework's, judged: on the shown examples, the
+        mutations, literals, strictness and held-out questions; raises the repair message."""
+        questions = [ex.question for ex in s.shown]
+        expected = [ex.answer for ex in s.shown]
+        self._checked_code(code, "The solver")
+        if not any(f.name == "solve" for f in extract.top_level_functions(code)):
+            raise extract.ReplyProblem("no_function", prompts.repair("Define `solve(question)`.", "the solver"))
+        runs = run_direct(self.sandbox, s.code, code, questions)
+        rendering = _learned(runs, questions, expected, s)
+        outcomes = judge(runs, expected, questions, s.check, rendering)
+        a.observations = [o.model_dump() for o in outcomes]
+        failing = [i for i, o in enumerate(outcomes) if not o.passed]
+        if failing:
+            lines = [f"- question {i + 1}: {outcomes[i].describe(expected[i])}" for i in failing]
+            raise extract.ReplyProblem(
+                "wrong_answers",
+                prompts.repair("`solve` did not reproduce these answers:\n" + "\n".join(lines), "`solve`"),
+            )
+        if direct_survives_mutation(self.sandbox, s.code, code, questions, expected, s.check, rendering):
+            raise extract.ReplyProblem(
+                "vacuous",
+                prompts.repair(
+                    f"`solve` returns answers even when `{s.entry}` is broken: it must parse the question "
+                    f"and call `{s.entry}`, not look answers up or solve them by itself.",
+                    "`solve`",
+                ),
+            )
+        carried = carried_literals(code, s.shown)
+        if carried:
+            raise extract.ReplyProblem("carried_answers", prompts.carried("The solver", carried))
+        caught = captured(self.sandbox, s.code, code, strictness_probes(s.task, self.cache), rendering)
+        if caught:
+            raise extract.ReplyProblem("not_strict", prompts.not_strict(caught))
+        self._direct_held_out(s, a, code, rendering)
+        s.direct, s.rendering = code, rendering
+
+    # -- held-out judging ----------------------------------------------------------------------
+
+    def _held_out_set(self, s: Session) -> tuple[list[Example], str, int | None]:
+        """Questions the maker never saw: the user's kept-back examples, else fresh instances
+        of a built-in task (a new draw each time: failures are reported, so they count as seen)."""
+        if s.kept_back:
+            return s.kept_back, "kept back", None
+        if s.task in TASKS and self.held_out > 0:
+            fresh, seed = fresh_instances(s.task, self.held_out, [ex.question for ex in s.shown])
+            return fresh, "generated", seed
+        return [], "", None
+
+    def _direct_held_out(self, s: Session, a: Attempt, code: str, rendering: Rendering) -> None:
+        """A direct solver is judged on held-out questions as it will be used: alone."""
+        examples, source, seed = self._held_out_set(s)
+        if not examples:
+            return
+        runs = run_direct(self.sandbox, s.code, code, [ex.question for ex in examples])
+        outcomes = judge(runs, [e.answer for e in examples], [e.question for e in examples], s.check, rendering)
+        verdict = held_out_verdict(outcomes, examples, source=source, judged_by="direct solver", seed=seed)
+        a.observations.append({"held_out": verdict.model_dump(mode="json", exclude={"failures"})})
+        if verdict.ok:
+            s.held_out = verdict
+            return
+        wrong = [o for o in outcomes if o.failure not in (None, "rejected")]
+        if wrong:
+            s.wrong_unseen = verdict
+        raise extract.ReplyProblem("held_out", prompts.held_out(verdict.total, _failure_kinds(outcomes)))
+
+    def _judge_held_out(self, s: Session) -> None:
+        """A tool without a direct solver: the tool user (the configured user model) writes the
+        call for each held-out question, as it will in use; its tokens count as making cost."""
+        s.held_out = None
+        examples, source, seed = self._held_out_set(s)
+        if not examples:
+            return  # verified on the shown examples only
+        if self.user_model is None:
+            if s.wrong_unseen is not None:
+                v = s.wrong_unseen
+                raise StepFailed(
+                    "held_out",
+                    f"its direct solver answered {v.total - v.passed} of {v.total} unseen questions wrongly, and no "
+                    "user model is set to judge the function without it",
+                )
+            return  # verified on the shown examples only
+        from latm.user import ToolUser
+
+        draft = self._tool(s)
+        user = ToolUser(self.user_model, self.sandbox, prices=self.prices)
+        started = time.monotonic()
+
+        async def answer_all() -> list[Any]:
+            import asyncio
+
+            return list(await asyncio.gather(*(user.ause(draft, ex.question, skip_direct=True) for ex in examples)))
+
+        answers = run_sync(answer_all())
+        outcomes = []
+        for ex, answer in zip(examples, answers, strict=True):
+            s.usage.merge(answer.usage)
+            ok = answer.value is not None and s.check(answer.value, ex.answer)
+            outcomes.append(CaseOutcome(passed=ok, observed=answer.value, error=answer.error))
+        verdict = held_out_verdict(
+            outcomes, examples, source=source, judged_by=f"user model {self.user_model.name}", seed=seed
+        )
+        summary = f"{verdict.passed}/{verdict.total} held-out questions right ({verdict.judged_by})"
+        attempt = Attempt(
+            step="held_out",
+            number=1,
+            round=s.round,
+            prompt=f"{len(examples)} {source} questions, answered by the tool user",
+            outcome="ok" if verdict.ok else "wrong_answers",
+            feedback=summary,
+            duration_s=time.monotonic() - started,
+        )
+        self._log(s, attempt)
+        if not verdict.ok:
+            raise StepFailed("held_out", summary)
+        s.held_out = verdict
+
+    def _tool(self, s: Session) -> Tool:
+        return tool_record(s, self.model.name, self.prices)
+
+
+def _learned(runs: Sequence[CaseRun], questions: Sequence[str], expected: Sequence[str], s: Session) -> Rendering:
+    """The session's rendering, with what it leaves open learned from these (shown) runs."""
+    done = [i for i, r in enumerate(runs) if r.ok]
+    return infer_rendering(
+        [runs[i].value for i in done], [questions[i] for i in done], [expected[i] for i in done], s.check, s.rendering
+    )
+
+
+def _failure_kinds(outcomes: Sequence[CaseOutcome]) -> dict[str, int]:
+    """How the failed held-out questions failed, in fixed words: nothing the tool printed or
+    raised reaches the model, so no unseen question can leak through a repair message."""
+    kinds = Counter(FAILURE_WORDS[o.failure] for o in outcomes if o.failure is not None)
+    return dict(kinds)

@@ -1,0 +1,173 @@
+"""The record of a making: its attempts, its result, its session state, and the tool it yields."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from latm import extract
+from latm.maker import prompts
+from latm.models import Message
+from latm.usage import PriceTable, Usage
+from latm.verification import (
+    CaseOutcome,
+    Checker,
+    as_text,
+)
+from tasks import Example
+from toolcache import (
+    Entry,
+    HeldOut,
+    Provenance,
+    Rendering,
+    Tool,
+    UseCase,
+    Verification,
+    VerificationExample,
+)
+
+
+class Attempt(BaseModel):
+    """One exchange of the making: what was asked, what came back, what we made of it."""
+
+    step: str
+    number: int
+    prompt: str
+    round: int = 1
+    reply: str = ""
+    code: str = ""
+    outcome: str = "ok"  # ok, or the failure kind (no_code, wrong_answers, vacuous...)
+    feedback: str = ""  # the repair message sent back
+    observations: list[dict[str, Any]] = Field(default_factory=list)
+    duration_s: float = 0.0
+
+
+class MakeResult(BaseModel):
+    task: str
+    tool: Tool | None = None
+    attempts: list[Attempt] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    reason: str | None = None  # why no tool was made
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.tool is not None
+
+    def attempts_per_step(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for a in self.attempts:
+            out[a.step] = out.get(a.step, 0) + 1
+        return out
+
+    def failures(self) -> list[str]:
+        return [f"{a.step}: {a.outcome}" for a in self.attempts if a.outcome != "ok"]
+
+
+class StepFailed(Exception):
+    def __init__(self, step: str, reason: str) -> None:
+        self.step = step
+        super().__init__(reason)
+
+
+@dataclass
+class Session:
+    """The state of one making: the conversation and what has been established so far."""
+
+    task: str
+    train: list[Example]
+    valid: list[Example]
+    check: Checker
+    messages: list[Message] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    code: str = ""
+    entry: str = ""
+    signature: str = ""
+    tests: list[str] = field(default_factory=list)
+    test_outcomes: list[CaseOutcome] = field(default_factory=list)
+    use_cases: list[UseCase] = field(default_factory=list)
+    direct: str | None = None
+    verify_attempts: int = 0
+    round: int = 1
+    rendering: Rendering = field(default_factory=Rendering)
+    kept_back: list[Example] | None = None  # the user's held-out examples (None: generate, if built in)
+    held_out: HeldOut | None = None
+    wrong_unseen: HeldOut | None = None  # a direct solver's wrong answers on unseen questions
+    strategy: str = "latm"  # how this tool was made: the paper's protocol, or search
+
+    @property
+    def shown(self) -> list[Example]:
+        return self.train + self.valid
+
+
+def tool_record(s: Session, model: str, prices: PriceTable | None) -> Tool:
+    """The tool a finished session made, with its verification and provenance."""
+    examples = [
+        VerificationExample(
+            question=ex.question,
+            expected=ex.answer,
+            observed=as_text(o.observed),
+            passed=o.passed,
+            call=call,
+        )
+        for ex, o, call in zip(s.valid, s.test_outcomes, s.tests, strict=True)
+    ]
+    cost = s.usage.cost_usd
+    baseline = _baseline_cost(s, model, prices)
+    return Tool(
+        name=s.entry,
+        task=s.task,
+        description=_description(s),
+        entry=Entry(name=s.entry, signature=s.signature),
+        code=s.code,
+        direct=s.direct,
+        use_cases=s.use_cases,
+        rendering=s.rendering,
+        verification=Verification(
+            examples=examples,
+            passed=sum(e.passed for e in examples),
+            total=len(examples),
+            attempts=s.verify_attempts,
+            held_out=s.held_out,
+        ),
+        provenance=Provenance(
+            maker_model=model,
+            prompt_version=prompts.PROMPT_VERSION,
+            strategy=s.strategy,
+            tokens_in=s.usage.prompt_tokens,
+            tokens_out=s.usage.completion_tokens,
+            cost_usd=cost,
+            baseline_cost_per_question_usd=baseline,
+            trace=[a.model_dump(mode="json") for a in s.attempts],
+        ),
+    )
+
+
+def functions_of(code: str) -> list[Any]:
+    try:
+        return extract.top_level_functions(code)
+    except SyntaxError:
+        return []
+
+
+def _description(s: Session) -> str:
+    for fn in functions_of(s.code):
+        if fn.name == s.entry:
+            import ast
+
+            doc = ast.get_docstring(fn)
+            if doc:
+                return doc.strip().splitlines()[0]
+    return f"Solves {s.task.replace('_', ' ')} questions."
+
+
+def _baseline_cost(s: Session, model: str, prices: PriceTable | None) -> float | None:
+    """What answering one question with the maker model costs, estimated from the examples.
+
+    A few-shot chain-of-thought prompt (the train examples plus the question) and a reasoned
+    answer of about 300 tokens; ``latm eval --baseline cot`` measures the real figure.
+    """
+    table = prices or PriceTable.load()
+    prompt_tokens = sum(len(ex.question) + len(ex.answer) for ex in s.train + s.valid[:1]) // 4 + 60
+    return table.cost(model, prompt_tokens, 300)
