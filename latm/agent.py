@@ -280,12 +280,16 @@ class LATM:
         concurrency: int = 16,
         progress: bool = False,
         on_solution: Callable[[int, Solution], None] | None = None,
+        tried: dict[int, list[str]] | None = None,
     ) -> list[Solution]:
         """Answers many questions, in order; direct-mode questions of one tool share one sandbox batch.
 
-        ``on_solution(index, solution)`` is called as each answer completes (to write it at once)."""
+        ``on_solution(index, solution)`` is called as each answer completes (to write it at once).
+        ``tried``: the direct solvers already refused these questions (with these notes)."""
         return run_sync(
-            self.asolve_many(questions, concurrency=concurrency, progress=progress, on_solution=on_solution)
+            self.asolve_many(
+                questions, concurrency=concurrency, progress=progress, on_solution=on_solution, tried=tried
+            )
         )
 
     async def asolve_many(
@@ -294,13 +298,14 @@ class LATM:
         concurrency: int = 16,
         progress: bool = False,
         on_solution: Callable[[int, Solution], None] | None = None,
+        tried: dict[int, list[str]] | None = None,
     ) -> list[Solution]:
         if concurrency < 1:
             raise UserError("concurrency must be at least 1")
         questions = list(questions)
         check_questions(questions)
         started = time.monotonic()
-        routes = await self.dispatcher.aroute_many(questions, concurrency=concurrency)
+        routes = await self.dispatcher.aroute_many(questions, concurrency=concurrency, tried=tried)
         sem = asyncio.Semaphore(concurrency)
         bar = _Progress(len(questions)) if progress else None
 

@@ -10,13 +10,15 @@
 
 import asyncio
 import re
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
 from latm.aio import run_sync
 from latm.errors import ModelError
+from latm.harness import CaseRun
 from latm.models import ChatModel
 from latm.usage import PriceTable, Usage
 from latm.user import ToolUser, answer_of
@@ -66,6 +68,90 @@ def ranked(question: str, tools: Sequence[Tool], vocab: dict[str, set[str]] | No
         return len(q & ref) / (len(q | ref) or 1)
 
     return sorted(tools, key=score, reverse=True)
+
+
+def rank_all(questions: Sequence[str], solvers: Sequence[Tool]) -> list[list[Tool]]:
+    """``ranked(q, solvers)`` for every question, computed once per (known words, word count):
+    the ranking depends on nothing else, and a batch repeats few such signatures."""
+    vocab = {t.id: tool_words(t) for t in solvers}
+    known: set[str] = set().union(*vocab.values()) if vocab else set()
+    memo: dict[tuple[frozenset[str], int], list[Tool]] = {}
+    out = []
+    for q in questions:
+        w = words(q)
+        key = (frozenset(w & known), len(w))
+        order = memo.get(key)
+        if order is None:
+            order = memo[key] = ranked(q, solvers, vocab)
+        out.append(order)
+    return out
+
+
+def failure_note(tool: Tool, run: CaseRun, first: bool) -> str | None:
+    """Why a solver's failure is worth telling the user: a timeout always; an error other than
+    the ValueError that refuses a foreign question, from the question's first-ranked solver."""
+    if run.timed_out:
+        return f"{tool.name} timed out"
+    last = (run.error or "").strip().splitlines()[-1:] or [""]
+    if first and not run.ok and not last[0].startswith("ValueError"):
+        return f"{tool.name} raised {last[0][:200]}"
+    return None
+
+
+OnAccepted = Callable[[Tool, list[tuple[int, str]]], None]
+
+
+@dataclass
+class DirectRouting:
+    """What the direct solvers made of a batch: each question's (tool, answer) acceptances, and
+    notes on solvers that timed out or failed unexpectedly on it."""
+
+    accepted: dict[int, list[tuple[Tool, str]]]
+    notes: dict[int, list[str]] = field(default_factory=dict)
+
+
+def route_direct(
+    user: ToolUser,
+    questions: Sequence[str],
+    solvers: Sequence[Tool],
+    *,
+    agreement: bool = False,
+    on_accepted: OnAccepted | None = None,
+) -> DirectRouting:
+    """Offers each question to the direct solvers in its lexical order, a rank at a time: each
+    tool's questions of a rank run as one sandbox batch, the batches of different tools side by
+    side (one per sandbox worker). Without ``agreement`` a question accepted at one rank is not
+    offered further (one solver run per question); with it every solver is tried.
+    ``on_accepted(tool, [(index, answer)])`` is called as each batch completes (to write rows)."""
+    order = rank_all(questions, solvers)
+    out = DirectRouting(accepted={i: [] for i in range(len(questions))})
+    by_id = {t.id: t for t in solvers}
+
+    def run(tool: Tool, batch: list[int]) -> tuple[Tool, list[int], list[CaseRun]]:
+        return tool, batch, user.direct_many(tool, [questions[i] for i in batch])
+
+    with ThreadPoolExecutor(max_workers=DIRECT_WORKERS) as pool:
+        for rank in range(len(solvers)):
+            batches: dict[str, list[int]] = {}
+            for i, tools in enumerate(order):
+                if len(tools) > rank and (agreement or not out.accepted[i]):
+                    batches.setdefault(tools[rank].id, []).append(i)
+            if not batches:
+                break
+            jobs = [pool.submit(run, by_id[tid], batch) for tid, batch in batches.items()]
+            for job in as_completed(jobs):
+                tool, batch, results = job.result()
+                took = []
+                for i, r in zip(batch, results, strict=True):
+                    value, _ = answer_of(r, questions[i], tool)
+                    if value is not None:
+                        out.accepted[i].append((tool, value))
+                        took.append((i, value))
+                    elif note := failure_note(tool, r, first=rank == 0):
+                        out.notes.setdefault(i, []).append(note)
+                if took and on_accepted is not None:
+                    on_accepted(tool, took)
+    return out
 
 
 def classify_prompt(question: str, tools: Sequence[Tool]) -> str:
@@ -119,50 +205,37 @@ class Dispatcher:
         return run_sync(self.aroute_many(questions, agreement=agreement))
 
     async def aroute_many(
-        self, questions: Sequence[str], *, agreement: bool | None = None, concurrency: int = 16
+        self,
+        questions: Sequence[str],
+        *,
+        agreement: bool | None = None,
+        concurrency: int = 16,
+        tried: dict[int, list[str]] | None = None,
     ) -> list[Route]:
+        """``tried``: the direct solvers were already offered these questions (by the local
+        engine), with these notes; they are not run again."""
         tools = self.tools()
         agreement = len(questions) == 1 if agreement is None else agreement
         routes: list[Route | None] = [None] * len(questions)
+        notes: dict[int, list[str]] = dict(tried or {})
         if tools:
-            await asyncio.to_thread(self._route_direct, questions, tools, routes, agreement)
+            if tried is None:
+                notes = await asyncio.to_thread(self._route_direct, questions, tools, routes, agreement)
             pending = [i for i, r in enumerate(routes) if r is None]
             if pending:
-                classified = await self._classify_all([questions[i] for i in pending], tools, concurrency)
+                classified = await self._classify_all(
+                    [questions[i] for i in pending], tools, concurrency, [notes.get(i, []) for i in pending]
+                )
                 for i, route in zip(pending, classified, strict=True):
                     routes[i] = route
         return [r or Route(tool=None, reason="the cache holds no tools") for r in routes]
 
     def _route_direct(
         self, questions: Sequence[str], tools: list[Tool], routes: list[Route | None], agreement: bool
-    ) -> None:
+    ) -> dict[int, list[str]]:
         solvers = [t for t in tools if t.direct]
-        vocab = {t.id: tool_words(t) for t in solvers}
-        order = {i: ranked(q, solvers, vocab) for i, q in enumerate(questions)}
-        accepted: dict[int, list[tuple[Tool, str]]] = {i: [] for i in range(len(questions))}
-
-        def run(tool: Tool, batch: list[int]) -> None:
-            results = self.user.direct_many(tool, [questions[i] for i in batch])
-            for i, r in zip(batch, results, strict=True):
-                value, _ = answer_of(r, questions[i], tool)
-                if value is not None:
-                    accepted[i].append((tool, value))
-
-        # The batches of different tools run side by side, one per sandbox worker.
-        with ThreadPoolExecutor(max_workers=DIRECT_WORKERS) as pool:
-            for rank in range(len(solvers)):
-                jobs = []
-                for tool in solvers:
-                    batch = [
-                        i
-                        for i in order
-                        if len(order[i]) > rank and order[i][rank].id == tool.id and (agreement or not accepted[i])
-                    ]
-                    if batch:
-                        jobs.append(pool.submit(run, tool, batch))
-                for job in jobs:
-                    job.result()
-        for i, hits in accepted.items():
+        found = route_direct(self.user, questions, solvers, agreement=agreement)
+        for i, hits in found.accepted.items():
             values = {v for _, v in hits}
             if len(values) == 1:
                 tool, value = hits[0]
@@ -170,20 +243,32 @@ class Dispatcher:
                     f" ({len(hits)} agree)" if len(hits) > 1 else ""
                 )
                 routes[i] = Route(tool=tool, reason=reason, direct_value=value)
+        return found.notes
 
-    async def _classify_all(self, questions: Sequence[str], tools: list[Tool], concurrency: int = 16) -> list[Route]:
+    async def _classify_all(
+        self, questions: Sequence[str], tools: list[Tool], concurrency: int = 16, notes: Sequence[list[str]] = ()
+    ) -> list[Route]:
         if self.model is None:
             return [
-                Route(tool=None, reason="no direct solver accepted it and no dispatcher model is set")
-                for _ in questions
+                Route(
+                    tool=None,
+                    reason="no direct solver accepted it"
+                    + (f" ({'; '.join(n)})" if n else "")
+                    + " and no dispatcher model is set",
+                )
+                for _, n in zip(questions, list(notes) or [[]] * len(questions), strict=True)
             ]
         sem = asyncio.Semaphore(concurrency)
 
-        async def one(q: str) -> Route:
+        async def one(q: str, n: list[str]) -> Route:
             async with sem:
-                return await self.aclassify(q, tools)
+                route = await self.aclassify(q, tools)
+            if route.tool is None and n:
+                route.reason += f" (direct solvers: {'; '.join(n)})"
+            return route
 
-        return list(await asyncio.gather(*(one(q) for q in questions)))
+        listed = list(notes) or [[]] * len(questions)
+        return list(await asyncio.gather(*(one(q, n) for q, n in zip(questions, listed, strict=True))))
 
     async def aclassify(self, question: str, tools: list[Tool]) -> Route:
         """Asks the cheap model which task the question belongs to."""

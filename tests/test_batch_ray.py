@@ -60,26 +60,33 @@ def test_solve_dataset_rows_and_uses_reach_the_driver_cache(demo_cache: ToolCach
     assert list(local_ray.iterdir()) == []  # the workers never used their own cache directory
 
 
-def test_a_tool_that_raises_is_a_failed_row_not_a_failed_job(demo_cache: ToolCache) -> None:
+def test_a_tool_that_raises_or_times_out_is_a_failed_row_not_a_failed_job(demo_cache: ToolCache) -> None:
     made = demo_cache.current("word_sorting")
     assert made is not None and made.direct is not None
     direct = made.direct.replace(
         "def solve(question):\n",
-        "def solve(question):\n    if 'boom' in question:\n        raise RuntimeError('boom')\n",
+        "def solve(question):\n    if 'boom' in question:\n        raise RuntimeError('boom')\n"
+        "    while 'hang' in question:\n        pass\n",
     )
     demo_cache.put(Tool.model_validate({**made.model_dump(), "id": "", "direct": direct}))
     rows = [
         {"question": "Sort the following words alphabetically: List: pear apple fig"},
         {"question": "Sort the following words alphabetically: List: boom apple"},
+        {"question": "Sort the following words alphabetically: List: hang apple"},
+        {"question": "Sort the following words alphabetically: List: kiwi date"},
         {"question": "   "},
     ]
     with LATM(cache=demo_cache) as latm:
         result = latm.solve_dataset(ray.data.from_items(rows), backend="process").take_all()
-    result.sort(key=lambda r: r["question"], reverse=True)
-    assert [r["ok"] for r in result] == [True, False, False]
-    assert result[0]["answer"] == "apple fig pear"
-    assert "no direct solver accepted it" in result[1]["error"] and result[1]["mode"] == "failed"
-    assert "no question text" in result[2]["error"]
+    by_question = {r["question"]: r for r in result}
+    assert len(result) == 5
+    assert by_question[rows[0]["question"]]["answer"] == "apple fig pear"
+    assert by_question[rows[3]["question"]]["answer"] == "date kiwi"  # same batch as the hanging row
+    for failed in (rows[1], rows[2]):
+        row = by_question[failed["question"]]
+        assert not row["ok"] and row["mode"] == "failed" and "no direct solver accepted it" in row["error"]
+    assert "timed out" in by_question[rows[2]["question"]]["error"]
+    assert "no question text" in by_question["   "]["error"]
 
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from latm.answer_file import InputRow, done_keys, partial_path, renamed_fields, resume_key
 from latm.batch.local import JsonlRows
-from latm.batch.ray_engine import NAMESPACE, RateLimit, questions_dataset, solve_dataset
+from latm.batch.ray_engine import RateLimit, questions_dataset, solve_dataset
 from latm.batch.rows import ADDED_COLUMNS, require_ray
 from latm.errors import UserError
 
@@ -112,14 +112,10 @@ def connect(address: str | None) -> bool:
     address = address or os.environ.get("RAY_ADDRESS") or None
     import logging
 
+    from latm.batch.ray_engine import init_ray
+
     try:
-        ray.init(
-            address=address,
-            namespace=NAMESPACE,
-            include_dashboard=False,
-            log_to_driver=False,
-            logging_level=logging.WARNING,
-        )
+        init_ray(address, logging_level=logging.WARNING)
     except Exception as exc:
         where = f"the Ray cluster at {address}" if address else "a local Ray"
         raise UserError(f"cannot start or reach {where}: {type(exc).__name__}: {exc}") from exc

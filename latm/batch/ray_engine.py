@@ -165,22 +165,35 @@ def build_model(spec: Any, limiters: dict[str, Any]) -> Any:
 # -- the code the workers run ---------------------------------------------------------------------
 
 
+_SHIPPED_TO: set[str] = set()  # the Ray jobs (by id) started here with LATM's code shipped
+
+
 def shipped_code() -> dict[str, Any]:
-    """A runtime_env that ships this driver's LATM packages to every worker (Ray uploads them
-    once per content): a node runs exactly the driver's code, also when it cannot see the
-    driver's disk or has another LATM version installed. The job's own ``py_modules`` are kept.
+    """A job-level runtime_env shipping this driver's LATM packages to every worker (Ray uploads
+    them once per content): a node runs exactly the driver's code, also when it cannot see the
+    driver's disk or has another LATM version. Ray accepts local folders only at ``ray.init``.
     Third-party dependencies must be installed on the nodes (``pip install 'latm[ray]'``)."""
     import latm
     import sandbox
     import tasks
     import toolcache
 
+    folders = [str(Path(m.__file__).parent) for m in (latm, sandbox, tasks, toolcache) if m.__file__]
+    return {"py_modules": folders, "excludes": ["__pycache__", "*.pyc"]}
+
+
+def init_ray(address: str | None = None, **kw: Any) -> None:
+    """``ray.init`` for a LATM job: its namespace, quiet, and LATM's code shipped to the workers."""
     ray = require_ray()
-    ours = [str(Path(m.__file__).parent) for m in (latm, sandbox, tasks, toolcache) if m.__file__]
-    theirs: list[Any] = []
-    if ray.is_initialized():
-        theirs = list((ray.get_runtime_context().runtime_env or {}).get("py_modules") or [])
-    return {"py_modules": theirs + [m for m in ours if m not in theirs], "excludes": ["__pycache__", "*.pyc"]}
+    ray.init(
+        address=address,
+        namespace=NAMESPACE,
+        include_dashboard=False,
+        log_to_driver=False,
+        runtime_env=shipped_code(),
+        **kw,
+    )
+    _SHIPPED_TO.add(ray.get_runtime_context().get_job_id())
 
 
 # -- the cluster-wide actors -----------------------------------------------------------------------
@@ -381,24 +394,38 @@ def default_workers(ray: Any) -> int:
     return max(1, int(cluster_cpus(ray)) - 1)
 
 
-def check_docker_nodes(ray: Any, image: str | None = None) -> None:
-    """With the Docker backend asked for, every alive node must have an engine and the image:
-    else a UserError naming the nodes that do not, before any work (never a silent fallback)."""
+def check_nodes(ray: Any, docker: bool, image: str | None = None) -> None:
+    """Before any work, on every alive node: LATM imports (unless this job shipped it), and with
+    the Docker backend asked for, an engine and the image answer. Else a UserError naming the
+    nodes (never a silent fallback, never a job whose actors die at start)."""
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    def probe(img: str | None) -> str | None:
-        from sandbox import SandboxUnavailable, docker_backend
+    def probe(img: str | None, docker: bool) -> str | None:  # nested: pickled by value, runs without latm
+        import os as os_
 
         try:
-            docker_backend.check_ready(img or os.environ.get("LATM_SANDBOX_IMAGE") or docker_backend.DEFAULT_IMAGE)
-        except SandboxUnavailable as exc:
-            return str(exc)
+            from sandbox import SandboxUnavailable, docker_backend
+        except ImportError as exc:
+            return (
+                f"cannot import LATM ({exc}): install it there (pip install 'latm[ray]'), or let LATM start "
+                "the Ray connection (latm solve --ray-address, or latm.batch.ray_engine.init_ray), which "
+                "ships its code"
+            )
+        if docker:
+            try:
+                docker_backend.check_ready(img or os_.environ.get("LATM_SANDBOX_IMAGE") or docker_backend.DEFAULT_IMAGE)
+            except SandboxUnavailable as exc:
+                return str(exc)
         return None
 
-    remote = ray.remote(num_cpus=0, runtime_env=shipped_code())(probe)
+    if not docker and ray.get_runtime_context().get_job_id() in _SHIPPED_TO:
+        return
+    remote = ray.remote(num_cpus=0)(probe)
     nodes = [n for n in ray.nodes() if n.get("Alive")]
     refs = [
-        remote.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote(image)
+        remote.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote(
+            image, docker
+        )
         for n in nodes
     ]
     problems = [
@@ -407,11 +434,14 @@ def check_docker_nodes(ray: Any, image: str | None = None) -> None:
         if p
     ]
     if problems:
-        raise UserError(
-            "the Docker sandbox was asked for (--backend docker / LATM_SANDBOX_BACKEND=docker) but "
-            + "; ".join(problems)
-            + ". Install and start Docker there (and `latm sandbox build-image`), or choose --backend process"
+        asked = "the Docker sandbox was asked for (--backend docker / LATM_SANDBOX_BACKEND=docker) but "
+        asked = asked if docker else ""
+        advice = (
+            ". Install and start Docker there (and `latm sandbox build-image`), or choose --backend process"
+            if docker
+            else ""
         )
+        raise UserError(asked + "; ".join(problems) + advice)
 
 
 @dataclass
@@ -479,21 +509,19 @@ def solve_dataset(
     """Builds the lazy job (nothing runs until the dataset is consumed or written)."""
     ray = require_ray()
     if not ray.is_initialized():
-        ray.init(namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
-    code = shipped_code()
+        init_ray()
     choice = backend or os.environ.get("LATM_SANDBOX_BACKEND") or "auto"
     if choice not in ("auto", "docker", "process"):
         raise UserError(f"unknown sandbox backend {choice!r}: use auto, docker or process")
-    if choice == "docker":
-        # never a silent fallback; with auto, each worker picks for its node (and warns on a fallback)
-        check_docker_nodes(ray, os.environ.get("LATM_SANDBOX_IMAGE"))
+    # with Docker asked for, never a silent fallback; with auto, each worker picks for its node
+    check_nodes(ray, choice == "docker", os.environ.get("LATM_SANDBOX_IMAGE"))
     columns = ds.columns() if hasattr(ds, "columns") else None
     if columns is not None and question_column not in columns:
         raise UserError(f"the dataset has no column {question_column!r} (it has {', '.join(columns)})")
     limit = rate_limit or RateLimit()
     maker, user = model_spec(latm.maker_model), model_spec(latm.user_model)
     limiters: dict[str, Any] = {}
-    limiter_cls = ray.remote(num_cpus=0, max_concurrency=1000, runtime_env=code)(RateLimiter)
+    limiter_cls = ray.remote(num_cpus=0, max_concurrency=1000)(RateLimiter)
     for spec in (maker, user):
         url = endpoint_of(spec)
         if url and url not in limiters:
@@ -501,7 +529,7 @@ def solve_dataset(
             limiters[url] = limiter_cls.options(name=name, namespace=NAMESPACE, get_if_exists=True).remote(
                 limit.rps, limit.max_in_flight
             )
-    ledger = ray.remote(num_cpus=0, runtime_env=code)(Ledger).remote()
+    ledger = ray.remote(num_cpus=0)(Ledger).remote()
     bundle = ray.put(snapshot(latm.cache, latm.allow_shown_only))
     n = workers or default_workers(ray)
     job = {
@@ -525,7 +553,6 @@ def solve_dataset(
         batch_size=batch_size,
         batch_format="pyarrow",
         num_cpus=ACTOR_CPUS,
-        runtime_env=code,
     )  # Ray Data restarts a dead actor and retries its batch (max_restarts = max_task_retries = -1)
     return RayJob(dataset=dataset, ledger=ledger, bundle=bundle, limiters=limiters, workers_max=n)
 
