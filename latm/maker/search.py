@@ -254,6 +254,7 @@ def _records_source() -> str:
 
 
 RECORDS_PREFIX = "_records_"
+RECORDS_SOURCE = _records_source()  # read once, at import: a tool is built from the code this process runs
 
 
 def parser_code(template: Template, view: View) -> str:
@@ -274,7 +275,7 @@ def parser_code(template: Template, view: View) -> str:
     )
     back = "dict(args, options=options)" if template.options else "args"
     suffix_check = f"body.endswith({template.suffix!r})" if template.suffix else "True"
-    helpers = _records_source() + "\n\n\n" if view.kind == "records" else "import re\n\n\n"
+    helpers = RECORDS_SOURCE + "\n\n\n" if view.kind == "records" else "import re\n\n\n"
     return (
         helpers + "def parse_question(question):\n"
         '    """The named arguments of f for a question of this task (the framework found its form)."""\n'
