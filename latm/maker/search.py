@@ -254,7 +254,6 @@ def _records_source() -> str:
 
 
 RECORDS_PREFIX = "_records_"
-RECORDS_SOURCE = _records_source()  # read once, at import: a tool is built from the code this process runs
 
 
 def parser_code(template: Template, view: View) -> str:
@@ -555,3 +554,6 @@ class SearchStrategy(MakerBase):
         s.verify_attempts = 1
         tool = self._tool(s)
         return self.cache.put(tool) if self.cache is not None else tool
+
+
+RECORDS_SOURCE = _records_source()  # read once, at import: a tool is built from the code this process runs
