@@ -9,8 +9,11 @@ written whole, then renamed in; the folder renamed to ``OUT`` when whole).
 
 import json
 import os
+import pickle
+import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +152,7 @@ def solve_file_ray(
 ) -> int:
     """Runs the file on Ray; returns the exit status (0 all answered, 1 some failed, 3 interrupted).
     Usage and input errors raise UserError before any work."""
-    ray = require_ray()
+    require_ray()  # before any work: says how to install Ray
     rows: list[InputRow] = read_parquet_rows(in_file) if is_parquet(in_file) else read_jsonl_rows(in_file)
     parquet_out = out_file is not None and is_parquet(out_file)
     if out_file is not None:
@@ -174,6 +177,114 @@ def solve_file_ray(
         before = len(rows)
         rows = [r for r in rows if resume_key(r, by_id) not in keys]
         say(f"resuming: {before - len(rows)} question(s) already answered, {len(rows)} to go")
+    return supervised(
+        lambda: _run_job(
+            latm,
+            rows,
+            out_file,
+            parquet_out,
+            kept,
+            concurrency,
+            as_json,
+            address,
+            workers,
+            batch_size,
+            rate_limit,
+            say,
+        ),
+        out_file,
+        len(rows),
+        say,
+    )
+
+
+def supervised(job: Callable[[], int], out: Path | None, total: int, say: Any) -> int:
+    """Runs ``job`` in a forked child and returns its status (or re-raises its error).
+
+    Ray ends a driver whose node goes away at once, from C++ ("the connection to the plasma
+    store is failed. Terminate the process"): no Python handler runs there, so the process that
+    the user's shell waits for must be another one. When the child ends without a result, the
+    cluster went away: that is said plainly, with what was written (every row whole), and the
+    status is 3 (run again with --resume). Without real stdout/stderr file descriptors (an
+    in-memory console, as in tests) or without fork, the job runs in this process."""
+    try:
+        real = sys.stdout.fileno() >= 0 and sys.stderr.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        real = False
+    if not real or not hasattr(os, "fork") or os.environ.get("LATM_RAY_UNSUPERVISED"):
+        return job()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the job; its result (a status or an error) goes back through the pipe
+        os.close(read_end)
+        result: tuple[int, BaseException | None] = (1, None)
+        try:
+            result = (job(), None)
+        except BaseException as exc:  # re-raised in the parent, where the CLI reports it
+            result = (2, exc)
+        try:
+            payload = pickle.dumps(result)
+        except Exception:
+            payload = pickle.dumps((2, RuntimeError(f"{type(result[1]).__name__}: {result[1]}")))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(payload)
+        os._exit(0)
+    os.close(write_end)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the child, which stops cleanly
+    try:
+        with os.fdopen(read_end, "rb") as pipe:
+            payload = pipe.read()
+        _, wait_status = os.waitpid(pid, 0)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if payload:
+        status, error = pickle.loads(payload)
+        if error is not None:
+            raise error
+        return int(status)
+    code = os.waitstatus_to_exitcode(wait_status)
+    how = f"signal {-code}" if code < 0 else f"exit {code}"
+    say(
+        f"the Ray cluster went away mid-job (Ray ended the driver process, {how}): "
+        f"{rows_written(out)} of {total} question(s) answered, written to "
+        f"{partial_path(out) if out else 'stdout'} (every row whole); run again with --resume to finish"
+    )
+    return 3
+
+
+def rows_written(out: Path | None) -> int | str:
+    """The whole rows in OUT.partial (JSONL lines, or the rows of Parquet part files)."""
+    if out is None:
+        return "some"
+    partial = partial_path(out)
+    if partial.is_dir():
+        import pyarrow.parquet as pq
+
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in partial.glob("part-*.parquet"))
+    if not partial.exists():
+        return 0
+    return partial.read_bytes().count(b"\n")
+
+
+def _run_job(
+    latm: Any,
+    rows: list[InputRow],
+    out_file: Path | None,
+    parquet_out: bool,
+    kept: list[str],
+    concurrency: int,
+    as_json: bool,
+    address: str | None,
+    workers: int | None,
+    batch_size: int,
+    rate_limit: RateLimit | None,
+    say: Any,
+) -> int:
+    ray = require_ray()
     started_ray = connect(address)
     started = time.monotonic()
     summary: dict[str, Any] = {}
