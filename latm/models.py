@@ -310,13 +310,21 @@ class CachedModel:
         self.name = inner.name
         self.mode = mode
         self._db = diskcache.Cache(str(directory or response_cache_dir()))
+        self._asked: dict[str, int] = {}
 
     def _key(self, messages: list[Message], temperature: float, max_tokens: int | None, stop: list[str] | None) -> str:
+        """The request's key. A sampled request (temperature > 0) asked again by this object is
+        another sample: its n-th asking has a key of its own, so a replay gives back the same
+        sequence of samples and a new sample reaches the model (never the first one, again)."""
         # The prompt version is part of the key: a reworded prompt must never replay an old reply.
         from latm.maker.prompts import PROMPT_VERSION
 
         blob = json.dumps([PROMPT_VERSION, self.name, messages, temperature, max_tokens, stop], sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()
+        key = hashlib.sha256(blob.encode()).hexdigest()
+        if temperature > 0:
+            n = self._asked[key] = self._asked.get(key, 0) + 1
+            key = key if n == 1 else f"{key}#{n}"
+        return key
 
     def _lookup(self, key: str) -> Completion | None:
         if self.mode == "off":

@@ -158,10 +158,21 @@ def test_scripted_model_from_a_function() -> None:
 
 
 def test_a_new_prompt_version_never_replays_an_old_reply(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import latm.models
+    import latm.maker.prompts
 
     CachedModel(ScriptedModel(["made with prompts v-old"]), "readwrite", tmp_path).complete(HI)
-    monkeypatch.setattr(latm.models, "PROMPT_VERSION", "999")
+    monkeypatch.setattr(latm.maker.prompts, "PROMPT_VERSION", "999")
     fresh = ScriptedModel(["made with prompts v-new"])
     assert CachedModel(fresh, "readwrite", tmp_path).complete(HI).text == "made with prompts v-new"
     assert fresh.calls == 1
+
+
+def test_sampled_requests_are_distinct_samples_and_replay_in_order(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    recorder = CachedModel(ScriptedModel(["one", "two", "three"]), "readwrite", tmp_path)
+    got = [recorder.complete(HI, temperature=0.8).text for _ in range(3)]
+    assert got == ["one", "two", "three"]  # each asking at temperature is a new sample, not the first again
+    replay = CachedModel(ScriptedModel([]), "replay", tmp_path)
+    again = [replay.complete(HI, temperature=0.8) for _ in range(3)]
+    assert [c.text for c in again] == got and all(c.cached for c in again)
+    greedy = CachedModel(ScriptedModel(["only"]), "readwrite", tmp_path)
+    assert [greedy.complete(HI).text for _ in range(2)] == ["only", "only"]  # temperature 0: one answer

@@ -346,6 +346,7 @@ class SearchResult:
     code: str | None = None  # the passing candidate (defines f)
     usage: Usage = field(default_factory=Usage)
     samples: int = 0
+    spent: int = 0  # the budget's tokens: every reply's, also those replayed free from a response cache
     reason: str | None = None
     log: list[dict[str, Any]] = field(default_factory=list)
 
@@ -386,14 +387,14 @@ class SearchMaker:
             return result
         views = views_for(template, [ex.question for ex in shown])
         for index, view in enumerate(views):
-            start = result.usage.tokens
+            start = result.spent
             share = (self.token_budget - start) / (len(views) - index)
             prompt = candidate_prompt(template, view, shown)
             best: Candidate | None = None
             repair = False
-            while result.usage.tokens - start < share and result.usage.tokens < self.token_budget:
+            while result.spent - start < share and result.spent < self.token_budget:
                 asked = repair_prompt(best.code, best.failures) if repair and best is not None else prompt
-                candidates = self._sample(asked, result, greedy_first=result.usage.tokens == start)
+                candidates = self._sample(asked, result, greedy_first=result.spent == start)
                 if not candidates and not repair:
                     break  # no code at all from the first prompt: this view is hopeless
                 scored = self._score(candidates, template, view, shown)
@@ -403,7 +404,7 @@ class SearchMaker:
                         "view": view.kind,
                         "asked": "repair" if repair else "fresh",
                         "scores": [c.right for c in scored],
-                        "tokens": result.usage.tokens,
+                        "tokens": result.spent,
                     }
                 )
                 if top is not None and top.right == len(shown):
@@ -412,15 +413,13 @@ class SearchMaker:
                 if top is not None and (best is None or top.right > best.right):
                     best = top
                 repair = not repair and best is not None and best.right > 0
-        result.reason = (
-            f"no candidate answered every shown example ({result.samples} sampled, {result.usage.tokens} tokens)"
-        )
+        result.reason = f"no candidate answered every shown example ({result.samples} sampled, {result.spent} tokens)"
         return result
 
     def _sample(self, prompt: str, result: SearchResult, greedy_first: bool) -> list[str]:
         codes = []
         for n in range(self.samples):
-            if result.usage.tokens >= self.token_budget:
+            if result.spent >= self.token_budget:
                 break
             temperature = 0.0 if greedy_first and n == 0 else self.temperature
             try:
@@ -431,6 +430,7 @@ class SearchMaker:
                 break
             result.samples += 1
             result.usage.record("maker", done.model, done.usage, cached=done.cached, prices=self.prices)
+            result.spent += done.usage.prompt_tokens + done.usage.completion_tokens  # replayed ones too
             code = _candidate_code(done.text)
             if code is not None:
                 codes.append(code)
