@@ -340,7 +340,7 @@ class LATM:
         *,
         concurrency: int = 16,
         workers: int | None = None,
-        batch_size: int = 500,
+        batch_size: int | None = None,
         backend: str | None = None,
         rate_limit: Any = None,
     ) -> Any:

@@ -19,7 +19,7 @@ from typing import Any
 
 from latm.answer_file import InputRow, done_keys, partial_path, renamed_fields, resume_key
 from latm.batch.local import JsonlRows
-from latm.batch.ray_engine import RateLimit, questions_dataset, solve_dataset
+from latm.batch.ray_engine import DEFAULT_BATCH_SIZE, RateLimit, questions_dataset, solve_dataset
 from latm.batch.rows import ADDED_COLUMNS, require_ray
 from latm.errors import UserError
 
@@ -145,7 +145,7 @@ def solve_file_ray(
     resume: bool,
     address: str | None = None,
     workers: int | None = None,
-    batch_size: int = 500,
+    batch_size: int | None = None,
     rate_limit: RateLimit | None = None,
     read_jsonl_rows: Any = None,
     say: Any = print,
@@ -280,7 +280,7 @@ def _run_job(
     as_json: bool,
     address: str | None,
     workers: int | None,
-    batch_size: int,
+    batch_size: int | None,
     rate_limit: RateLimit | None,
     say: Any,
 ) -> int:
@@ -297,7 +297,7 @@ def _run_job(
         # the row contract: input fields (clashing ones as input_<field>), then line, then the answer's
         inputs = [{**{(f"input_{k}" if k in ADDED else k): v for k, v in r.data.items()}, "line": r.line} for r in rows]
         if inputs:  # lazy; checks the sandbox backend on every node before anything is written
-            ds = questions_dataset(inputs, batch_size)
+            ds = questions_dataset(inputs, batch_size or DEFAULT_BATCH_SIZE)
             job = solve_dataset(
                 latm, ds, concurrency=concurrency, workers=workers, batch_size=batch_size, rate_limit=rate_limit
             )

@@ -34,7 +34,7 @@ from latm.batch.rows import ADDED_COLUMNS, require_ray, solution_values, tallies
 from latm.errors import ModelHTTPError, ModelUnreachable, UserError
 
 ACTOR_CPUS = 0.5  # each actor's share; its sandbox workers are processes of its own
-DEFAULT_BATCH_SIZE = 500
+DEFAULT_BATCH_SIZE = 2000  # rows an actor answers at once: each tool's share is one sandbox batch
 DEFAULT_RPS = 20.0
 DEFAULT_IN_FLIGHT = 8
 MAX_MODEL_RETRIES = 8
@@ -501,13 +501,14 @@ def solve_dataset(
     *,
     concurrency: int = 16,
     workers: int | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     backend: str | None = None,
     rate_limit: RateLimit | None = None,
     pool_size: int = 2,
 ) -> RayJob:
     """Builds the lazy job (nothing runs until the dataset is consumed or written)."""
     ray = require_ray()
+    batch_size = batch_size or DEFAULT_BATCH_SIZE
     if not ray.is_initialized():
         init_ray()
     choice = backend or os.environ.get("LATM_SANDBOX_BACKEND") or "auto"

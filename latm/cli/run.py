@@ -241,6 +241,12 @@ def make(
 )
 @click.option("--ray-address", default=None, help="Ray cluster to run on (else RAY_ADDRESS, else a local Ray).")
 @click.option("--workers", default=None, type=click.IntRange(min=1), help="Ray actors at most (default CPUs - 1).")
+@click.option(
+    "--batch-size",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Ray: rows per batch an actor answers at once (default 2000; smaller for LLM-mode rows).",
+)
 @click.option("--rps", default=20.0, show_default=True, type=float, help="Ray: requests/s per endpoint, cluster-wide.")
 @click.option(
     "--max-in-flight", default=8, show_default=True, type=click.IntRange(min=1), help="Ray: requests in flight."
@@ -259,6 +265,7 @@ def solve(
     engine: str,
     ray_address: str | None,
     workers: int | None,
+    batch_size: int | None,
     rps: float,
     max_in_flight: int,
     maker: str | None,
@@ -301,7 +308,17 @@ def solve(
         assert in_file is not None
         if engine == "ray":
             _solve_file_ray(
-                latm, in_file, out_file, concurrency, as_json, resume, ray_address, workers, rps, max_in_flight
+                latm,
+                in_file,
+                out_file,
+                concurrency,
+                as_json,
+                resume,
+                ray_address,
+                workers,
+                batch_size,
+                rps,
+                max_in_flight,
             )
         _solve_file(latm, in_file, out_file, concurrency, as_json, resume)
 
@@ -315,12 +332,13 @@ def _solve_file_ray(
     resume: bool,
     address: str | None,
     workers: int | None,
+    batch_size: int | None,
     rps: float,
     max_in_flight: int,
 ) -> None:
     """The Ray engine under the same answer-file rules and exit statuses as the local one."""
     from latm.batch.ray_cli import solve_file_ray
-    from latm.batch.ray_engine import RateLimit
+    from latm.batch.ray_engine import DEFAULT_BATCH_SIZE, RateLimit
 
     def say(text: str) -> None:
         err_console.print(text, markup=False, highlight=False)
@@ -335,6 +353,7 @@ def _solve_file_ray(
             resume=resume,
             address=address,
             workers=workers,
+            batch_size=batch_size or DEFAULT_BATCH_SIZE,
             rate_limit=RateLimit(rps=rps, max_in_flight=max_in_flight),
             read_jsonl_rows=lambda path: _read_questions(path)[0],
             say=say,
