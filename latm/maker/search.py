@@ -376,9 +376,10 @@ class SearchMaker:
         self.prices = prices
 
     def search(self, shown: Sequence[Example], usage: Usage | None = None) -> SearchResult:
-        """Views in turn, most structured first, each with an equal share of what is left of the
-        budget. Within a view: fresh samples; once a candidate is partly right, repair rounds of
-        the best one alternate with fresh ones (a weak model's repairs rarely beat a fresh sample,
+        """Views in turn, most structured first, each with half of what is left of the budget (the
+        last with all of it): the trials found well-shaped inputs the model's best chance. Within
+        a view: fresh samples; once a candidate is partly right, repair rounds of the best one
+        alternate with fresh ones (a weak model's repairs rarely beat a fresh sample,
         ``../shared/notes/small-maker-trials.md``, but sometimes do)."""
         template = discover([ex.question for ex in shown])
         result = SearchResult(template=template, usage=usage or Usage())
@@ -388,7 +389,8 @@ class SearchMaker:
         views = views_for(template, [ex.question for ex in shown])
         for index, view in enumerate(views):
             start = result.spent
-            share = (self.token_budget - start) / (len(views) - index)
+            left = self.token_budget - start
+            share = left if index == len(views) - 1 else left / 2  # the more structured, the larger share
             prompt = candidate_prompt(template, view, shown)
             best: Candidate | None = None
             repair = False
