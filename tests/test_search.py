@@ -118,3 +118,20 @@ def test_repeated_forms_reach_the_model_as_a_table_and_pairs_and_the_tool_reads_
     held = result.tool.verification.held_out
     assert held is not None and held.passed == held.total == 10  # unseen questions, read by the tool's own parser
     assert "def f(table, pairs, asked, options):" in prompts[0] and "Question: " + questions[0] in prompts[0]
+
+
+def test_a_candidate_failing_everywhere_on_one_exception_is_repaired_with_its_error(sb: Sandbox) -> None:
+    typo = "```python\ndef f(x):\n    return ' '.join(sortd(x))\n```"
+    asked: list[str] = []
+
+    def model(messages: list[dict[str, str]]) -> str:
+        asked.append(messages[-1]["content"])
+        return RIGHT if asked[-1].startswith("This function is wrong") else typo
+
+    result = ToolMaker(ScriptedModel(model, name="qwen-1.5b"), sb, strategy="search", samples=1).make(
+        "word_sorting", SHOWN[:3], SHOWN[3:]
+    )
+    assert result.tool is not None, result.reason
+    search = next(a for a in result.attempts if a.step == "search")
+    assert [(o["asked"], o["scores"]) for o in search.observations] == [("fresh", [0]), ("repair", [6])]
+    assert "NameError: name 'sortd' is not defined" in asked[1]

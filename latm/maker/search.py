@@ -337,6 +337,17 @@ class Candidate:
     code: str
     right: int = 0
     failures: list[str] = field(default_factory=list)
+    raised: list[str] = field(default_factory=list)  # the exception type of each failure that raised
+
+    @property
+    def promise(self) -> tuple[int, bool]:
+        """Most right first; among none right, one that failed everywhere on the same exception
+        (a missing import, a misspelt name: one fix away) is worth a repair too."""
+        return self.right, self.one_bug
+
+    @property
+    def one_bug(self) -> bool:
+        return len(self.raised) == len(self.failures) > 0 and len(set(self.raised)) == 1
 
 
 @dataclass
@@ -400,7 +411,7 @@ class SearchMaker:
                 if not candidates and not repair:
                     break  # no code at all from the first prompt: this view is hopeless
                 scored = self._score(candidates, template, view, shown)
-                top = max(scored, key=lambda c: c.right, default=None)
+                top = max(scored, key=lambda c: c.promise, default=None)
                 result.log.append(
                     {
                         "view": view.kind,
@@ -412,9 +423,9 @@ class SearchMaker:
                 if top is not None and top.right == len(shown):
                     result.view, result.code = view, top.code
                     return result
-                if top is not None and (best is None or top.right > best.right):
+                if top is not None and (best is None or top.promise > best.promise):
                     best = top
-                repair = not repair and best is not None and best.right > 0
+                repair = not repair and best is not None and (best.right > 0 or best.one_bug)
         result.reason = f"no candidate answered every shown example ({result.samples} sampled, {result.spent} tokens)"
         return result
 
@@ -454,6 +465,8 @@ class SearchMaker:
                     cand.right += 1
                 else:
                     got = f"raised {error_text(r).splitlines()[-1]}" if not r.ok else f"returned {r.value!r}"
+                    if not r.ok:
+                        cand.raised.append(error_text(r).splitlines()[-1].split(":")[0])
                     cand.failures.append(
                         f"- {_call(args)[:400]} {got[:200]}, expected {_target(ex, args.get('options', []))!r}"
                     )
