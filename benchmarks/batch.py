@@ -62,12 +62,17 @@ def run(label: str, args: list[str], src: Path, out: Path, env: dict[str, str], 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100_000)
-    parser.add_argument("--batch-size", type=int, default=None, help="rows per Ray batch (default: the engine's)")
+    parser.add_argument(
+        "--batch-size",
+        default=None,
+        help="rows per Ray batch; several (500,2000): Ray on 1 node with each",
+    )
     parser.add_argument("--only", default="local,ray1,ray2", help="which runs (local, ray1, ray2)")
     args = parser.parse_args()
     n = args.n
     only = set(args.only.split(","))
-    ray_args = ["--engine", "ray"] + (["--batch-size", str(args.batch_size)] if args.batch_size else [])
+    sizes = [int(b) for b in args.batch_size.split(",")] if args.batch_size else []
+    ray_args = ["--engine", "ray"] + (["--batch-size", str(sizes[0])] if len(sizes) == 1 else [])
     cores = os.cpu_count() or 1
     per_task = n // len(TASKS)
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,6 +91,9 @@ def main() -> None:
             results["local engine"] = run("local", [], src, out, env, n)
         if "ray1" in only:
             results["ray, 1 node (local Ray)"] = run("ray1", ray_args, src, out, env, n)
+        for size in sizes if len(sizes) > 1 else []:  # a comparison of batch sizes, Ray on one node
+            args_b = ["--engine", "ray", "--batch-size", str(size)]
+            results[f"ray, 1 node, batch {size}"] = run(f"ray1-{size}", args_b, src, out, env, n)
         if "ray2" in only:
             from ray.cluster_utils import Cluster
 
