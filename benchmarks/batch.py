@@ -68,6 +68,7 @@ def main() -> None:
         help="rows per Ray batch; several (500,2000): Ray on 1 node with each",
     )
     parser.add_argument("--only", default="local,ray1,ray2", help="which runs (local, ray1, ray2)")
+    parser.add_argument("--questions", type=Path, help="a JSONL file of questions to reuse (generating takes minutes)")
     args = parser.parse_args()
     n = args.n
     only = set(args.only.split(","))
@@ -79,11 +80,15 @@ def main() -> None:
         cache_dir = str(Path(tmp) / "tools")
         make_tools(cache_dir)
         src, out = Path(tmp) / "q.jsonl", Path(tmp) / "a.jsonl"
-        with src.open("w") as fh:
-            for name in TASKS:
-                for e in get_task(name).generate(per_task, seed=11):
-                    fh.write(json.dumps({"question": e.question, "task": name}) + "\n")
-        n = per_task * len(TASKS)
+        if args.questions:
+            src = args.questions
+            n = sum(1 for _ in src.open())
+        else:
+            with src.open("w") as fh:
+                for name in TASKS:
+                    for e in get_task(name).generate(per_task, seed=11):
+                        fh.write(json.dumps({"question": e.question, "task": name}) + "\n")
+            n = per_task * len(TASKS)
         env = {**os.environ, "LATM_CACHE_DIR": cache_dir}
         env.pop("RAY_ADDRESS", None)
         results = {}

@@ -50,8 +50,14 @@ def routable_tools(cache: ToolCache, allow_shown_only: bool = False) -> list[Too
     return [t for t in current if t is not None and routable(t, allow_shown_only)]
 
 
+# Every byte but a-z becomes a space: the same words as WORD.findall(text.lower()) (non-ASCII
+# characters turn into "?" first, which no [a-z]+ word contains), in a fraction of the time: a
+# batch tokenises every question, and this was a fifth of a Ray worker's time.
+_NOT_A_Z = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
+
+
 def words(text: str) -> set[str]:
-    return set(WORD.findall(text.lower()))
+    return set(text.lower().encode("ascii", "replace").translate(_NOT_A_Z).decode("ascii").split())
 
 
 def tool_words(tool: Tool) -> set[str]:

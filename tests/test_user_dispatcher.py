@@ -2,6 +2,7 @@
 
 import random
 
+import hypothesis
 import pytest
 
 from latm.demo import demo_user
@@ -131,3 +132,10 @@ def test_unparseable_model_answer_routes_nowhere(demo_cache: ToolCache, process_
         ScriptedModel(["I think it's about sorting?"]), demo_cache, ToolUser(None, process_sandbox)
     ).route("Tell me a joke.")
     assert route.tool is None and "dispatcher model answered" in route.reason
+
+
+@hypothesis.given(hypothesis.strategies.text())
+def test_the_fast_tokeniser_finds_the_words_the_regex_does(text: str) -> None:
+    from latm.dispatcher import WORD, words
+
+    assert words(text) == set(WORD.findall(text.lower()))

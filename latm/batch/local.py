@@ -31,8 +31,11 @@ class JsonlRows(AnswerWriter):
         self.written += len(rows)
 
 
-def solve_local(latm: Any, questions: Sequence[str], concurrency: int, on_rows: OnRows) -> list[Any]:
-    """Every question's Solution, in order; ``on_rows(indices, solutions)`` as each batch completes."""
+def solve_local(
+    latm: Any, questions: Sequence[str], concurrency: int, on_rows: OnRows, record: bool = True
+) -> list[Any]:
+    """Every question's Solution, in order; ``on_rows(indices, solutions)`` as each batch completes.
+    ``record=False``: the direct uses are counted elsewhere (a Ray worker reports them to its ledger)."""
     from latm.agent import Solution
 
     n = len(questions)
@@ -59,7 +62,8 @@ def solve_local(latm: Any, questions: Sequence[str], concurrency: int, on_rows: 
 
     if solvers and n:
         notes = route_direct(latm.tool_user, questions, solvers, on_accepted=accepted).notes
-    latm._record(direct)  # the uses, as solve_many counts them
+    if record:
+        latm._record(direct)  # the uses, as solve_many counts them
     rest = [i for i in range(n) if sols[i] is None]
     if rest:
 

@@ -319,7 +319,9 @@ class SolveWorker:
         valid = [i for i, q in enumerate(questions) if isinstance(q, str) and q.strip()]
         sols: dict[int, Any] = {}
         try:
-            solved = solve_local(self.latm, [questions[i] for i in valid], self.concurrency, lambda i, s: None)
+            solved = solve_local(  # the uses go to the job's ledger, not this worker's private cache
+                self.latm, [questions[i] for i in valid], self.concurrency, lambda i, s: None, record=False
+            )
             sols = dict(zip(valid, solved, strict=True))
         except Exception as exc:  # a row per question, never a failed job
             for i in valid:
