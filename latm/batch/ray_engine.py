@@ -165,7 +165,9 @@ def build_model(spec: Any, limiters: dict[str, Any]) -> Any:
 # -- the code the workers run ---------------------------------------------------------------------
 
 
-_SHIPPED_TO: set[str] = set()  # the Ray jobs (by id) started here with LATM's code shipped
+# The Ray jobs (by id) LATM started itself: their workers can import LATM (shipped to a cluster, or
+# this machine's own disk for a local Ray), so check_nodes need not probe for it.
+_STARTED_HERE: set[str] = set()
 
 
 def shipped_code() -> dict[str, Any]:
@@ -195,7 +197,7 @@ def init_ray(address: str | None = None, **kw: Any) -> None:
         runtime_env=shipped_code() if address else None,
         **kw,
     )
-    _SHIPPED_TO.add(ray.get_runtime_context().get_job_id())
+    _STARTED_HERE.add(ray.get_runtime_context().get_job_id())
 
 
 # -- the cluster-wide actors -----------------------------------------------------------------------
@@ -422,7 +424,7 @@ def check_nodes(ray: Any, docker: bool, image: str | None = None) -> None:
                 return str(exc)
         return None
 
-    if not docker and ray.get_runtime_context().get_job_id() in _SHIPPED_TO:
+    if not docker and ray.get_runtime_context().get_job_id() in _STARTED_HERE:
         return
     remote = ray.remote(num_cpus=0)(probe)
     nodes = [n for n in ray.nodes() if n.get("Alive")]

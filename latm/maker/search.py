@@ -130,9 +130,6 @@ class View:
             args = {"x": middle.strip()}
         return {**args, "options": options} if template.options else args
 
-    def names(self, template: Template, question: str) -> list[str]:
-        return list(self.args(template, question))
-
 
 def _body_and_options(question: str, options: bool) -> tuple[str, list[str]]:
     if not options:
@@ -305,12 +302,13 @@ def _call(args: dict[str, Any]) -> str:
 def candidate_prompt(template: Template, view: View, examples: Sequence[Example]) -> str:
     """The examples as questions, each with the call of ``f`` the framework makes for it and the
     answer; the model states the rule in a sentence, then writes ``f``."""
-    lines = []
+    lines: list[str] = []
+    names: list[str] = []
     for ex in examples:
         args = view.args(template, ex.question)
+        names = names or list(args)
         target = _target(ex, args.get("options", []))
         lines.append(f"Question: {ex.question}\nCall: {_call(args)}\nReturns: {target!r}")
-    names = view.names(template, examples[0].question)
     about = " (`options` lists the answer choices: return the chosen option's text)" if template.options else ""
     return (
         "Each question below is read by the framework into the call of `f` under it; the call returns the "
@@ -464,9 +462,12 @@ class SearchMaker:
                 if answer is not None and self.check(answer, ex.answer):
                     cand.right += 1
                 else:
-                    got = f"raised {error_text(r).splitlines()[-1]}" if not r.ok else f"returned {r.value!r}"
-                    if not r.ok:
-                        cand.raised.append(error_text(r).splitlines()[-1].split(":")[0])
+                    if r.ok:
+                        got = f"returned {r.value!r}"
+                    else:
+                        last = error_text(r).splitlines()[-1]
+                        got = f"raised {last}"
+                        cand.raised.append(last.split(":")[0])
                     cand.failures.append(
                         f"- {_call(args)[:400]} {got[:200]}, expected {_target(ex, args.get('options', []))!r}"
                     )
