@@ -10,8 +10,7 @@ from typing import Any, Literal
 
 from sandbox.errors import SandboxError, SandboxUnavailable, WorkerCrashed
 from sandbox.models import BackendName, ExecutionResult, Limits
-from sandbox.pool import Worker, WorkerPool
-from sandbox.worker import encode_frame
+from sandbox.pool import Worker, WorkerPool, json_text
 
 BackendChoice = Literal["auto", "docker", "process"]
 Call = tuple[Sequence[Any], dict[str, Any]]
@@ -147,44 +146,43 @@ class Sandbox:
             raise SandboxError("this sandbox is closed; open a new one with Sandbox.open()")
         if not isinstance(code, str):
             raise SandboxError(f"code must be a str, not {type(code).__name__}")
-        try:
-            payload = [[list(a), k] for a, k in calls]
-            encode_frame(payload)
-        except (TypeError, ValueError) as exc:
-            return [
-                ExecutionResult.failure(self.backend, "BadArguments", f"arguments must be JSON-able: {exc}")
-                for _ in calls
-            ]
         req = {
             "op": "exec",
             "mode": mode,
             "code": code,
             "entry": entry,
-            "calls": payload,
+            "calls": [[list(a), k] for a, k in calls],
             "timeout_s": self.limits.timeout_s,
             "max_output_bytes": self.limits.max_output_bytes,
             "max_value_bytes": self.limits.max_value_bytes,
         }
+        try:
+            body = json_text(req)  # encoded once: this is also the check that the arguments are JSON-able
+        except (TypeError, ValueError) as exc:
+            return [
+                ExecutionResult.failure(self.backend, "BadArguments", f"arguments must be JSON-able: {exc}")
+                for _ in calls
+            ]
         budget = self.limits.timeout_s * len(calls) * 1.5 + START_GRACE_S
         try:
             try:
-                reply = self._request(req, budget)
+                reply = self._request(body, budget)
             except WorkerCrashed as first:
                 if first.hung:
                     raise
                 # A worker that died while idle (killed, pruned, OOM) is replaced: one retry.
-                reply = self._request(req, budget)
+                reply = self._request(body, budget)
         except WorkerCrashed as exc:
             return [ExecutionResult.failure(self.backend, "SandboxCrashed", str(exc)) for _ in calls]
         if reply.get("failure"):
             return [ExecutionResult.failure(self.backend, "SandboxCrashed", str(reply["failure"])) for _ in calls]
         return [ExecutionResult.from_frame(frame, self.backend) for frame in reply["results"]]
 
-    def _request(self, req: dict[str, Any], budget: float) -> dict[str, Any]:
+    def _request(self, body: bytes, budget: float) -> dict[str, Any]:
         worker = self._pool.acquire()
         retire = True
         try:
-            reply = worker.request({**req, "limits": worker.child_limits()}, budget)
+            reply = worker.request(body, budget)
             retire = bool(reply.get("failure"))
             return reply
         finally:

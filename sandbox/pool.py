@@ -14,7 +14,12 @@ from typing import Any
 
 from sandbox.errors import SandboxError, WorkerCrashed
 from sandbox.models import Limits
-from sandbox.worker import FRAME_HEADER, MAX_FRAME, encode_frame
+from sandbox.worker import FRAME_HEADER, MAX_FRAME
+
+
+def json_text(obj: object) -> bytes:
+    """The compact JSON text of ``obj``, as the frame protocol carries it."""
+    return json.dumps(obj, separators=(",", ":")).encode("utf-8")
 
 
 class Worker(abc.ABC):
@@ -74,10 +79,14 @@ class Worker(abc.ABC):
         if not frame.get("ready"):
             raise WorkerCrashed(f"the sandbox worker did not start properly: {frame!r}")
 
-    def request(self, req: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """Sends one batch and waits for its reply; any failure marks the worker dead."""
+    def request(self, body: bytes, timeout: float) -> dict[str, Any]:
+        """Sends one batch and waits for its reply; any failure marks the worker dead.
+
+        ``body`` is a request object's JSON text (``json_text``), encoded once by the caller; the
+        child limits, which may change from one request to the next, are spliced into it here."""
+        data = body[:-1] + b',"limits":' + json_text(self.child_limits()) + b"}"
         try:
-            self._send(encode_frame(req))
+            self._send(FRAME_HEADER.pack(len(data)) + data)
             reply = self.recv_frame(timeout)
         except (OSError, ValueError, WorkerCrashed) as exc:
             self.close()

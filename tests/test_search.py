@@ -61,6 +61,23 @@ def test_a_candidate_that_memorised_the_shown_examples_is_refused(sb: Sandbox) -
     assert result.tool is None and "held_out" in (result.reason or "")
 
 
+def test_the_prompt_shows_three_examples_and_a_candidate_is_scored_on_every_shown_one(sb: Sandbox) -> None:
+    asked: list[str] = []
+    seen = {" ".join(e.question.split("List: ")[1].split()): e.answer for e in SHOWN[:3]}
+    copier = f"```python\ndef f(x):\n    return {seen!r}.get(' '.join(x), 'unknown')\n```"
+
+    def model(messages: list[dict[str, str]]) -> str:
+        asked.append(messages[-1]["content"])
+        return copier if len(asked) == 1 else RIGHT
+
+    maker = ToolMaker(ScriptedModel(model, name="qwen-1.5b"), sb, strategy="search", samples=3)
+    result = maker.make("word_sorting", SHOWN[:3], SHOWN[3:])
+    assert all(e.question in asked[0] for e in SHOWN[:3]) and not any(e.question in asked[0] for e in SHOWN[3:])
+    search = next(a for a in result.attempts if a.step == "search")
+    assert search.observations[0]["scores"] == [3, 6, 6]  # the copier is right only on what it was shown
+    assert result.tool is not None and "get(" not in result.tool.code
+
+
 def test_auto_searches_when_the_papers_protocol_fails_within_one_budget(sb: Sandbox) -> None:
     stub = "```python\ndef sort_words(text):\n    pass\n```"
 
@@ -135,3 +152,21 @@ def test_a_candidate_failing_everywhere_on_one_exception_is_repaired_with_its_er
     search = next(a for a in result.attempts if a.step == "search")
     assert [(o["asked"], o["scores"]) for o in search.observations] == [("fresh", [0]), ("repair", [6])]
     assert "NameError: name 'sortd' is not defined" in asked[1]
+
+
+def test_records_that_happen_to_agree_on_a_part_are_still_read_by_position() -> None:
+    crt = get_task("chinese_remainder_theorem")
+    questions = [e.question for e in crt.generate(6, seed=5)]
+    template = discover(questions)
+    assert template is not None
+    view = views_for(template, questions)[0]
+    assert view.kind == "records"
+    same = (
+        "There is a box of no more than 165 lemons. If we divide them equally among 3 racoons, we have 2 left; "
+        "if we divide them equally among 5 dinosaurs, we have 2 left; if we divide them equally among 11 "
+        "dinosaurs, we have 2 left. How many lemons are in the box?"
+    )
+    args = view.args(template, same)  # the remainder is the same in every record, and two animals are
+    rows = next(v for v in args.values() if isinstance(v, list))
+    assert [[r for r in row if isinstance(r, int)] for row in rows] == [[3, 2], [5, 2], [11, 2]]
+    assert 165 in args.values()

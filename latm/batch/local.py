@@ -19,6 +19,11 @@ from latm.dispatcher import route_direct
 OnRows = Callable[[list[int], list[Any]], None]
 
 
+def direct_solvers(latm: Any) -> list[Any]:
+    """The routable tools that have a direct solver."""
+    return [t for t in latm.dispatcher.tools() if t.direct]
+
+
 class JsonlRows(AnswerWriter):
     """The local engine's AnswerWriter, a batch of whole lines per write."""
 
@@ -32,15 +37,23 @@ class JsonlRows(AnswerWriter):
 
 
 def solve_local(
-    latm: Any, questions: Sequence[str], concurrency: int, on_rows: OnRows, record: bool = True
+    latm: Any,
+    questions: Sequence[str],
+    concurrency: int,
+    on_rows: OnRows,
+    record: bool = True,
+    solvers: list[Any] | None = None,
 ) -> list[Any]:
     """Every question's Solution, in order; ``on_rows(indices, solutions)`` as each batch completes.
-    ``record=False``: the direct uses are counted elsewhere (a Ray worker reports them to its ledger)."""
+    ``record=False``: the direct uses are counted elsewhere (a Ray worker reports them to its ledger).
+    ``solvers``: the routable direct solvers, when the caller holds them (a Ray worker's snapshot
+    does not change, so it reads them once, not once per batch)."""
     from latm.agent import Solution
 
     n = len(questions)
     sols: list[Any] = [None] * n
-    solvers = [t for t in latm.dispatcher.tools() if t.direct]
+    if solvers is None:
+        solvers = direct_solvers(latm)
     direct: list[Any] = []
     notes: dict[int, list[str]] = {}
 

@@ -310,6 +310,9 @@ class SolveWorker:
             allow_shown_only=job["allow_shown_only"],
             source="ray",
         )
+        from latm.batch.local import direct_solvers
+
+        self.solvers = direct_solvers(self.latm)
 
     def __call__(self, batch: Any) -> Any:
         import pyarrow as pa
@@ -322,7 +325,12 @@ class SolveWorker:
         sols: dict[int, Any] = {}
         try:
             solved = solve_local(  # the uses go to the job's ledger, not this worker's private cache
-                self.latm, [questions[i] for i in valid], self.concurrency, lambda i, s: None, record=False
+                self.latm,
+                [questions[i] for i in valid],
+                self.concurrency,
+                lambda i, s: None,
+                record=False,
+                solvers=self.solvers,
             )
             sols = dict(zip(valid, solved, strict=True))
         except Exception as exc:  # a row per question, never a failed job

@@ -83,8 +83,9 @@ def _run_at(clauses, i, entities):
 
 
 def runs_of(text, entities):
-    """(runs, loose clauses): each run is a list of records, each record a list of slot values
-    in order; the loose clauses are those in no run."""
+    """(runs, loose clauses): each run is a pair (records, varying): its records as lists of
+    tokens, all of one length, and the positions whose tokens differ between them; the loose
+    clauses are those in no run."""
     clauses = clauses_of(text, entities)
     entities = set(entities)
     runs, loose, i = [], [], 0
@@ -96,10 +97,23 @@ def runs_of(text, entities):
             continue
         period, count = found
         records = [[t for c in clauses[i + k * period : i + (k + 1) * period] for t in c] for k in range(count)]
-        slots = [p for p in range(len(records[0])) if len({r[p] for r in records}) > 1]
-        runs.append([[r[p] for p in slots] for r in records])
+        varying = [p for p in range(len(records[0])) if len({r[p] for r in records}) > 1]
+        runs.append((records, varying))
         i += period * count
     return runs, loose
+
+
+def slots_of(run, entities, forms):
+    """A run's slot positions: the task's for records of a length it has seen (so a question whose
+    records happen to agree on a part, the same remainder twice, still has that part); else the
+    positions that differ between the records or hold a value in every one."""
+    records, varying = run
+    length = len(records[0])
+    for known, positions in forms:
+        if known == length:
+            return positions
+    held = [p for p in range(length) if all(_is_value(r[p], entities) for r in records)]
+    return sorted(set(varying) | set(held))
 
 
 def _value(token, as_int):
@@ -120,13 +134,16 @@ def read(text, entities, layout):
         raise ValueError(f"{len(runs)} repeated forms where the task has {len(groups)}")
     args = {}
     names = set()
-    for run, group in zip(runs, groups, strict=True):
-        if len(run[0]) != group["width"]:
+    entities = set(entities)
+    for found, group in zip(runs, groups, strict=True):
+        slots = slots_of(found, entities, group["forms"])
+        if len(slots) != group["width"]:
             raise ValueError("a repeated form with another number of varying parts than the task's")
         if group["name"] is None:
             continue
-        slots = list(zip(group["keep"], group["ints"], strict=True))
-        rows = [[_value(record[p], as_int) for p, as_int in slots] for record in run]
+        run = [[record[p] for p in slots] for record in found[0]]
+        kept = list(zip(group["keep"], group["ints"], strict=True))
+        rows = [[_value(record[p], as_int) for p, as_int in kept] for record in run]
         for record in run:
             names.update(record[p] for p in group["keep"])
         if group["kind"] == "dict":
