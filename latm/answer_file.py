@@ -67,7 +67,7 @@ def done_keys(out: Path, by_id: bool) -> tuple[set[Any], list[str]]:
     if not source.exists():
         return set(), []
     keys, kept = set(), []
-    for raw in source.read_text(encoding="utf-8").splitlines():
+    for raw in source.read_text(encoding="utf-8").split("\n"):  # not splitlines: U+2028 may be in a row
         try:
             row = json.loads(raw)
         except json.JSONDecodeError:
@@ -89,29 +89,46 @@ def done_keys(out: Path, by_id: bool) -> tuple[set[Any], list[str]]:
 @dataclass
 class AnswerWriter:
     """Writes answer rows as they complete: to ``OUT.partial`` (renamed to ``OUT`` when whole) or
-    to a stream (stdout)."""
+    to a stream (stdout).
+
+    Rows land in the order they complete; the whole file is put in input order at the end from an
+    index of where each row landed (its ``line``, offset and size), without parsing the rows again."""
 
     out: Path | None
     stream: IO[str] | None = None
     kept: list[str] = field(default_factory=list)
     _fh: IO[str] | None = None
     written: int = 0
+    _index: list[tuple[int, int, int]] = field(default_factory=list)
+    _offset: int = 0
 
     def __enter__(self) -> "AnswerWriter":
         if self.out is not None:
-            self._fh = open(partial_path(self.out), "w", encoding="utf-8")
-            for raw in self.kept:
-                self._fh.write(raw + "\n")
-            self._fh.flush()
+            self._fh = open(partial_path(self.out), "w", encoding="utf-8", newline="\n")
+            lines = [_line_of(raw) for raw in self.kept]
+            self._put(lines, [raw + "\n" for raw in self.kept], count=False)
         return self
 
     def write(self, row: dict[str, Any]) -> None:
-        text = json.dumps(row, ensure_ascii=False, default=str) + "\n"
+        self.write_many([row])
+
+    def write_many(self, rows: list[dict[str, Any]]) -> None:
+        """Whole lines, in one write."""
+        texts = [json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows]
+        self._put([r.get("line", 0) for r in rows], texts)
+
+    def _put(self, lines: list[int], texts: list[str], count: bool = True) -> None:
+        if self._fh is not None:
+            for line, text in zip(lines, texts, strict=True):
+                size = len(text.encode("utf-8"))
+                self._index.append((line, self._offset, size))
+                self._offset += size
         target = self._fh if self._fh is not None else self.stream
         assert target is not None
-        target.write(text)  # one write per whole line
+        target.write("".join(texts))
         target.flush()
-        self.written += 1
+        if count:
+            self.written += len(texts)
 
     def finish(self, complete: bool) -> None:
         """Closes the file; renames it to OUT, rows in input order, only when every question has a row."""
@@ -121,15 +138,21 @@ class AnswerWriter:
         self._fh = None
         if complete and self.out is not None:
             part = partial_path(self.out)
-            rows = [json.loads(raw) for raw in part.read_text(encoding="utf-8").splitlines() if raw.strip()]
-            rows.sort(key=lambda r: r.get("line", 0))
+            data = part.read_bytes()
+            self._index.sort(key=lambda entry: entry[0])  # stable: rows of one line keep their order
             tmp = self.out.with_name(self.out.name + ".tmp")
-            tmp.write_text("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows), "utf-8")
+            with open(tmp, "wb") as fh:
+                fh.writelines(data[offset : offset + size] for _, offset, size in self._index)
             os.replace(tmp, self.out)
             part.unlink()
 
     def __exit__(self, *exc: object) -> None:
         self.finish(complete=False)
+
+
+def _line_of(raw: str) -> int:
+    row = json.loads(raw)  # a kept row was parsed whole when it was read (``done_keys``)
+    return row.get("line", 0) if isinstance(row, dict) else 0
 
 
 def answer_row(row: InputRow, solution: Any) -> dict[str, Any]:

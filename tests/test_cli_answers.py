@@ -114,3 +114,23 @@ def test_an_interrupted_run_keeps_what_it_answered_and_resume_finishes_it(
     assert [row["line"] for row in rows] == [1, 2, 3, 4, 5, 6]  # each once, in input order
     assert [row["answer"] for row in rows] == [q.answer for q in QUESTIONS]
     assert not Path(str(out) + ".partial").exists()
+
+
+def test_rows_written_out_of_order_land_in_input_order_byte_for_byte(tmp_path: Path) -> None:
+    from latm.answer_file import AnswerWriter, done_keys
+
+    out = tmp_path / "a.jsonl"
+    kept = [json.dumps({"line": 3, "answer": "ça"}, ensure_ascii=False)]  # from a resumed run
+    rows = [{"line": 4, "answer": "日本"}, {"line": 1, "answer": "x"}, {"line": 2, "answer": "ü\u2028"}]
+    with AnswerWriter(out, kept=kept) as writer:
+        writer.write_many(rows[:2])
+        writer.write(rows[2])
+        writer.finish(complete=True)
+    expected = [json.loads(kept[0]), *rows]
+    assert out.read_text(encoding="utf-8").split("\n") == [
+        *(json.dumps(r, ensure_ascii=False) for r in sorted(expected, key=lambda r: r["line"])),
+        "",
+    ]
+    assert writer.written == 3
+    keys, again = done_keys(out, by_id=False)  # a resume reads the U+2028 row back as one row
+    assert keys == {("line", n) for n in (1, 2, 3, 4)} and len(again) == 4

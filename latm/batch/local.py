@@ -9,11 +9,9 @@ coroutine of ``solve_many``. The questions no direct solver accepts go through `
 direct solvers again.
 """
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from latm.answer_file import AnswerWriter
 from latm.dispatcher import route_direct
 
 OnRows = Callable[[list[int], list[Any]], None]
@@ -22,18 +20,6 @@ OnRows = Callable[[list[int], list[Any]], None]
 def direct_solvers(latm: Any) -> list[Any]:
     """The routable tools that have a direct solver."""
     return [t for t in latm.dispatcher.tools() if t.direct]
-
-
-class JsonlRows(AnswerWriter):
-    """The local engine's AnswerWriter, a batch of whole lines per write."""
-
-    def write_many(self, rows: list[dict[str, Any]]) -> None:
-        text = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows)
-        target = self._fh if self._fh is not None else self.stream
-        assert target is not None
-        target.write(text)
-        target.flush()
-        self.written += len(rows)
 
 
 def solve_local(

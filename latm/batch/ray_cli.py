@@ -17,8 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from latm.answer_file import InputRow, done_keys, partial_path, renamed_fields, resume_key
-from latm.batch.local import JsonlRows
+from latm.answer_file import AnswerWriter, InputRow, done_keys, partial_path, renamed_fields, resume_key
 from latm.batch.ray_engine import DEFAULT_BATCH_SIZE, RateLimit, questions_dataset, solve_dataset
 from latm.batch.rows import ADDED_COLUMNS, require_ray
 from latm.errors import UserError
@@ -290,7 +289,7 @@ def _run_job(
     summary: dict[str, Any] = {}
     status = 0
     parts: ParquetParts | None = None
-    writer: JsonlRows | None = None
+    writer: AnswerWriter | None = None
     job: Any = None
     try:
         quiet_ray_data()
@@ -305,7 +304,7 @@ def _run_job(
             assert out_file is not None
             parts = ParquetParts(out_file)
         else:
-            writer = JsonlRows(out_file, stream=None if out_file else sys.stdout, kept=kept)
+            writer = AnswerWriter(out_file, stream=None if out_file else sys.stdout, kept=kept)
             writer.__enter__()
         if job is not None:
             try:
@@ -369,7 +368,7 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}"
 
 
-def _stopped(why: str, parts: ParquetParts | None, writer: JsonlRows | None, out: Path | None, total: int) -> str:
+def _stopped(why: str, parts: ParquetParts | None, writer: AnswerWriter | None, out: Path | None, total: int) -> str:
     written = parts.written if parts is not None else (writer.written if writer is not None else 0)
     where = f"{partial_path(out)}" if out else "stdout"
     return (

@@ -407,8 +407,8 @@ def _solve_file(latm: Any, in_file: Path, out_file: Path | None, concurrency: in
     Exit status: 0 every question answered; 1 the run finished and some rows failed (those
     rows say why); 2 a usage or input error, found before any paid call; 3 interrupted.
     """
-    from latm.answer_file import answer_row, check_output, done_keys, renamed_fields, resume_key
-    from latm.batch.local import JsonlRows, solve_local
+    from latm.answer_file import AnswerWriter, answer_row, check_output, done_keys, renamed_fields, resume_key
+    from latm.batch.local import solve_local
 
     rows, skipped = _read_questions(in_file)
     if out_file is not None:
@@ -432,7 +432,7 @@ def _solve_file(latm: Any, in_file: Path, out_file: Path | None, concurrency: in
         before = len(rows)
         rows = [r for r in rows if resume_key(r, by_id) not in keys]
         err_console.print(f"resuming: {before - len(rows)} question(s) already answered, {len(rows)} to go")
-    writer = JsonlRows(out_file, stream=None if out_file else sys.stdout, kept=kept)
+    writer = AnswerWriter(out_file, stream=None if out_file else sys.stdout, kept=kept)
     sols: list[Any] = []
     started = time.monotonic()
 
