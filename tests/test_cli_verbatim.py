@@ -95,7 +95,9 @@ def test_no_input_makes_the_cli_print_a_traceback(
         path.write_bytes(body)
         args.append(str(path))
     args += [w for w in words if w and not w.startswith("-")]  # an option-looking word is click's to refuse
-    result = CliRunner().invoke(main, args)
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path):  # a random word may name a file to write (cache export)
+        result = runner.invoke(main, args)
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), (args, repr(result.exception))
 
