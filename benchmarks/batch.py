@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from latm import LATM
-from latm.demo import demo_maker
+from latm.models.demo import demo_maker
 from sandbox import Sandbox
 from tasks import TASKS, get_task
 from toolcache import ToolCache

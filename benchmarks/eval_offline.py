@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from latm import LATM
-from latm.demo import demo_maker, demo_user
+from latm.models.demo import demo_maker, demo_user
 from sandbox import Sandbox
 from tasks import TASKS, get_task, load_bbh
 from toolcache import ToolCache

@@ -12,9 +12,9 @@ import json
 import tempfile
 from pathlib import Path
 
-from latm.agent import LATM
-from latm.demo import demo_maker
-from latm.serve_mcp import ToolServer
+from latm.facade import LATM
+from latm.interop.mcp_server import ToolServer
+from latm.models.demo import demo_maker
 from sandbox import Sandbox
 from tasks import TASKS, get_task
 from toolcache import ToolCache

@@ -19,9 +19,9 @@ import os
 import time
 from pathlib import Path
 
-from latm.maker import MakeResult, ToolMaker
+from latm.judge.verification import judge_direct
+from latm.maker import MakeResult, ToolMaker, prompts
 from latm.models import CachedModel, ChatModel, OpenAIModel
-from latm.verification import judge_direct
 from sandbox import Sandbox
 from tasks import TASKS, get_task
 from toolcache import ToolCache
@@ -61,7 +61,7 @@ def main() -> None:
 
     model: ChatModel = OpenAIModel(args.maker, base_url=args.base_url)
     if args.response_cache:
-        model = CachedModel(model, "readwrite", directory=args.response_cache)
+        model = CachedModel(model, "readwrite", directory=args.response_cache, version=prompts.PROMPT_VERSION)
     names = [t.strip() for t in args.tasks.split(",") if t.strip()]
     print(
         f"tool maker {args.maker} at {args.base_url}, k={args.k}, seed {args.seed}, "

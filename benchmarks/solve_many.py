@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from latm import LATM
-from latm.demo import demo_maker, user_reply
+from latm.models.demo import demo_maker, user_reply
 from latm.testing import FakeOpenAIServer
 from sandbox import Sandbox
 from tasks import TASKS, get_task

@@ -15,10 +15,10 @@ import os
 import tempfile
 import time
 
-from latm.agent import LATM
-from latm.demo import demo_maker
+from latm.facade import LATM
 from latm.models import OpenAIModel
-from latm.user import ToolUser
+from latm.models.demo import demo_maker
+from latm.use.tool_user import ToolUser
 from sandbox import Sandbox
 from tasks import TASKS, get_task
 from toolcache import Tool, ToolCache

@@ -10,8 +10,6 @@ direct solver (no LLM at all) or a cheap model that writes the call.
         print(latm.solve("Sort the following words alphabetically: List: pear apple").answer)
 """
 
-from latm.agent import LATM, Solution
-from latm.dispatcher import Dispatcher, Route
 from latm.errors import (
     LATMError,
     ModelConfigError,
@@ -23,12 +21,14 @@ from latm.errors import (
     UnexpectedModelBehavior,
     UserError,
 )
-from latm.expose import run_tool_call
+from latm.facade import LATM, Solution
+from latm.interop.exposure import run_tool_call
+from latm.interop.openai_tools import openai_tools
 from latm.maker import Attempt, MakeResult, ToolMaker
 from latm.models import CachedModel, ChatModel, Completion, OpenAIModel
-from latm.openai_tools import openai_tools
-from latm.usage import PriceTable, Usage
-from latm.user import Answer, ToolUser
+from latm.models.usage import PriceTable, Usage
+from latm.use.dispatcher import Dispatcher, Route
+from latm.use.tool_user import Answer, ToolUser
 from tasks import Example
 from toolcache.models import package_version
 

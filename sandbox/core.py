@@ -1,7 +1,6 @@
 """``Sandbox``: the one entry point that runs untrusted code and returns ExecutionResults."""
 
 import atexit
-import os
 import threading
 import warnings
 import weakref
@@ -11,6 +10,7 @@ from typing import Any, Literal
 from sandbox.errors import SandboxError, SandboxUnavailable, WorkerCrashed
 from sandbox.models import BackendName, ExecutionResult, Limits
 from sandbox.pool import Worker, WorkerPool, json_text
+from sandbox.settings import SandboxSettings
 
 BackendChoice = Literal["auto", "docker", "process"]
 Call = tuple[Sequence[Any], dict[str, Any]]
@@ -42,7 +42,7 @@ def resolve_backend(backend: str | None, image: str) -> BackendName:
     """Explicit argument, then LATM_SANDBOX_BACKEND, then auto-detection."""
     from sandbox import docker_backend
 
-    choice = backend or os.environ.get("LATM_SANDBOX_BACKEND") or "auto"
+    choice = backend or SandboxSettings.load().backend
     if choice not in ("auto", "docker", "process"):
         raise SandboxError(f"unknown sandbox backend {choice!r}: use auto, docker or process")
     if choice == "process":
@@ -81,8 +81,9 @@ class Sandbox:
 
         self.backend: BackendName = backend
         self.limits = limits or Limits()
-        self.image = image or os.environ.get("LATM_SANDBOX_IMAGE") or DEFAULT_IMAGE
-        size = pool_size or int(os.environ.get("LATM_SANDBOX_POOL", "0") or 0) or 2
+        settings = SandboxSettings.load(image=image, pool_size=pool_size)
+        self.image = settings.image or DEFAULT_IMAGE
+        size = settings.pool_size
         self._pool = WorkerPool(self._start_worker, size)
         self._lock = threading.Lock()
         self.closed = False
@@ -100,7 +101,7 @@ class Sandbox:
         """Picks the backend (auto: Docker when an engine answers and the image exists)."""
         from sandbox.docker_backend import DEFAULT_IMAGE
 
-        img = image or os.environ.get("LATM_SANDBOX_IMAGE") or DEFAULT_IMAGE
+        img = SandboxSettings.load(image=image).image or DEFAULT_IMAGE
         return cls(resolve_backend(backend, img), limits, image=img, pool_size=pool_size)
 
     def _start_worker(self) -> Worker:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sandbox.docker_backend import DEFAULT_IMAGE, LABEL, docker_client
 from sandbox.errors import SandboxUnavailable
+from sandbox.settings import SandboxSettings
 
 DOCKERFILE_DIR = Path(__file__).parent / "image"
 DEBIAN_SUITE = "bookworm"
@@ -47,8 +48,9 @@ def debootstrap_rootfs(target: Path, log: Log = print) -> Path:
         raise SandboxUnavailable("debootstrap is not installed: `apt-get install -y debootstrap`")
     if os.geteuid() != 0:
         raise SandboxUnavailable("debootstrap needs root; run the build as root or pass --rootfs DIR")
-    suite = os.environ.get("LATM_DEBIAN_SUITE", DEBIAN_SUITE)
-    mirror = os.environ.get("LATM_DEBIAN_MIRROR", DEBIAN_MIRROR)
+    settings = SandboxSettings.load()
+    suite = settings.debian_suite or DEBIAN_SUITE
+    mirror = settings.debian_mirror or DEBIAN_MIRROR
     log(f"debootstrap {suite} with python3 into {target} (about 30 s)")
     proc = subprocess.run(
         ["debootstrap", "--variant=minbase", "--include=python3", suite, str(target), mirror],

@@ -27,6 +27,7 @@ from pathlib import Path
 from sandbox.errors import SandboxUnavailable, WorkerCrashed
 from sandbox.models import Limits
 from sandbox.pool import Worker
+from sandbox.settings import SandboxSettings
 
 WORKER_SOURCE = (Path(__file__).parent / "worker.py").read_text(encoding="utf-8")
 UNPRIVILEGED_USER = "nobody"
@@ -35,7 +36,7 @@ UNPRIVILEGED_USER = "nobody"
 @functools.lru_cache(maxsize=8)
 def _interpreter_for(uid: int | None) -> str:
     """An interpreter the worker's user can execute (root's pyenv is often 0700)."""
-    override = os.environ.get("LATM_SANDBOX_PYTHON")
+    override = SandboxSettings.load().python
     candidates = [override] if override else [sys.executable, "/usr/bin/python3", "/usr/local/bin/python3"]
     for exe in candidates:
         if not exe or not os.path.exists(exe):

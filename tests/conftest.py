@@ -83,8 +83,8 @@ def sandbox(request: pytest.FixtureRequest) -> Sandbox:
 @pytest.fixture(scope="session")
 def demo_tools_dir(tmp_path_factory: pytest.TempPathFactory, process_sandbox: Sandbox) -> Path:
     """A cache directory holding a tool for every task, made by the offline demo maker."""
-    from latm.demo import demo_maker
     from latm.maker import ToolMaker
+    from latm.models.demo import demo_maker
     from tasks import TASKS
     from toolcache import ToolCache
 

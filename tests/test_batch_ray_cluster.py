@@ -14,8 +14,8 @@ ray = pytest.importorskip("ray")
 from ray.cluster_utils import Cluster  # noqa: E402
 
 from latm import LATM  # noqa: E402
-from latm.batch.ray_engine import RateLimit, solve_dataset  # noqa: E402
-from latm.demo import user_reply  # noqa: E402
+from latm.batch.ray.engine import RateLimit, solve_dataset  # noqa: E402
+from latm.models.demo import user_reply  # noqa: E402
 from latm.testing import FakeOpenAIServer  # noqa: E402
 from tasks import TASKS, get_task  # noqa: E402
 from toolcache import Tool, ToolCache  # noqa: E402

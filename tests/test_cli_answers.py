@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from latm.agent import LATM
 from latm.cli import main
+from latm.facade import LATM
 from latm.testing import FakeOpenAIServer
 from tasks import get_task
 
@@ -117,7 +117,7 @@ def test_an_interrupted_run_keeps_what_it_answered_and_resume_finishes_it(
 
 
 def test_rows_written_out_of_order_land_in_input_order_byte_for_byte(tmp_path: Path) -> None:
-    from latm.answer_file import AnswerWriter, done_keys
+    from latm.batch.answer_file import AnswerWriter, done_keys
 
     out = tmp_path / "a.jsonl"
     kept = [json.dumps({"line": 3, "answer": "ça"}, ensure_ascii=False)]  # from a resumed run

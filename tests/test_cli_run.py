@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from latm.cli import main
-from latm.demo import maker_reply
+from latm.models.demo import maker_reply
 from latm.testing import FakeOpenAIServer
 from tasks import get_task
 

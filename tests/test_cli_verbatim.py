@@ -135,7 +135,7 @@ def test_the_process_backend_warning_is_a_cli_message_naming_what_it_does_not_is
 def test_make_shows_the_whole_feedback_and_the_trace_keeps_it(tmp_path: Path) -> None:
     file = tmp_path / "ex.jsonl"
     file.write_text("".join(json.dumps(e.model_dump()) + "\n" for e in get_task("dyck_languages").generate(6)))
-    from latm.demo import maker_reply
+    from latm.models.demo import maker_reply
     from latm.testing import FakeOpenAIServer
 
     with FakeOpenAIServer(maker_reply) as server:

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from latm.cli import main
-from latm.evaluation import EvalReport, EvalSuite
+from latm.eval.evaluation import EvalReport, EvalSuite
 from tasks import TASKS
 
 
@@ -74,7 +74,7 @@ def test_eval_without_a_task_measures_every_task_and_saves_them_all(tmp_path: Pa
 
 def test_a_failed_making_is_reported_with_its_cost_and_the_baselines_still_run(tmp_path: Path) -> None:
     from latm import LATM
-    from latm.evaluation import run_eval
+    from latm.eval.evaluation import run_eval
     from latm.testing import ScriptedModel
     from tasks import get_task
 
@@ -91,9 +91,9 @@ def test_a_failed_making_is_reported_with_its_cost_and_the_baselines_still_run(t
 def test_eval_runs_inside_a_running_event_loop_as_in_a_notebook() -> None:
     import asyncio
 
-    from latm.agent import LATM
-    from latm.demo import demo_maker, demo_user
-    from latm.evaluation import run_eval
+    from latm.eval.evaluation import run_eval
+    from latm.facade import LATM
+    from latm.models.demo import demo_maker, demo_user
     from tasks import get_task
 
     async def notebook_cell() -> EvalReport:

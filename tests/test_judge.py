@@ -13,10 +13,10 @@ from collections.abc import Callable
 import pytest
 
 from latm import maker as _maker
-from latm.answers import RenderingError, infer_rendering, render
+from latm.judge.rendering import RenderingError, infer_rendering, render
 from latm.maker import MakeResult
 from latm.testing import ScriptedModel
-from latm.user import ToolUser
+from latm.use.tool_user import ToolUser
 from sandbox import Sandbox
 from tasks import Example, get_task
 from tasks import schedule_meeting as schedule_module

@@ -2,13 +2,14 @@
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
 
 from latm.errors import ModelConfigError, ModelHTTPError, ModelUnreachable, ResponseCacheMiss, UnexpectedModelBehavior
 from latm.models import CachedModel, OpenAIModel, resolve_model
+from latm.models.usage import PriceTable, TokenCount, Usage
 from latm.testing import FakeOpenAIServer, ScriptedModel
-from latm.usage import PriceTable, TokenCount, Usage
 
 HI = [{"role": "user", "content": "hi"}]
 
@@ -159,11 +160,16 @@ def test_scripted_model_from_a_function() -> None:
 
 def test_a_new_prompt_version_never_replays_an_old_reply(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import latm.maker.prompts
+    from latm import LATM
 
-    CachedModel(ScriptedModel(["made with prompts v-old"]), "readwrite", tmp_path).complete(HI)
+    def maker_model(model: ScriptedModel) -> Any:  # the facade keys the response cache by the prompt version
+        return LATM(maker=model, user=model, response_cache="readwrite").maker_model
+
+    monkeypatch.setenv("LATM_RESPONSE_CACHE_DIR", str(tmp_path))
+    maker_model(ScriptedModel(["made with prompts v-old"])).complete(HI)
     monkeypatch.setattr(latm.maker.prompts, "PROMPT_VERSION", "999")
     fresh = ScriptedModel(["made with prompts v-new"])
-    assert CachedModel(fresh, "readwrite", tmp_path).complete(HI).text == "made with prompts v-new"
+    assert maker_model(fresh).complete(HI).text == "made with prompts v-new"
     assert fresh.calls == 1
 
 

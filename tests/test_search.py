@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 
 from latm.maker import ToolMaker
-from latm.maker.search import View, discover, parser_code, views_for
+from latm.maker.search.strategy import View, discover, parser_code, views_for
 from latm.testing import ScriptedModel
 from sandbox import Sandbox
 from tasks import get_task

@@ -298,9 +298,9 @@ def test_modern_client_hears_list_changes_on_its_listen_stream(private_dir: Path
 
 
 def test_make_tool_is_offered_with_a_maker_and_makes_a_routable_tool(tmp_path: Path) -> None:
-    from latm.agent import LATM
-    from latm.demo import demo_maker
-    from latm.serve_mcp import ToolServer
+    from latm.facade import LATM
+    from latm.interop.mcp_server import ToolServer
+    from latm.models.demo import demo_maker
     from sandbox import Sandbox
     from tasks import get_task
     from toolcache import ToolCache

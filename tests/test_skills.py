@@ -22,10 +22,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import latm
-from latm.answers import RenderingError, render
 from latm.cli import main
-from latm.expose import expose
-from latm.skills import RENDER_SOURCE, arguments_of, export_skills, skill_name
+from latm.interop.exposure import expose
+from latm.interop.skills import RENDER_SOURCE, arguments_of, export_skills, skill_name
+from latm.judge.rendering import RenderingError, render
 from toolcache import HeldOut, Rendering, Tool, ToolCache
 
 SPEC_FIELDS = {"name", "description", "license", "compatibility", "metadata", "allowed-tools"}
@@ -247,7 +247,7 @@ def test_the_script_holds_any_code_and_keeps_stdout_for_the_answer(demo_cache: T
     assert (r.returncode, r.stdout, r.stderr) == (0, use.answer + "\n", "loading\n")
 
 
-# -- the script's rendering is latm.answers.render -------------------------------------------------
+# -- the script's rendering is latm.judge.rendering.render -------------------------------------------------
 
 
 def _script_render() -> Any:

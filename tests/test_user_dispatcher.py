@@ -5,10 +5,10 @@ import random
 import hypothesis
 import pytest
 
-from latm.demo import demo_user
-from latm.dispatcher import Dispatcher, ranked
+from latm.models.demo import demo_user
 from latm.testing import ScriptedModel
-from latm.user import ToolUser, normalize_value
+from latm.use.dispatcher import Dispatcher, ranked
+from latm.use.tool_user import ToolUser, normalize_value
 from sandbox import Sandbox
 from tasks import TASKS, get_task
 from toolcache import ToolCache
@@ -136,6 +136,6 @@ def test_unparseable_model_answer_routes_nowhere(demo_cache: ToolCache, process_
 
 @hypothesis.given(hypothesis.strategies.text())
 def test_the_fast_tokeniser_finds_the_words_the_regex_does(text: str) -> None:
-    from latm.dispatcher import WORD, words
+    from latm.use.dispatcher import WORD, words
 
     assert words(text) == set(WORD.findall(text.lower()))

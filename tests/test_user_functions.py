@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from latm.expose import run_tool_call
+from latm.interop.exposure import run_tool_call
 from latm.models import OpenAIModel
 from latm.testing import FakeOpenAIServer, ScriptedModel
-from latm.user import ToolUser
+from latm.use.tool_user import ToolUser
 from sandbox import Sandbox
 from tasks import get_task
 from toolcache import Tool, ToolCache
@@ -111,7 +111,7 @@ def test_run_tool_call_answers_a_chat_completions_tool_call_in_the_sandbox(sb: S
     q = EX[0].question
     with FakeOpenAIServer([call({"question": q}, name="sort_words")]) as server:
         client = openai.OpenAI(base_url=server.url, api_key="local")
-        from latm.openai_tools import openai_tools
+        from latm.interop.openai_tools import openai_tools
 
         tools = openai_tools(demo_cache)
         done = client.chat.completions.create(model="m", messages=[{"role": "user", "content": q}], tools=tools)

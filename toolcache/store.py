@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar
 
 import diskcache
-import platformdirs
 import pydantic
 
 from toolcache.errors import (
@@ -42,6 +41,7 @@ from toolcache.errors import (
 )
 from toolcache.migrations import migrate
 from toolcache.models import SCHEMA_VERSION, STATUSES, Status, Tool, UsageStats
+from toolcache.settings import default_directory
 
 EXPORT_FORMAT = "latm-toolcache"
 MIN_PREFIX = 4  # characters an id prefix needs
@@ -51,12 +51,6 @@ DB_FILE = "cache.db"  # diskcache's SQLite file inside the cache directory
 FIX_HINT = "`latm cache doctor --fix` moves it aside"
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
-
-
-def default_directory() -> Path:
-    """LATM_CACHE_DIR, else the user's cache directory."""
-    env = os.environ.get("LATM_CACHE_DIR")
-    return Path(env) if env else Path(platformdirs.user_cache_dir("latm")) / "tools"
 
 
 def _dump(obj: Any) -> str:

@@ -1,7 +1,7 @@
 """The local engine: a file of questions through this machine's warm sandbox pool.
 
 The same answers as ``LATM.solve_many`` (the first direct solver in each question's lexical
-ranking that accepts it decides; ``latm.dispatcher.route_direct`` for both), with less work
+ranking that accepts it decides; ``latm.use.dispatcher.route_direct`` for both), with less work
 around the sandbox: each tool's batch of a rank runs as one ``call_many`` and its rows are handed
 back (to be written) as that batch completes, one write per batch, without the per-question
 coroutine of ``solve_many``. The questions no direct solver accepts go through ``solve_many``
@@ -12,7 +12,7 @@ direct solvers again.
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from latm.dispatcher import route_direct
+from latm.use.dispatcher import route_direct
 
 OnRows = Callable[[list[int], list[Any]], None]
 
@@ -34,7 +34,7 @@ def solve_local(
     ``record=False``: the direct uses are counted elsewhere (a Ray worker reports them to its ledger).
     ``solvers``: the routable direct solvers, when the caller holds them (a Ray worker's snapshot
     does not change, so it reads them once, not once per batch)."""
-    from latm.agent import Solution
+    from latm.facade import Solution
 
     n = len(questions)
     sols: list[Any] = [None] * n

@@ -250,7 +250,7 @@ def export(file: Path, fmt: str, as_json: bool) -> None:
     if fmt == "skills":
         if file.exists() and not file.is_dir():
             fail(f"cannot write skills to {file}: it is a file, not a folder", 2)
-        from latm.skills import export_skills
+        from latm.interop.skills import export_skills
 
         with open_cache() as cache:
             folders = export_skills(cache, file)
@@ -268,7 +268,7 @@ def export(file: Path, fmt: str, as_json: bool) -> None:
     if fmt == "openai-tools":
         import json
 
-        from latm.openai_tools import openai_tools
+        from latm.interop.openai_tools import openai_tools
 
         with open_cache() as cache:
             tools = openai_tools(cache)
@@ -305,7 +305,7 @@ def import_(file: Path, verify: bool, examples_file: Path | None, trust: bool, a
     """
     examples = None
     if examples_file:
-        from latm.examples_io import read_examples
+        from latm.eval.example_files import read_examples
 
         examples = read_examples(examples_file)
     with open_cache() as cache:
@@ -336,7 +336,7 @@ def import_(file: Path, verify: bool, examples_file: Path | None, trust: bool, a
 
 
 def _verify_all(cache: ToolCache, tools: list[Tool], examples: Any) -> dict[str, Any]:
-    from latm.verification import reverify
+    from latm.judge.verification import reverify
     from sandbox import Sandbox
 
     with Sandbox.open() as sb:
@@ -418,7 +418,7 @@ def verify(ref: str, examples_file: Path | None, as_json: bool) -> None:
     """
     examples = None
     if examples_file:
-        from latm.examples_io import read_examples
+        from latm.eval.example_files import read_examples
 
         examples = read_examples(examples_file)
     with open_cache() as cache:

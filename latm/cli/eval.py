@@ -112,7 +112,7 @@ def eval_group(
     """Measure accuracy and cost of LATM (and chain-of-thought baselines) on tasks (default: all)."""
     if ctx.invoked_subcommand is not None:
         return
-    from latm.evaluation import EvalSuite, run_eval
+    from latm.eval.evaluation import EvalSuite, run_eval
     from tasks import TASKS, get_task
 
     names = list(dict.fromkeys(task_names)) or list(TASKS)
@@ -181,7 +181,7 @@ def _examples(name: str, data_file: Path | None, n: int, k: int, seed: int) -> t
     from tasks import get_task
 
     if data_file:
-        from latm.examples_io import read_examples
+        from latm.eval.example_files import read_examples
 
         try:
             return read_examples(data_file)[: 2 * k + n], str(data_file)
@@ -225,7 +225,7 @@ def report_cmd(file: Path, plot_file: Path | None) -> None:
     """Render a saved `latm eval --out` record."""
     from pydantic import ValidationError
 
-    from latm.evaluation import EvalSuite
+    from latm.eval.evaluation import EvalSuite
 
     try:
         suite = EvalSuite.load(file.read_text(encoding="utf-8"))

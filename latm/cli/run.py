@@ -93,11 +93,11 @@ def open_latm(
     """The facade from CLI options; with ``offline_ok`` and no model anywhere, the demo models."""
     import os
 
-    from latm.agent import LATM
+    from latm.facade import LATM
 
     configured = maker or user_model or os.environ.get("LATM_MAKER") or os.environ.get("LATM_USER")
     if offline_ok and not configured:
-        from latm.demo import demo_maker, demo_user
+        from latm.models.demo import demo_maker, demo_user
 
         return LATM(
             maker=demo_maker(),
@@ -163,8 +163,8 @@ def make(
     as_json: bool,
 ) -> None:
     """Make a verified tool for TASK from solved examples."""
-    from latm.agent import check_examples
-    from latm.examples_io import read_examples
+    from latm.eval.example_files import read_examples
+    from latm.facade import check_examples
 
     try:
         examples = read_examples(examples_file)
@@ -295,7 +295,7 @@ def solve(
         if question:
             examples = None
             if examples_file:
-                from latm.examples_io import read_examples
+                from latm.eval.example_files import read_examples
 
                 examples = read_examples(examples_file)
             sol = latm.solve(question, examples=examples, task=task)  # errors: one line, by the group
@@ -337,8 +337,8 @@ def _solve_file_ray(
     max_in_flight: int,
 ) -> None:
     """The Ray engine under the same answer-file rules and exit statuses as the local one."""
-    from latm.batch.ray_cli import solve_file_ray
-    from latm.batch.ray_engine import DEFAULT_BATCH_SIZE, RateLimit
+    from latm.batch.ray.engine import DEFAULT_BATCH_SIZE, RateLimit
+    from latm.batch.ray.supervision import solve_file_ray
 
     def say(text: str) -> None:
         err_console.print(text, markup=False, highlight=False)
@@ -379,8 +379,8 @@ def _row(data: dict[str, Any], sol: Any) -> dict[str, Any]:
 def _read_questions(in_file: Path) -> tuple[list[Any], int]:
     """The input rows with a question; malformed lines are reported and skipped, a blank
     question is an input error (found before any paid call)."""
-    from latm.answer_file import InputRow
-    from latm.examples_io import read_jsonl
+    from latm.batch.answer_file import InputRow
+    from latm.eval.example_files import read_jsonl
 
     if not in_file.exists():
         fail(f"{in_file} does not exist", 2)
@@ -407,7 +407,7 @@ def _solve_file(latm: Any, in_file: Path, out_file: Path | None, concurrency: in
     Exit status: 0 every question answered; 1 the run finished and some rows failed (those
     rows say why); 2 a usage or input error, found before any paid call; 3 interrupted.
     """
-    from latm.answer_file import AnswerWriter, answer_row, check_output, done_keys, renamed_fields, resume_key
+    from latm.batch.answer_file import AnswerWriter, answer_row, check_output, done_keys, renamed_fields, resume_key
     from latm.batch.local import solve_local
 
     rows, skipped = _read_questions(in_file)
@@ -487,7 +487,7 @@ def demo(
     as_json: bool,
 ) -> None:
     """Make tools for the paper's tasks from 3+3 examples, then solve fresh questions with them."""
-    from latm.demo_run import run_demo
+    from latm.eval.demo import run_demo
 
     latm, offline = open_latm(
         maker, user_model, base_url, api_key, offline_ok=True, on_attempt=None if as_json else show_attempt

@@ -64,8 +64,8 @@ def mcp(
     """
     import anyio
 
-    from latm.agent import LATM
-    from latm.serve_mcp import ToolServer, is_loopback, parse_host_port
+    from latm.facade import LATM
+    from latm.interop.mcp_server import ToolServer, is_loopback, parse_host_port
     from sandbox import Limits, Sandbox
     from toolcache import ToolCache
 

@@ -9,7 +9,7 @@
 """
 
 from latm.maker.loop import Strategy
-from latm.maker.record import Attempt, MakeResult, StepFailed
+from latm.maker.making_record import Attempt, MakeResult, StepFailed
 from latm.maker.tool_maker import ToolMaker
 
 __all__ = ["Attempt", "MakeResult", "StepFailed", "Strategy", "ToolMaker"]

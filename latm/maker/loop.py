@@ -6,16 +6,12 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-from latm import extract
-from latm.aio import run_sync
-from latm.answers import infer_rendering
+from latm import replies
+from latm._aio import run_sync
 from latm.errors import ModelError, UserError
-from latm.harness import CaseRun, run_cases, run_direct
-from latm.maker import prompts
-from latm.maker.record import Attempt, Session, StepFailed, tool_record
-from latm.models import ChatModel
-from latm.usage import PriceTable
-from latm.verification import (
+from latm.judge.cases import CaseRun, run_cases, run_direct
+from latm.judge.rendering import infer_rendering
+from latm.judge.verification import (
     FAILURE_WORDS,
     HELD_OUT,
     CaseOutcome,
@@ -28,6 +24,10 @@ from latm.verification import (
     strictness_probes,
     vacuous_cases,
 )
+from latm.maker import prompts
+from latm.maker.making_record import Attempt, Session, StepFailed, tool_record
+from latm.models import ChatModel
+from latm.models.usage import PriceTable
 from sandbox import Sandbox, policy
 from tasks import TASKS, Example
 from toolcache import (
@@ -148,7 +148,7 @@ class MakerBase:
             attempt = self._ask(s, step, number, prompt)
             try:
                 handle(attempt)
-            except extract.ReplyProblem as problem:
+            except replies.ReplyProblem as problem:
                 attempt.outcome, attempt.feedback = problem.kind, str(problem)
                 self._log(s, attempt)
                 prompt = str(problem)
@@ -160,19 +160,19 @@ class MakerBase:
 
     def _checked_code(self, code: str, what: str, shown: Sequence[Example] = ()) -> None:
         """Syntax and policy; with ``shown``, also no literals of the shown examples (tool code)."""
-        problem = extract.syntax_problem(code)
+        problem = replies.syntax_problem(code)
         if problem:
             raise problem
         violations = policy.check(code)
         if violations:
             listed = "\n".join(f"- {v}" for v in violations)
-            raise extract.ReplyProblem(
+            raise replies.ReplyProblem(
                 "policy",
                 prompts.repair(f"{what} breaks the tool policy (tools are pure computation):\n{listed}"),
             )
         carried = carried_literals(code, shown) if shown else []
         if carried:
-            raise extract.ReplyProblem("carried_answers", prompts.carried(what, carried))
+            raise replies.ReplyProblem("carried_answers", prompts.carried(what, carried))
 
     def _judge(
         self, s: Session, a: Attempt, cases: list[str], expected: list[str], questions: list[str], what: str
@@ -180,10 +180,10 @@ class MakerBase:
         """Runs cases (as code that sets ``ans``), learns what the rendering leaves open, judges
         every answer with it, then the mutations; raises the precise repair message on failure.
         Returns the outcomes and the runnable cases."""
-        typed = [(i + 1, src) for i, c in enumerate(cases) if (src := extract.typed_in_answer(c))]
+        typed = [(i + 1, src) for i, c in enumerate(cases) if (src := replies.typed_in_answer(c))]
         if typed:
-            raise extract.ReplyProblem("typed_in_answer", prompts.typed_in(s.entry, what, typed))
-        runnable = [extract.answer_code(c) for c in cases]
+            raise replies.ReplyProblem("typed_in_answer", prompts.typed_in(s.entry, what, typed))
+        runnable = [replies.answer_code(c) for c in cases]
         runs = run_cases(self.sandbox, s.code, runnable, questions, s.entry)
         rendering = _learned(runs, questions, expected, s)
         outcomes = judge(runs, expected, questions, s.check, rendering, s.entry)
@@ -192,10 +192,10 @@ class MakerBase:
         if failing:
             lines = [f"- {what} {i + 1}: {outcomes[i].describe(expected[i])}" for i in failing]
             kind = "timeout" if all(outcomes[i].timed_out for i in failing) else "wrong_answers"
-            raise extract.ReplyProblem(kind, prompts.wrong_answers(lines))
+            raise replies.ReplyProblem(kind, prompts.wrong_answers(lines))
         empty = vacuous_cases(self.sandbox, s.code, runnable, expected, questions, s.check, rendering, runs)
         if empty:
-            raise extract.ReplyProblem("vacuous", prompts.vacuous(s.entry, [i + 1 for i in empty]))
+            raise replies.ReplyProblem("vacuous", prompts.vacuous(s.entry, [i + 1 for i in empty]))
         s.rendering = rendering
         return outcomes, runnable
 
@@ -205,8 +205,8 @@ class MakerBase:
         questions = [ex.question for ex in s.shown]
         expected = [ex.answer for ex in s.shown]
         self._checked_code(code, "The solver")
-        if not any(f.name == "solve" for f in extract.top_level_functions(code)):
-            raise extract.ReplyProblem("no_function", prompts.repair("Define `solve(question)`.", "the solver"))
+        if not any(f.name == "solve" for f in replies.top_level_functions(code)):
+            raise replies.ReplyProblem("no_function", prompts.repair("Define `solve(question)`.", "the solver"))
         runs = run_direct(self.sandbox, s.code, code, questions)
         rendering = _learned(runs, questions, expected, s)
         outcomes = judge(runs, expected, questions, s.check, rendering)
@@ -214,12 +214,12 @@ class MakerBase:
         failing = [i for i, o in enumerate(outcomes) if not o.passed]
         if failing:
             lines = [f"- question {i + 1}: {outcomes[i].describe(expected[i])}" for i in failing]
-            raise extract.ReplyProblem(
+            raise replies.ReplyProblem(
                 "wrong_answers",
                 prompts.repair("`solve` did not reproduce these answers:\n" + "\n".join(lines), "`solve`"),
             )
         if direct_survives_mutation(self.sandbox, s.code, code, questions, expected, s.check, rendering):
-            raise extract.ReplyProblem(
+            raise replies.ReplyProblem(
                 "vacuous",
                 prompts.repair(
                     f"`solve` returns answers even when `{s.entry}` is broken: it must parse the question "
@@ -229,10 +229,10 @@ class MakerBase:
             )
         carried = carried_literals(code, s.shown)
         if carried:
-            raise extract.ReplyProblem("carried_answers", prompts.carried("The solver", carried))
+            raise replies.ReplyProblem("carried_answers", prompts.carried("The solver", carried))
         caught = captured(self.sandbox, s.code, code, strictness_probes(s.task, self.cache), rendering)
         if caught:
-            raise extract.ReplyProblem("not_strict", prompts.not_strict(caught))
+            raise replies.ReplyProblem("not_strict", prompts.not_strict(caught))
         self._direct_held_out(s, a, code, rendering)
         s.direct, s.rendering = code, rendering
 
@@ -263,7 +263,7 @@ class MakerBase:
         wrong = [o for o in outcomes if o.failure not in (None, "rejected")]
         if wrong:
             s.wrong_unseen = verdict
-        raise extract.ReplyProblem("held_out", prompts.held_out(verdict.total, _failure_kinds(outcomes)))
+        raise replies.ReplyProblem("held_out", prompts.held_out(verdict.total, _failure_kinds(outcomes)))
 
     def _judge_held_out(self, s: Session) -> None:
         """A tool without a direct solver: the tool user (the configured user model) writes the
@@ -281,7 +281,7 @@ class MakerBase:
                     "user model is set to judge the function without it",
                 )
             return  # verified on the shown examples only
-        from latm.user import ToolUser
+        from latm.use.tool_user import ToolUser
 
         draft = self._tool(s)
         user = ToolUser(self.user_model, self.sandbox, prices=self.prices)

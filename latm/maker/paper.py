@@ -2,10 +2,10 @@
 (ours, optional) a direct solver. Every step retries within ``max_attempts``, sending the model the
 exact problem."""
 
-from latm import extract
+from latm import replies
 from latm.maker import prompts
 from latm.maker.loop import MakerBase
-from latm.maker.record import Attempt, Session, StepFailed, functions_of
+from latm.maker.making_record import Attempt, Session, StepFailed, functions_of
 from toolcache import (
     Tool,
     UseCase,
@@ -28,34 +28,34 @@ class PaperProtocol(MakerBase):
 
     def _propose(self, s: Session) -> None:
         def handle(a: Attempt) -> None:
-            blocks = extract.require_code(a.reply)
-            with_defs = [extract.library_part(b) for b in blocks if "def " in b]
+            blocks = replies.require_code(a.reply)
+            with_defs = [replies.library_part(b) for b in blocks if "def " in b]
             if not with_defs:
-                raise extract.ReplyProblem("no_function", prompts.repair("The code defines no function."))
+                raise replies.ReplyProblem("no_function", prompts.repair("The code defines no function."))
             code = "\n\n".join(with_defs)
             a.code = code
             self._checked_code(code, "The function", s.shown)
-            functions = extract.top_level_functions(code)
+            functions = replies.top_level_functions(code)
             if not functions:
-                raise extract.ReplyProblem("no_function", prompts.repair("The code defines no top-level function."))
+                raise replies.ReplyProblem("no_function", prompts.repair("The code defines no top-level function."))
             main = (
                 functions[-1]
                 if not any(not f.name.startswith("_") for f in functions)
                 else next(f for f in reversed(functions) if not f.name.startswith("_"))
             )
-            if extract.is_stub(main):
-                raise extract.ReplyProblem(
+            if replies.is_stub(main):
+                raise replies.ReplyProblem(
                     "stub", prompts.repair(f"`{main.name}` is only a stub; write its full implementation.")
                 )
             run = self.sandbox.run(code)
             a.observations.append({"ok": run.ok, "error": str(run.error) if run.error else None})
             if not run.ok:
                 what = "timed out" if run.timed_out else f"raised {run.error}"
-                raise extract.ReplyProblem(
+                raise replies.ReplyProblem(
                     "timeout" if run.timed_out else "runtime_error",
                     prompts.repair(f"Running the code {what}:\n{run.error.traceback if run.error else ''}"),
                 )
-            s.code, s.entry, s.signature = code, main.name, extract.signature(main)
+            s.code, s.entry, s.signature = code, main.name, replies.signature(main)
 
         self._loop(s, "propose", prompts.propose(s.train), handle)
 
@@ -64,10 +64,10 @@ class PaperProtocol(MakerBase):
         tests = []
         for block in blocks:
             block = _test_code(block)
-            defs, rest = extract.split_definitions(block)
-            redefines = any(f.name == s.entry for f in extract.top_level_functions(defs)) if defs else False
+            defs, rest = replies.split_definitions(block)
+            redefines = any(f.name == s.entry for f in replies.top_level_functions(defs)) if defs else False
             if redefines:
-                new_code = extract.merge_definitions(s.code, defs)
+                new_code = replies.merge_definitions(s.code, defs)
                 self._checked_code(new_code, "The function", s.shown)
                 s.code = new_code
                 if rest.strip():
@@ -82,17 +82,17 @@ class PaperProtocol(MakerBase):
 
         def handle(a: Attempt) -> None:
             s.verify_attempts += 1
-            tests = self._split_reply(s, extract.require_code(a.reply))
+            tests = self._split_reply(s, replies.require_code(a.reply))
             a.code = tests
             if not tests.strip():
-                raise extract.ReplyProblem("no_tests", prompts.case_count(len(s.valid), 0))
+                raise replies.ReplyProblem("no_tests", prompts.case_count(len(s.valid), 0))
             self._checked_code(tests, "The test code")
-            cases = extract.split_cases(tests, len(s.valid))
+            cases = replies.split_cases(tests, len(s.valid))
             if len(cases) > len(s.valid):  # tests of the train questions too: keep the ones asked for
-                cases = extract.pick_cases(cases, questions) or cases
+                cases = replies.pick_cases(cases, questions) or cases
             if len(cases) != len(s.valid):
-                raise extract.ReplyProblem("test_count", prompts.case_count(len(s.valid), len(cases)))
-            cases = extract.with_preamble(cases)
+                raise replies.ReplyProblem("test_count", prompts.case_count(len(s.valid), len(cases)))
+            cases = replies.with_preamble(cases)
             s.test_outcomes, s.tests = self._judge(s, a, cases, expected, questions, "test")
 
         self._loop(s, "verify", prompts.verify(s.valid), handle)
@@ -101,16 +101,16 @@ class PaperProtocol(MakerBase):
         expected = [ex.answer for ex in s.valid]
 
         def handle(a: Attempt) -> None:
-            blocks = extract.require_code(a.reply)
-            pairs = extract.use_cases(a.reply)
+            blocks = replies.require_code(a.reply)
+            pairs = replies.use_cases(a.reply)
             function_blocks = [b for b in blocks if any(f.name == s.entry for f in functions_of(b))]
             if function_blocks:
-                candidate = extract.merge_definitions(s.code, extract.split_definitions(function_blocks[0])[0])
+                candidate = replies.merge_definitions(s.code, replies.split_definitions(function_blocks[0])[0])
                 self._checked_code(candidate, "The function", s.shown)
             else:
                 candidate = s.code  # the verified function stands when the wrap does not repeat it
             if len(pairs) != len(s.valid):
-                raise extract.ReplyProblem(
+                raise replies.ReplyProblem(
                     "use_case_count",
                     f"Expected {len(s.valid)} use cases in the format 'Question: ...' then 'Solution:' and a "
                     f"```python block, but found {len(pairs)}. Reply again in exactly that format.",
@@ -122,7 +122,7 @@ class PaperProtocol(MakerBase):
             previous, s.code = s.code, candidate
             try:
                 _, calls = self._judge(s, a, calls, expected, [ex.question for ex in s.valid], "use case")
-            except extract.ReplyProblem:
+            except replies.ReplyProblem:
                 s.code = previous
                 raise
             s.use_cases = [
@@ -133,10 +133,10 @@ class PaperProtocol(MakerBase):
 
     def _direct(self, s: Session) -> None:
         def handle(a: Attempt) -> None:
-            if extract.says_none(a.reply):
+            if replies.says_none(a.reply):
                 a.outcome = "declined"
                 return
-            blocks = extract.require_code(a.reply)
+            blocks = replies.require_code(a.reply)
             code = "\n\n".join(b for b in blocks if "def solve" in b) or blocks[0]
             a.code = code
             self._check_solver(s, a, code)
@@ -150,8 +150,8 @@ class PaperProtocol(MakerBase):
 def _test_code(code: str) -> str:
     """A reply's test or use-case code made runnable: unparsable asserts dropped (they are never
     run), a syntax error elsewhere raised as a repair message, test wrappers opened up."""
-    code = extract.drop_broken_asserts(code)
-    problem = extract.syntax_problem(code)
+    code = replies.drop_broken_asserts(code)
+    problem = replies.syntax_problem(code)
     if problem:
         raise problem
-    return extract.unwrap_tests(code)
+    return replies.unwrap_tests(code)

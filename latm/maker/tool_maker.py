@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from latm.errors import ModelError, UserError
+from latm.judge.verification import checker_for
+from latm.maker.making_record import MakeResult, Session, StepFailed
 from latm.maker.paper import PaperProtocol
-from latm.maker.record import MakeResult, Session, StepFailed
-from latm.maker.search import SearchStrategy
-from latm.verification import checker_for
+from latm.maker.search.strategy import SearchStrategy
 from tasks import Example
 
 

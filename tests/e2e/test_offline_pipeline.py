@@ -8,7 +8,7 @@ calls.
 import pytest
 
 from latm import LATM
-from latm.demo import demo_maker
+from latm.models.demo import demo_maker
 from latm.testing import ScriptedModel
 from sandbox import Sandbox
 from tasks import TASKS, get_task, load_bbh

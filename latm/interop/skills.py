@@ -1,6 +1,6 @@
 """Agent Skills export: one skill folder per exposed tool (https://agentskills.io/specification).
 
-``export_skills(cache, directory)`` writes, for every tool ``latm.expose`` exposes (routable
+``export_skills(cache, directory)`` writes, for every tool ``latm.interop.exposure`` exposes (routable
 tools only, ``../shared/DECISIONS.md`` 3), a folder named after the tool's exposed name (4),
 lowered to the spec's rules::
 
@@ -13,7 +13,7 @@ lowered to the spec's rules::
 A skill hands the tool's code to the other agent, which runs it where it runs its own code;
 SKILL.md says so (DECISIONS 9). LATM's MCP server, by contrast, keeps every call in LATM's
 sandbox. ``scripts/solve.py`` renders answers with ``RENDER_SOURCE``: the rules of
-``latm.answers.render`` written out stdlib-only (the tests hold the two to the same answers).
+``latm.judge.rendering.render`` written out stdlib-only (the tests hold the two to the same answers).
 """
 
 import ast
@@ -24,8 +24,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from latm.expose import Exposed, expose
-from latm.schemas import parameter_names, use_case_arguments
+from latm.interop.exposure import Exposed, expose
+from latm.use.schemas import parameter_names, use_case_arguments
 from toolcache import Tool, ToolCache, UseCase
 
 NAME_LIMIT = 64
@@ -36,7 +36,7 @@ COMPATIBILITY_LIMIT = 500
 
 RENDER_SOURCE = r'''
 # How the tool's value becomes the answer text: LATM's one rendering rule for this tool
-# (the same as latm.answers.render). Text stays text; a lone option letter becomes "(A)"; in a
+# (the same as latm.judge.rendering.render). Text stays text; a lone option letter becomes "(A)"; in a
 # multiple-choice question, text that names exactly one option becomes that option's letter;
 # a list or tuple is joined by SEP; an integer answering a multiple-choice question is the
 # option at that position, counted from BASE.

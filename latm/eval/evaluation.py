@@ -17,12 +17,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from latm.agent import LATM, cot_prompt, parse_final_answer
-from latm.aio import run_sync
+from latm._aio import run_sync
 from latm.errors import ModelError, UserError
+from latm.facade import LATM, cot_prompt, parse_final_answer
 from latm.models import ChatModel
-from latm.usage import Usage
-from latm.user import ToolUser
+from latm.models.usage import Usage
+from latm.use.tool_user import ToolUser
 from tasks import Example, get_task
 
 Baseline = Literal["cot", "none"]
@@ -274,7 +274,7 @@ def run_eval(
         making = made.usage if fresh else Usage()
         making_usd = made.usage.cost_usd if fresh else made.tool.provenance.cost_usd
         if not fresh:  # reused: charge what it cost to make, as recorded
-            from latm.usage import TokenCount
+            from latm.models.usage import TokenCount
 
             making.record(
                 "maker",

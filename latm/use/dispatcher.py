@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
-from latm.aio import run_sync
+from latm._aio import run_sync
 from latm.errors import ModelError
-from latm.harness import CaseRun
+from latm.judge.cases import CaseRun
 from latm.models import ChatModel
-from latm.usage import PriceTable, Usage
-from latm.user import ToolUser, answer_of
+from latm.models.usage import PriceTable, Usage
+from latm.use.tool_user import ToolUser, answer_of
 from toolcache import Tool, ToolCache
 
 MAX_SHOWN = 8

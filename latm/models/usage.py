@@ -5,7 +5,6 @@ zero: totals say how many calls they could not price.
 """
 
 import json
-import os
 from pathlib import Path
 from typing import Literal
 
@@ -38,7 +37,9 @@ class PriceTable(BaseModel):
     def load(cls, overrides: dict[str, tuple[float, float]] | None = None) -> "PriceTable":
         """Defaults, then the JSON file named by LATM_PRICES, then explicit overrides."""
         prices = dict(DEFAULT_PRICES)
-        path = os.environ.get("LATM_PRICES")
+        from latm.settings import Settings
+
+        path = Settings.load().prices
         if path:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
             prices.update({k: (float(v[0]), float(v[1])) for k, v in data.items()})

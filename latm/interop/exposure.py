@@ -20,11 +20,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from latm.answers import RenderingError, render
-from latm.dispatcher import routable_tools
-from latm.harness import CaseRun
-from latm.schemas import ParametersFrom, clean_name, parameters_of
-from latm.user import ToolUser, answer_of
+from latm.judge.cases import CaseRun
+from latm.judge.rendering import RenderingError, render
+from latm.use.dispatcher import routable_tools
+from latm.use.schemas import ParametersFrom, clean_name, parameters_of
+from latm.use.tool_user import ToolUser, answer_of
 from sandbox import Sandbox
 from toolcache import Tool, ToolCache
 

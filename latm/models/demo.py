@@ -6,13 +6,13 @@ tasks (``tasks.*.reference``), written as a maker's replies would be. For
 they were opened), so every demo shows the repair loop at work. ``demo_user()`` writes
 use-case calls and classifies questions the way a cheap model would. Both run fully
 offline; they are priced like gpt-4o and gpt-4o-mini so the demo's cost table shows the
-paper's trade-off (see latm.usage.DEFAULT_PRICES).
+paper's trade-off (see latm.models.usage.DEFAULT_PRICES).
 """
 
 import re
 
-from latm.models import Message
-from latm.testing import ScriptedModel
+from latm.models.protocol import Message
+from latm.models.scripted import ScriptedModel
 from tasks import get_task, identify
 
 MAKER_NAME, USER_NAME = "demo-maker", "demo-user"

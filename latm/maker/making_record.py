@@ -5,15 +5,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from latm import extract
-from latm.maker import prompts
-from latm.models import Message
-from latm.usage import PriceTable, Usage
-from latm.verification import (
+from latm import replies
+from latm.judge.verification import (
     CaseOutcome,
     Checker,
     as_text,
 )
+from latm.maker import prompts
+from latm.models import Message
+from latm.models.usage import PriceTable, Usage
 from tasks import Example
 from toolcache import (
     Entry,
@@ -146,7 +146,7 @@ def tool_record(s: Session, model: str, prices: PriceTable | None) -> Tool:
 
 def functions_of(code: str) -> list[Any]:
     try:
-        return extract.top_level_functions(code)
+        return replies.top_level_functions(code)
     except SyntaxError:
         return []
 

@@ -1,8 +1,8 @@
 """The judge: where a tool is judged, on its answers, by the framework, never by the model.
 
 The paper trusts the model's own asserts; we do not. Every case (a unit test, a use case, a
-direct-solver call, a tool-user call) runs in the sandbox (``latm.harness``) to get a value,
-the tool's one rendering (``latm.answers``) makes it answer text, and the task's checker
+direct-solver call, a tool-user call) runs in the sandbox (``latm.judge.cases``) to get a value,
+the tool's one rendering (``latm.judge.rendering``) makes it answer text, and the task's checker
 compares it with the known answer. On top of that:
 
 - **mutations**: each case runs again with the tool's functions replaced by ones that raise,
@@ -27,8 +27,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from latm.answers import DEFAULT, RenderingError, render
-from latm.harness import CaseRun, mutated, run_cases, run_direct, run_mutants
+from latm.judge.cases import CaseRun, mutated, run_cases, run_direct, run_mutants
+from latm.judge.rendering import DEFAULT, RenderingError, render
 from sandbox import Sandbox
 from tasks import TASKS, Example
 from tasks.base import normalize_option

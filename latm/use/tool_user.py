@@ -26,13 +26,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from latm import extract
-from latm.aio import run_sync
-from latm.answers import RenderingError, normalize_value, render
+from latm import replies
+from latm._aio import run_sync
 from latm.errors import ModelError, ModelHTTPError
-from latm.harness import CaseRun, run_call, run_direct, run_function
+from latm.judge.cases import CaseRun, run_call, run_direct, run_function
+from latm.judge.rendering import RenderingError, normalize_value, render
 from latm.models import ChatModel, Completion, FunctionCallingModel, Message
-from latm.usage import PriceTable, Usage
+from latm.models.usage import PriceTable, Usage
 from sandbox import Sandbox
 from toolcache import Tool
 
@@ -70,7 +70,7 @@ class Answer(BaseModel):
 
 def function_prompt(tool: Tool, question: str, name: str) -> str:
     """The function-calling request: the question, and one verified example call where there is one."""
-    from latm.schemas import example_call
+    from latm.use.schemas import example_call
 
     example = example_call(tool)
     shown = f"\nExample question: {example[0]}\nIts call: {name}({example[1]})\n" if example else ""
@@ -198,7 +198,7 @@ class ToolUser:
 
     async def _by_function(self, tool: Tool, question: str, usage: Usage) -> Answer | None:
         """One ``tool_calls`` entry with JSON arguments; the tool runs with them in the sandbox."""
-        from latm.schemas import clean_name, function_spec
+        from latm.use.schemas import clean_name, function_spec
 
         assert self.model is not None
         spec = function_spec(tool)
@@ -257,15 +257,15 @@ class ToolUser:
             usage.record("user", done.model, done.usage, cached=done.cached, prices=self.prices)
             messages.append({"role": "assistant", "content": done.text})
             try:
-                call = "\n".join(extract.require_code(done.text))
-                problem = extract.syntax_problem(call)
+                call = "\n".join(replies.require_code(done.text))
+                problem = replies.syntax_problem(call)
                 if problem:
                     raise problem
-            except extract.ReplyProblem as problem:
+            except replies.ReplyProblem as problem:
                 error = f"{problem.kind}: {problem}"
                 messages.append({"role": "user", "content": str(problem)})
                 continue
-            run = await asyncio.to_thread(run_call, self.sandbox, tool.code, extract.answer_code(call), question)
+            run = await asyncio.to_thread(run_call, self.sandbox, tool.code, replies.answer_code(call), question)
             value, why = answer_of(run, question, tool)
             if value is not None:
                 return Answer(value=value, mode="llm", usage=usage, calling="code")

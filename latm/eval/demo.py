@@ -4,8 +4,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from latm.agent import LATM
 from latm.errors import UserError
+from latm.facade import LATM
 from tasks import TASKS, get_task
 
 Log = Callable[[str], None] | None

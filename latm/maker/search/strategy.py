@@ -26,15 +26,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from latm import extract
-from latm.answers import OPTION_LINE, RenderingError, render
+from latm import replies
 from latm.errors import ModelError
-from latm.harness import error_text
-from latm.maker import records
+from latm.judge.cases import error_text
+from latm.judge.rendering import OPTION_LINE, RenderingError, render
 from latm.maker.loop import MakerBase
-from latm.maker.record import Attempt, Session, StepFailed
+from latm.maker.making_record import Attempt, Session, StepFailed
+from latm.maker.search import reader as records
 from latm.models import ChatModel
-from latm.usage import PriceTable, Usage
+from latm.models.usage import PriceTable, Usage
 from sandbox import Sandbox, policy
 from tasks import Example
 from tasks.base import normalize_option
@@ -518,11 +518,11 @@ def _answer(value: Any, question: str) -> str | None:
 def _candidate_code(reply: str) -> str | None:
     """The reply's ``f`` with what it needs (imports, helpers), if it parses and keeps the policy."""
     try:
-        blocks = extract.require_code(reply)
-    except extract.ReplyProblem:
+        blocks = replies.require_code(reply)
+    except replies.ReplyProblem:
         return None
     for block in blocks:
-        code = extract.library_part(block)
+        code = replies.library_part(block)
         try:
             names = [n.name for n in ast.parse(code).body if isinstance(n, ast.FunctionDef)]
         except SyntaxError:
@@ -582,8 +582,8 @@ class SearchStrategy(MakerBase):
             raise StepFailed("search", found.reason or "no candidate")
         entry, code, direct, call = tool_parts(s.task, found.template, found.view, found.code)
         self._checked_code(code, "The found function", s.shown)
-        fn = next(f for f in extract.top_level_functions(code) if f.name == entry)
-        s.code, s.entry, s.signature = code, entry, extract.signature(fn)
+        fn = next(f for f in replies.top_level_functions(code) if f.name == entry)
+        s.code, s.entry, s.signature = code, entry, replies.signature(fn)
         judged = Attempt(step="verify", number=1, round=s.round, prompt="the framework's use cases")
         expected = [ex.answer for ex in s.valid]
         questions = [ex.question for ex in s.valid]
@@ -594,7 +594,7 @@ class SearchStrategy(MakerBase):
             ]
             solver = Attempt(step="direct", number=1, round=s.round, prompt="the framework's parser", code=direct)
             self._check_solver(s, solver, direct)
-        except extract.ReplyProblem as problem:
+        except replies.ReplyProblem as problem:
             judged.outcome, judged.feedback = problem.kind, str(problem)
             self._log(s, judged)
             raise StepFailed("judge", f"{problem.kind}: {str(problem)[:300]}") from problem

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from latm.answer_file import AnswerWriter, InputRow, done_keys, partial_path, renamed_fields, resume_key
-from latm.batch.ray_engine import DEFAULT_BATCH_SIZE, RateLimit, questions_dataset, solve_dataset
+from latm.batch.answer_file import AnswerWriter, InputRow, done_keys, partial_path, renamed_fields, resume_key
+from latm.batch.ray.engine import DEFAULT_BATCH_SIZE, RateLimit, questions_dataset, solve_dataset
 from latm.batch.rows import ADDED_COLUMNS, require_ray
 from latm.errors import UserError
 
@@ -114,7 +114,7 @@ def connect(address: str | None) -> bool:
     address = address or os.environ.get("RAY_ADDRESS") or None
     import logging
 
-    from latm.batch.ray_engine import init_ray
+    from latm.batch.ray.engine import init_ray
 
     try:
         init_ray(address, logging_level=logging.WARNING)
@@ -158,7 +158,7 @@ def solve_file_ray(
         if parquet_out:
             check_parquet_output(out_file, in_file)
         else:
-            from latm.answer_file import check_output
+            from latm.batch.answer_file import check_output
 
             check_output(out_file, in_file)
     elif resume:

@@ -18,13 +18,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from latm.aio import run_sync
-from latm.dispatcher import Dispatcher, Route
+from latm._aio import run_sync
 from latm.errors import ModelError, NoToolForQuestion, UserError
-from latm.maker import MakeResult, ToolMaker
+from latm.maker import MakeResult, ToolMaker, prompts
 from latm.models import CacheMode, ChatModel, resolve_model
-from latm.usage import PriceTable, Usage
-from latm.user import Answer, ToolUser, normalize_value
+from latm.models.usage import PriceTable, Usage
+from latm.use.dispatcher import Dispatcher, Route
+from latm.use.tool_user import Answer, ToolUser, normalize_value
 from sandbox import Sandbox
 from tasks import TASKS, Example, belongs
 from toolcache import Tool, ToolCache
@@ -142,8 +142,17 @@ class LATM:
         their maker (a user's task with too few examples to keep some back) answer questions."""
         if on_miss not in ("fallback", "raise"):
             raise UserError("on_miss must be 'fallback' or 'raise'")
-        self.maker_model = resolve_model(maker, role="maker", base_url=base_url, api_key=api_key, cache=response_cache)
-        self.user_model = resolve_model(user, role="user", base_url=base_url, api_key=api_key, cache=response_cache)
+        self.maker_model, self.user_model = (
+            resolve_model(
+                model,
+                role=role,
+                base_url=base_url,
+                api_key=api_key,
+                cache=response_cache,
+                version=prompts.PROMPT_VERSION,
+            )
+            for model, role in ((maker, "maker"), (user, "user"))
+        )
         self._cache_arg = cache
         self._cache: ToolCache | None = cache if isinstance(cache, ToolCache) else None
         self._sandbox = sandbox
@@ -349,9 +358,9 @@ class LATM:
 
         Workers (an actor pool of at most ``workers``, default the cluster's CPUs minus one) get
         the routable tools as a checksummed snapshot; LLM-mode requests share one rate limit per
-        endpoint (``latm.batch.ray_engine.RateLimit``). The uses reach this cache when the
+        endpoint (``latm.batch.ray.engine.RateLimit``). The uses reach this cache when the
         ``LATM`` object closes (``pip install 'latm[ray]'``)."""
-        from latm.batch.ray_engine import solve_dataset
+        from latm.batch.ray.engine import solve_dataset
 
         job = solve_dataset(
             self,

@@ -54,7 +54,7 @@ class RateLimit:
 
 def snapshot(cache: Any, allow_shown_only: bool = False) -> bytes | None:
     """The routable tools as an export bundle (JSON with a checksum); None when there are none."""
-    from latm.dispatcher import routable_tools
+    from latm.use.dispatcher import routable_tools
 
     tools = routable_tools(cache, allow_shown_only)
     if not tools:
@@ -140,7 +140,7 @@ class LimitedModel:
         return await self._limited("acomplete", messages, **kw)
 
     def complete(self, messages: Any, **kw: Any) -> Any:
-        from latm.aio import run_sync
+        from latm._aio import run_sync
 
         return run_sync(self.acomplete(messages, **kw))
 
@@ -287,7 +287,7 @@ class SolveWorker:
     def __init__(self, job: dict[str, Any]) -> None:
         import ray
 
-        from latm.agent import LATM
+        from latm.facade import LATM
         from sandbox import Sandbox
 
         self.question_column = job["question_column"]
@@ -317,8 +317,8 @@ class SolveWorker:
     def __call__(self, batch: Any) -> Any:
         import pyarrow as pa
 
-        from latm.agent import Solution
         from latm.batch.local import solve_local
+        from latm.facade import Solution
 
         questions = batch.column(self.question_column).to_pylist()
         valid = [i for i, q in enumerate(questions) if isinstance(q, str) and q.strip()]
@@ -422,7 +422,7 @@ def check_nodes(ray: Any, docker: bool, image: str | None = None) -> None:
         except ImportError as exc:
             return (
                 f"cannot import LATM ({exc}): install it there (pip install 'latm[ray]'), or let LATM start "
-                "the Ray connection (latm solve --ray-address, or latm.batch.ray_engine.init_ray), which "
+                "the Ray connection (latm solve --ray-address, or latm.batch.ray.engine.init_ray), which "
                 "ships its code"
             )
         if docker:
@@ -474,7 +474,7 @@ class RayJob:
         totals so far. Safe to call again: each batch is merged once."""
         import ray
 
-        from latm.usage import Usage
+        from latm.models.usage import Usage
 
         entries = ray.get(self.ledger.take.remote())
         groups: dict[tuple[str, str, bool], list[float]] = {}
