@@ -9,112 +9,30 @@ Nothing starts until it is needed (the sandbox, the cache, the model clients), a
 """
 
 import asyncio
-import hashlib
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
-
 from latm._aio import run_sync
-from latm.errors import ModelError, NoToolForQuestion, UserError
+from latm.errors import NoToolForQuestion, UserError, public_errors
 from latm.maker import MakeResult, ToolMaker, prompts
+from latm.maker.split import MIN_KEPT_BACK, auto_task_name, check_examples, default_k
 from latm.models import CacheMode, ChatModel, resolve_model
 from latm.models.usage import PriceTable, Usage
+from latm.settings import Settings
 from latm.use.dispatcher import Dispatcher, Route
-from latm.use.tool_user import Answer, ToolUser, normalize_value
+from latm.use.fallback import answer_by_fallback
+from latm.use.solution import Solution, check_questions, solution_of
+from latm.use.tool_user import Answer, ToolUser
 from sandbox import Sandbox
-from tasks import TASKS, Example, belongs
-from toolcache import Tool, ToolCache
+from tasks import TASKS, Example
+from toolcache import ToolCache
 
-SolveMode = Literal["direct", "llm", "fallback", "failed"]
 OnMiss = Literal["fallback", "raise"]
-FINAL = re.compile(r"(?:final answer|answer)\s*(?:is)?\s*[:=]\s*(.+)", re.I)
 
 
-MIN_KEPT_BACK = 3  # examples kept back from the maker that a user's task needs for held-out judging
-
-
-def auto_task_name(examples: Sequence[Example]) -> str:
-    """A stable name for a task the user did not name: a digest of its examples, the same in
-    every process (Python's ``hash`` of a string is salted per process)."""
-    digest = hashlib.sha256("\n".join(f"{e.question}\0{e.answer}" for e in examples).encode("utf-8"))
-    return "task-" + digest.hexdigest()[:10]
-
-
-def check_questions(questions: Sequence[object]) -> None:
-    """Every question non-empty text, or a UserError naming the bad ones (before any paid call)."""
-    bad = [i for i, q in enumerate(questions) if not isinstance(q, str) or not q.strip()]
-    if bad:
-        listed = ", ".join(str(i) for i in bad[:10]) + (" ..." if len(bad) > 10 else "")
-        raise UserError(f"every question must be non-empty text; not question(s) {listed} (0-based)")
-
-
-def check_examples(task: str, examples: Sequence[Example]) -> None:
-    """For a built-in task, every example must be a question in its format (else a UserError)."""
-    if task not in TASKS:
-        return
-    foreign = [i for i, e in enumerate(examples) if not belongs(task, e.question)]
-    if foreign:
-        listed = ", ".join(str(i + 1) for i in foreign[:10]) + (" ..." if len(foreign) > 10 else "")
-        raise UserError(
-            f"{len(foreign)} of {len(examples)} examples are not questions of {task} (its format): "
-            f"example(s) {listed}; give examples of that task, or another task name"
-        )
-
-
-def default_k(task: str, n: int) -> int:
-    """Train (= validation) examples per making: up to 3, leaving MIN_KEPT_BACK for a user's task."""
-    if task not in TASKS and n >= 2 + MIN_KEPT_BACK:
-        return max(1, min(3, (n - MIN_KEPT_BACK) // 2))
-    return max(1, min(3, n // 2))
-
-
-class Solution(BaseModel):
-    question: str
-    answer: str | None
-    tool: str | None = None  # the tool's name
-    tool_id: str | None = None
-    task: str | None = None
-    mode: SolveMode
-    usage: Usage = Field(default_factory=Usage)
-    duration_s: float = 0.0
-    route: str = ""
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.answer is not None
-
-    @property
-    def cost_usd(self) -> float | None:
-        return self.usage.cost_usd
-
-    @property
-    def tokens(self) -> int:
-        return self.usage.tokens
-
-
-def cot_prompt(question: str, shots: Sequence[Example] = ()) -> str:
-    """Chain-of-thought prompt (few-shot when solved examples are given)."""
-    demo = "".join(f"Question: {ex.question}\nAnswer: {ex.answer}\n\n" for ex in shots)
-    return (
-        f"{demo}Question: {question}\n"
-        "Think step by step, then give the final answer on the last line as `Answer: <answer>`, in the same "
-        "form as the example answers (for multiple choice, the option like (A))."
-    )
-
-
-def parse_final_answer(text: str) -> str | None:
-    matches = FINAL.findall(text)
-    if matches:
-        return normalize_value(matches[-1].strip().strip("`*").strip())
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return normalize_value(lines[-1]) if lines else None
-
-
+@public_errors
 class LATM:
     """Make tools with a strong model once; answer every later question cheaply."""
 
@@ -136,19 +54,23 @@ class LATM:
         on_attempt: Callable[[Any], None] | None = None,
         allow_shown_only: bool = False,
         source: str = "api",
+        settings: Settings | None = None,
     ) -> None:
         """``source`` names where requests come from in the cache's use records (api, cli, mcp,
         ray). ``allow_shown_only`` lets tools that could only be verified on the examples shown to
-        their maker (a user's task with too few examples to keep some back) answer questions."""
+        their maker (a user's task with too few examples to keep some back) answer questions.
+        ``settings``: what the arguments leave open (default: ``Settings.load()``, the LATM_*
+        variables); an argument given here wins over it."""
         if on_miss not in ("fallback", "raise"):
             raise UserError("on_miss must be 'fallback' or 'raise'")
+        self.settings = settings or Settings.load()
         self.maker_model, self.user_model = (
             resolve_model(
-                model,
+                model if model is not None else self.settings.model_for(role),
                 role=role,
-                base_url=base_url,
-                api_key=api_key,
-                cache=response_cache,
+                base_url=base_url or self.settings.base_url,
+                api_key=api_key or self.settings.api_key,
+                cache=response_cache or self.settings.response_cache,
                 version=prompts.PROMPT_VERSION,
             )
             for model, role in ((maker, "maker"), (user, "user"))
@@ -179,7 +101,7 @@ class LATM:
     @property
     def sandbox(self) -> Sandbox:
         if self._sandbox is None:
-            self._sandbox = Sandbox.open()
+            self._sandbox = self.settings.open_sandbox()
             self._own_sandbox = True
         return self._sandbox
 
@@ -381,39 +303,15 @@ class LATM:
         if tool is None:
             return await self._fallback(question, route, usage)
         if route.direct_value is not None:
-            return _solution(question, tool, Answer(value=route.direct_value, mode="direct"), usage, route)
+            return solution_of(question, tool, Answer(value=route.direct_value, mode="direct"), usage, route)
         answer = await self.tool_user.ause(tool, question)
         usage.merge(answer.usage)
-        return _solution(question, tool, answer, usage, route)
+        return solution_of(question, tool, answer, usage, route)
 
     async def _fallback(self, question: str, route: Route, usage: Usage) -> Solution:
-        if self.on_miss == "raise" or self.maker_model is None:
-            why = "on_miss='raise'" if self.on_miss == "raise" else "no maker model for a fallback answer"
-            return Solution(
-                question=question,
-                answer=None,
-                mode="failed",
-                usage=usage,
-                route=route.reason,
-                error=f"no tool for this question ({route.reason}); {why}",
-            )
-        try:
-            done = await self.maker_model.acomplete(
-                [{"role": "user", "content": cot_prompt(question)}], temperature=0.0, max_tokens=1024
-            )
-        except ModelError as exc:
-            return Solution(
-                question=question,
-                answer=None,
-                mode="failed",
-                usage=usage,
-                route=route.reason,
-                error=f"fallback model failed: {exc}",
-            )
-        usage.record("maker", done.model, done.usage, cached=done.cached, prices=self.prices)
-        return Solution(
-            question=question, answer=parse_final_answer(done.text), mode="fallback", usage=usage, route=route.reason
-        )
+        model = None if self.on_miss == "raise" else self.maker_model
+        why = "on_miss='raise'" if self.on_miss == "raise" else "no maker model for a fallback answer"
+        return await answer_by_fallback(model, question, route, usage, why_none=why, prices=self.prices)
 
     def _record(self, solutions: Sequence[Solution]) -> None:
         """Adds usage to the totals and counts uses per tool (one transaction per tool and mode)."""
@@ -435,21 +333,6 @@ class LATM:
                 count=len(group),
                 source=self.source,
             )
-
-
-def _solution(question: str, tool: Tool, answer: Answer, usage: Usage, route: Route) -> Solution:
-    return Solution(
-        question=question,
-        answer=answer.value,
-        tool=tool.name,
-        tool_id=tool.id,
-        task=tool.task,
-        mode=answer.mode,
-        usage=usage,
-        route=route.reason,
-        error=answer.error,
-        duration_s=answer.duration_s,
-    )
 
 
 class _Progress:

@@ -10,16 +10,10 @@ import re
 import textwrap
 from dataclasses import dataclass
 
+from latm.errors import ReplyProblem
+
 FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
 REFUSAL = re.compile(r"\b(I can(?:no|')t|I am unable|I'm unable|I won't|as an AI|sorry)\b", re.I)
-
-
-class ReplyProblem(ValueError):
-    """A reply that cannot be used; ``kind`` names the failure, ``str()`` is the repair message."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        self.kind = kind
-        super().__init__(message)
 
 
 @dataclass

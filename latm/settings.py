@@ -21,14 +21,16 @@ reader each (``sandbox.settings``, ``toolcache.settings``), since those packages
 """
 
 import os
-from importlib import metadata
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from latm.errors import ModelConfigError, UserError
 from sandbox.settings import SandboxSettings
+
+if TYPE_CHECKING:
+    from sandbox import Limits, Sandbox
 
 CacheMode = Literal["off", "readwrite", "replay"]
 
@@ -108,14 +110,18 @@ class Settings(BaseModel):
             sandbox=SandboxSettings.load(backend=chosen),
         )
 
+    def open_sandbox(self, limits: "Limits | None" = None, *, pool_size: int | None = None) -> "Sandbox":
+        """A sandbox with these settings' backend, image and pool size (``pool_size`` overrides)."""
+        from sandbox import Sandbox
+
+        backend = self.sandbox.backend
+        return Sandbox.open(
+            backend,  # type: ignore[arg-type]
+            limits,
+            image=self.sandbox.image,
+            pool_size=pool_size or self.sandbox.pool_size,
+        )
+
     def model_for(self, role: str) -> str | None:
         """The configured model name of a role (the dispatcher is the user's)."""
         return self.maker if role == "maker" else self.user
-
-
-def version() -> str:
-    """The installed LATM's version; pyproject.toml is the one source."""
-    try:
-        return metadata.version("latm")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"

@@ -115,13 +115,13 @@ def test_a_task_made_without_a_name_gets_the_same_name_in_every_process() -> Non
     import subprocess
     import sys
 
-    from latm.facade import auto_task_name
+    from latm.maker.split import auto_task_name
     from tasks import Example
 
     examples = [Example(question="Reverse: ab", answer="ba"), Example(question="Reverse: cd", answer="dc")]
     here = auto_task_name(examples)
     code = (
-        "from latm.facade import auto_task_name; from tasks import Example; "
+        "from latm.maker.split import auto_task_name; from tasks import Example; "
         "print(auto_task_name([Example(question='Reverse: ab', answer='ba'), "
         "Example(question='Reverse: cd', answer='dc')]))"
     )

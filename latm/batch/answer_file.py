@@ -1,6 +1,6 @@
 """Answer files: every answer written as it completes, nothing lost, nothing overwritten.
 
-The rules (``../shared/DECISIONS.md``, "Answer files"):
+The rules:
 
 - A run writes ``OUT.partial`` and renames it to ``OUT`` once every question has a row, so a
   partial file is never taken for a whole one. Rows are whole JSON lines, flushed one by one.
@@ -15,14 +15,15 @@ The rules (``../shared/DECISIONS.md``, "Answer files"):
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from latm.batch.rows import ADDED_COLUMNS, solution_values
 from latm.errors import UserError
 
-ADDED_FIELDS = ("line", "answer", "ok", "mode", "tool", "tool_id", "error", "tokens", "cost_usd")
+ADDED_FIELDS = ("line", *ADDED_COLUMNS)
 
 
 @dataclass
@@ -50,6 +51,26 @@ def check_output(out: Path, inputs: Path) -> None:
         raise UserError(f"cannot write {out}: it is a folder")
     if not os.access(folder, os.W_OK):
         raise UserError(f"cannot write {out}: the folder {folder} is not writable")
+
+
+@dataclass
+class FileRun:
+    """The rows still to answer, and what the run keeps from an earlier one."""
+
+    rows: list[InputRow]
+    out: Path | None
+    parquet_out: bool = False
+    kept: list[str] = field(default_factory=list)  # whole JSONL rows kept from OUT.partial on resume
+    skipped: int = 0  # malformed input lines
+
+
+def stopped(why: str, written: int, total: int, out: Path | None) -> str:
+    """What an interrupted run says: how far it got, where the rows are, how to finish."""
+    where = f"{partial_path(out)}" if out else "stdout"
+    return (
+        f"{why}: {written} of {total} question(s) answered, written to {where} (every row whole); "
+        "run again with --resume to finish"
+    )
 
 
 def renamed_fields(rows: Iterable[InputRow]) -> list[str]:
@@ -155,18 +176,35 @@ def _line_of(raw: str) -> int:
     return row.get("line", 0) if isinstance(row, dict) else 0
 
 
+def input_fields(row: InputRow) -> dict[str, Any]:
+    """The input's fields, a clashing one as ``input_<field>``, and its ``line``."""
+    return {**{(f"input_{k}" if k in ADDED_FIELDS else k): v for k, v in row.data.items()}, "line": row.line}
+
+
 def answer_row(row: InputRow, solution: Any) -> dict[str, Any]:
-    """The input's fields (a clashing one as ``input_<field>``) and the answer's."""
-    data = {(f"input_{k}" if k in ADDED_FIELDS else k): v for k, v in row.data.items()}
-    return {
-        **data,
-        "line": row.line,
-        "answer": solution.answer,
-        "ok": solution.ok,
-        "mode": solution.mode,
-        "tool": solution.tool,
-        "tool_id": solution.tool_id,
-        "error": solution.error,
-        "tokens": solution.tokens,
-        "cost_usd": solution.cost_usd,
-    }
+    """The input's fields (``input_fields``) and the answer's."""
+    return {**input_fields(row), **solution_values(solution)}
+
+
+@dataclass
+class JsonLine:
+    number: int
+    data: dict[str, Any]
+    error: str | None = None
+
+
+def read_jsonl(path: str | Path) -> Iterator[JsonLine]:
+    """Every non-blank line as a JSON object; malformed lines come back with an error, not raised."""
+    with open(path, encoding="utf-8") as fh:
+        for number, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                data = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                yield JsonLine(number, {}, f"not valid JSON ({exc.msg})")
+                continue
+            if not isinstance(data, dict):
+                yield JsonLine(number, {}, "not a JSON object")
+                continue
+            yield JsonLine(number, data)

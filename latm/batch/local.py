@@ -34,7 +34,7 @@ def solve_local(
     ``record=False``: the direct uses are counted elsewhere (a Ray worker reports them to its ledger).
     ``solvers``: the routable direct solvers, when the caller holds them (a Ray worker's snapshot
     does not change, so it reads them once, not once per batch)."""
-    from latm.facade import Solution
+    from latm.use.solution import Solution
 
     n = len(questions)
     sols: list[Any] = [None] * n

@@ -1,27 +1,26 @@
 """The ``latm`` command: a thin layer over the Python API, rendered with rich.
 
-Errors of ours (``LATMError``, ``ToolCacheError``, ``SandboxError``, a task data error) reach
-the user as one line, ``error: ...``, never as a traceback, and warnings as ``warning: ...``
-lines on stderr (no Python source line).
+Errors of ours (``LATMError``, which the sandbox's, the cache's and the tasks' errors are handed on
+as) reach the user as one line, ``error: ...``, never as a traceback: a ``UserError`` exits 2, any
+other 1. Warnings are ``warning: ...`` lines on stderr (no Python source line).
 """
 
-import os
 import warnings
 from typing import Any
 
 import click
 
 from latm.cli.cache import cache_group
+from latm.cli.demo import demo
 from latm.cli.doctor import doctor
 from latm.cli.eval import eval_group
+from latm.cli.make import make
 from latm.cli.render import err_console, fail
-from latm.cli.run import demo, make, solve
 from latm.cli.sandbox import sandbox_group
 from latm.cli.serve import serve_group
-from latm.errors import LATMError, UserError
-from sandbox import SandboxError
-from tasks import TaskDataError
-from toolcache import ToolCacheError
+from latm.cli.solve import solve
+from latm.errors import LEAF_ERRORS, LATMError, UserError, ours
+from latm.settings import Settings
 
 _shown_warnings: set[str] = set()
 
@@ -39,16 +38,18 @@ class LatmGroup(click.Group):
         warnings.showwarning = _show_warning
         try:
             return super().invoke(ctx)
+        except LEAF_ERRORS as exc:
+            fail(str(ours(exc)), 1)
         except UserError as exc:
             fail(str(exc), 2)
-        except (LATMError, ToolCacheError, SandboxError, TaskDataError) as exc:
+        except LATMError as exc:
             fail(str(exc), 1)
         except OSError as exc:  # a file the command was pointed at: missing, unwritable, a folder...
             fail(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), 1)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:
-            if os.environ.get("LATM_DEBUG"):
+            if Settings.load().debug:
                 raise
             fail(
                 f"internal error ({type(exc).__name__}: {exc}). This is a bug in LATM; "

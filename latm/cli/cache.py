@@ -8,7 +8,8 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
-from latm.cli.render import console, emit_json, fail, held_out_text, money
+from latm.cli.render import console, emit_json, fail, held_out_text
+from latm.models.usage import money
 from toolcache import STATUSES, CacheImportError, Tool, ToolCache, ToolCacheError
 
 

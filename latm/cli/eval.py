@@ -7,9 +7,11 @@ from typing import Any
 import click
 from rich.table import Table
 
-from latm.cli.render import console, emit_json, err_console, fail, money
-from latm.cli.run import attempts_option, model_options, open_latm
+from latm.cli.options import attempts_option, model_options, open_latm
+from latm.cli.render import console, emit_json, err_console, fail
 from latm.errors import LATMError
+from latm.models.usage import money
+from latm.settings import Settings
 
 
 def render(report: Any) -> None:
@@ -95,10 +97,7 @@ def eval_group(
     n: int,
     seed: int,
     k: int,
-    maker: str | None,
-    user_model: str | None,
-    base_url: str | None,
-    api_key: str | None,
+    settings: Settings,
     max_attempts: int,
     rounds: int,
     strategy: str,
@@ -125,7 +124,7 @@ def eval_group(
         raise click.UsageError("--data holds one task's examples: name it with --task")
     if plot_file:
         _need_matplotlib()  # before the run, not after it was paid for
-    latm, offline = open_latm(maker, user_model, base_url, api_key, offline_ok=True)
+    latm, offline = open_latm(settings, offline_ok=True)
     latm.max_attempts, latm.rounds, latm.strategy = max_attempts, rounds, strategy
     if offline and not as_json:
         console.print("offline: no model configured, running on the scripted demo models")

@@ -28,11 +28,6 @@ def fail(message: str, code: int = 1) -> None:
     raise SystemExit(code)
 
 
-def money(value: float | None, places: int = 4) -> str:
-    """A USD amount, or "unknown" when a price was unknown (never shown as zero)."""
-    return "unknown" if value is None else f"${value:.{places}f}"
-
-
 def held_out_text(tool: Tool) -> str:
     """How far a tool is trusted, in words: its verdict on questions its maker never saw."""
     held = tool.verification.held_out
@@ -43,3 +38,15 @@ def held_out_text(tool: Tool) -> str:
     seed = f", seed {held.seed}" if held.seed is not None else ""
     trusted = " - trusted as imported (--trust), not verified here" if tool.verification.trusted else ""
     return f"{held.passed}/{held.total} right on {held.source} questions (judged by {held.judged_by}{seed}){trusted}"
+
+
+def show_attempt(a: Any) -> None:
+    """One line per attempt, then the whole feedback the model was sent (indented), verbatim."""
+    ok = a.outcome in ("ok", "declined")
+    err_console.print(
+        f"  {'' if a.round == 1 else f'round {a.round} '}{a.step:<8} attempt {a.number}: {a.outcome} "
+        f"({a.duration_s:.1f} s)",
+        style=None if ok else "yellow",
+    )
+    if a.feedback:
+        err_console.print("\n".join("      " + line for line in a.feedback.splitlines()))

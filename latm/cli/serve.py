@@ -2,8 +2,10 @@
 
 import click
 
+from latm.cli.options import model_options
 from latm.cli.render import err_console, fail
-from latm.cli.run import model_options
+from latm.errors import UserError
+from latm.settings import Settings
 
 
 @click.group("serve")
@@ -52,10 +54,7 @@ def mcp(
     pool: int,
     allow_shown_only: bool,
     poll_s: float,
-    maker: str | None,
-    user_model: str | None,
-    base_url: str | None,
-    api_key: str | None,
+    settings: Settings,
 ) -> None:
     """Serve every routable tool of the cache over MCP; every call runs in the sandbox.
 
@@ -66,14 +65,14 @@ def mcp(
 
     from latm.facade import LATM
     from latm.interop.mcp_server import ToolServer, is_loopback, parse_host_port
-    from sandbox import Limits, Sandbox
+    from sandbox import Limits
     from toolcache import ToolCache
 
     address = None
     if http is not None:
         try:
             address = parse_host_port(http)
-        except ValueError as exc:
+        except UserError as exc:
             fail(str(exc), 2)
         assert address is not None
         if not is_loopback(address[0]) and not allow_remote:
@@ -83,13 +82,12 @@ def mcp(
                 2,
             )
     cache = ToolCache()
-    sandbox = Sandbox.open(limits=Limits(timeout_s=timeout_s), pool_size=pool)
+    sandbox = settings.open_sandbox(Limits(timeout_s=timeout_s), pool_size=pool)
     try:
         latm = LATM(
-            maker=maker,
-            user=user_model or maker,
-            base_url=base_url,
-            api_key=api_key,
+            maker=settings.maker,
+            user=settings.user or settings.maker,
+            settings=settings,
             cache=cache,
             sandbox=sandbox,
             allow_shown_only=allow_shown_only,

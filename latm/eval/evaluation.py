@@ -19,9 +19,10 @@ from pydantic import BaseModel, Field
 
 from latm._aio import run_sync
 from latm.errors import ModelError, UserError
-from latm.facade import LATM, cot_prompt, parse_final_answer
+from latm.facade import LATM
 from latm.models import ChatModel
 from latm.models.usage import Usage
+from latm.use.fallback import cot_prompt, parse_final_answer
 from latm.use.tool_user import ToolUser
 from tasks import Example, get_task
 

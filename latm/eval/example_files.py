@@ -1,11 +1,8 @@
-"""Reading examples and questions from files: JSONL or BIG-Bench-Hard JSON."""
+"""Reading solved examples from files: JSONL or BIG-Bench-Hard JSON."""
 
-import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from latm.batch.answer_file import read_jsonl
 from latm.errors import UserError
 from tasks import Example, TaskDataError, load_bbh
 
@@ -34,27 +31,3 @@ def read_examples(path: str | Path) -> list[Example]:
     if not examples:
         raise UserError(f"{p} holds no examples")
     return examples
-
-
-@dataclass
-class JsonLine:
-    number: int
-    data: dict[str, Any]
-    error: str | None = None
-
-
-def read_jsonl(path: str | Path) -> Iterator[JsonLine]:
-    """Every non-blank line as a JSON object; malformed lines come back with an error, not raised."""
-    with open(path, encoding="utf-8") as fh:
-        for number, raw in enumerate(fh, 1):
-            if not raw.strip():
-                continue
-            try:
-                data = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                yield JsonLine(number, {}, f"not valid JSON ({exc.msg})")
-                continue
-            if not isinstance(data, dict):
-                yield JsonLine(number, {}, "not a JSON object")
-                continue
-            yield JsonLine(number, data)

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from latm.errors import raises_ours
 from latm.judge.cases import CaseRun
 from latm.judge.rendering import RenderingError, render
 from latm.use.dispatcher import routable_tools
@@ -168,6 +169,7 @@ def call_exposed(sandbox: Sandbox, exposed: Exposed, arguments: dict[str, Any]) 
     return CallResult(ok=answer is not None, answer=answer, mode="function", raw=result.value)
 
 
+@raises_ours
 def run_tool_call(
     tool_call: Any,
     cache: ToolCache,

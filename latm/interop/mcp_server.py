@@ -31,7 +31,7 @@ from mcp.server import NotificationOptions, Server, ServerRequestContext
 from mcp.server.session import ServerSession
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
 
-from latm.errors import LATMError
+from latm.errors import LATMError, UserError
 from latm.facade import LATM
 from latm.interop.exposure import Exposed, call_exposed, expose, exposed_names
 from latm.use.dispatcher import ranked, routable_tools, tool_words, words
@@ -110,10 +110,10 @@ def is_loopback(host: str) -> bool:
 
 
 def parse_host_port(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:PORT`` for IPv6) -> (host, port); ValueError with the reason otherwise."""
+    """``HOST:PORT`` (``[::1]:PORT`` for IPv6) -> (host, port); UserError with the reason otherwise."""
     host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"--http takes HOST:PORT (e.g. 127.0.0.1:8000), not {text!r}")
+        raise UserError(f"--http takes HOST:PORT (e.g. 127.0.0.1:8000), not {text!r}")
     return host.strip("[]"), int(port)
 
 
@@ -142,7 +142,7 @@ class ToolServer:
         log: Callable[[str], None] | None = None,
     ) -> None:
         if expose_mode not in ("all", "router"):
-            raise ValueError(f"expose_mode must be 'all' or 'router', not {expose_mode!r}")
+            raise UserError(f"expose_mode must be 'all' or 'router', not {expose_mode!r}")
         self.cache = cache
         self.sandbox = sandbox
         self.latm = latm

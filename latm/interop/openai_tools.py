@@ -9,10 +9,12 @@ arguments; run a call with ``latm.interop.exposure.call_exposed``, which keeps i
 
 from typing import Any
 
+from latm.errors import raises_ours
 from latm.interop.exposure import expose
 from toolcache import ToolCache
 
 
+@raises_ours
 def openai_tools(cache: ToolCache) -> list[dict[str, Any]]:
     """``[{"type": "function", "function": {"name", "description", "parameters"}}]`` for every exposed tool."""
     return [

@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from latm.errors import raises_ours
 from latm.interop.exposure import Exposed, expose
 from latm.use.schemas import parameter_names, use_case_arguments
 from toolcache import Tool, ToolCache, UseCase
@@ -578,6 +579,7 @@ def verification_json(exposed: Exposed) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+@raises_ours
 def export_skills(cache: ToolCache, directory: Path | str) -> list[Path]:
     """Writes one skill folder per exposed (routable) tool into ``directory``; returns the folders."""
     root = Path(directory)

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from latm.errors import RenderingError
 from toolcache import Rendering
 
 LONE_OPTION = re.compile(r"\([A-Ga-g]\)\.?|[A-G]\)?\.?")  # "(a)", "A", "A)", "A." - not a bare "a"
@@ -48,10 +49,6 @@ def resolve_option(text: str, question: str) -> str:
 
 DEFAULT = Rendering()
 COMMON_SEPARATORS = (" ", ", ", ",", "", " - ", "-", "; ", "\n", " | ")
-
-
-class RenderingError(ValueError):
-    """A value the tool's rendering cannot turn into an answer (the message says why)."""
 
 
 def _text(value: Any, question: str | None) -> str:

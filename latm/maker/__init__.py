@@ -8,8 +8,9 @@
 - ``prompts``: every text the maker sends; ``record``: attempts, results, the tool record.
 """
 
+from latm.errors import StepFailed
 from latm.maker.loop import Strategy
-from latm.maker.making_record import Attempt, MakeResult, StepFailed
+from latm.maker.making_record import Attempt, MakeResult
 from latm.maker.tool_maker import ToolMaker
 
 __all__ = ["Attempt", "MakeResult", "StepFailed", "Strategy", "ToolMaker"]

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from latm import replies
 from latm._aio import run_sync
-from latm.errors import ModelError, UserError
+from latm.errors import ModelError, StepFailed, UserError
 from latm.judge.cases import CaseRun, run_cases, run_direct
 from latm.judge.rendering import infer_rendering
 from latm.judge.verification import (
@@ -25,7 +25,7 @@ from latm.judge.verification import (
     vacuous_cases,
 )
 from latm.maker import prompts
-from latm.maker.making_record import Attempt, Session, StepFailed, tool_record
+from latm.maker.making_record import Attempt, Session, tool_record
 from latm.models import ChatModel
 from latm.models.usage import PriceTable
 from sandbox import Sandbox, policy

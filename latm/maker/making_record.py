@@ -64,12 +64,6 @@ class MakeResult(BaseModel):
         return [f"{a.step}: {a.outcome}" for a in self.attempts if a.outcome != "ok"]
 
 
-class StepFailed(Exception):
-    def __init__(self, step: str, reason: str) -> None:
-        self.step = step
-        super().__init__(reason)
-
-
 @dataclass
 class Session:
     """The state of one making: the conversation and what has been established so far."""

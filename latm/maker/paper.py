@@ -3,9 +3,10 @@
 exact problem."""
 
 from latm import replies
+from latm.errors import StepFailed
 from latm.maker import prompts
 from latm.maker.loop import MakerBase
-from latm.maker.making_record import Attempt, Session, StepFailed, functions_of
+from latm.maker.making_record import Attempt, Session, functions_of
 from toolcache import (
     Tool,
     UseCase,

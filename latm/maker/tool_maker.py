@@ -10,14 +10,15 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from latm.errors import ModelError, UserError
+from latm.errors import ModelError, StepFailed, UserError, public_errors
 from latm.judge.verification import checker_for
-from latm.maker.making_record import MakeResult, Session, StepFailed
+from latm.maker.making_record import MakeResult, Session
 from latm.maker.paper import PaperProtocol
 from latm.maker.search.strategy import SearchStrategy
 from tasks import Example
 
 
+@public_errors
 class ToolMaker(PaperProtocol, SearchStrategy):
     """Makes verified tools with a strong model (the paper's tool maker), or with a weak one by search."""
 

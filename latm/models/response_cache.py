@@ -114,7 +114,7 @@ class CachedModel:
         max_tokens: int | None = None,
     ) -> Completion:
         if not isinstance(self.inner, FunctionCallingModel):
-            raise TypeError(f"{self.name} does not take functions")
+            raise TypeError(f"{self.name} does not take functions")  # the tool user falls back to code
         key = self._key(
             [*messages, {"role": "tools", "content": json.dumps([tools, tool_choice])}], temperature, max_tokens, None
         )

@@ -175,3 +175,8 @@ class Usage(BaseModel):
 
 
 _PRICES = PriceTable.load()
+
+
+def money(value: float | None, places: int = 4) -> str:
+    """A USD amount, or "unknown" when a price was unknown (never shown as zero)."""
+    return "unknown" if value is None else f"${value:.{places}f}"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, Field
 
 from latm._aio import run_sync
-from latm.errors import ModelError
+from latm.errors import ModelError, public_errors
 from latm.judge.cases import CaseRun
 from latm.models import ChatModel
 from latm.models.usage import PriceTable, Usage
@@ -175,6 +175,7 @@ def classify_prompt(question: str, tools: Sequence[Tool]) -> str:
     )
 
 
+@public_errors
 class Dispatcher:
     def __init__(
         self,

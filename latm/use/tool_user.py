@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 
 from latm import replies
 from latm._aio import run_sync
-from latm.errors import ModelError, ModelHTTPError
+from latm.errors import ModelError, ModelHTTPError, UserError, public_errors
 from latm.judge.cases import CaseRun, run_call, run_direct, run_function
 from latm.judge.rendering import RenderingError, normalize_value, render
 from latm.models import ChatModel, Completion, FunctionCallingModel, Message
@@ -104,6 +104,7 @@ def answer_of(run: CaseRun, question: str, tool: Tool) -> tuple[str | None, str 
     return (value, None) if value is not None else (None, "the code set `ans` to None")
 
 
+@public_errors
 class ToolUser:
     """Uses tools cheaply: the direct solver first, the cheap model (``model``) otherwise."""
 
@@ -117,7 +118,7 @@ class ToolUser:
         calling: Calling = "auto",
     ) -> None:
         if calling not in ("auto", "functions", "code"):
-            raise ValueError(f"calling must be auto, functions or code, not {calling!r}")
+            raise UserError(f"calling must be auto, functions or code, not {calling!r}")
         self.calling = calling
         self.model = model
         self._sandbox = sandbox
@@ -141,7 +142,7 @@ class ToolUser:
     def direct_many(self, tool: Tool, questions: Sequence[str]) -> list[CaseRun]:
         """Runs the tool's direct solver on many questions in one sandbox round trip."""
         if not tool.direct:
-            raise ValueError(f"tool {tool.name} has no direct solver")
+            raise UserError(f"tool {tool.name} has no direct solver")
         return run_direct(self.sandbox, tool.code, tool.direct, questions)
 
     # -- one question ----------------------------------------------------------------------------

@@ -24,142 +24,20 @@ import hashlib
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from latm.batch.ray.limits import RateLimit, RateLimiter, build_model, endpoint_of, model_spec
+from latm.batch.ray.snapshot import restore, snapshot
 from latm.batch.rows import ADDED_COLUMNS, require_ray, solution_values, tallies
-from latm.errors import ModelHTTPError, ModelUnreachable, UserError
+from latm.errors import UserError
+from latm.settings import Settings
 
 ACTOR_CPUS = 0.5  # each actor's share; its sandbox workers are processes of its own
 DEFAULT_BATCH_SIZE = 2000  # rows an actor answers at once: each tool's share is one sandbox batch
-DEFAULT_RPS = 20.0
-DEFAULT_IN_FLIGHT = 8
-MAX_MODEL_RETRIES = 8
 NAMESPACE = "latm"
-
-
-@dataclass
-class RateLimit:
-    """One endpoint's limit for the whole cluster: requests per second and requests in flight."""
-
-    rps: float = DEFAULT_RPS
-    max_in_flight: int = DEFAULT_IN_FLIGHT
-
-
-# -- the driver's snapshot of the tool cache ------------------------------------------------------
-
-
-def snapshot(cache: Any, allow_shown_only: bool = False) -> bytes | None:
-    """The routable tools as an export bundle (JSON with a checksum); None when there are none."""
-    from latm.use.dispatcher import routable_tools
-
-    tools = routable_tools(cache, allow_shown_only)
-    if not tools:
-        return None
-    with tempfile.TemporaryDirectory(prefix="latm-snapshot-") as tmp:
-        path = Path(tmp) / "tools.json"
-        cache.export(path, refs=[t.id for t in tools])
-        return path.read_bytes()
-
-
-def restore(bundle: bytes | None, directory: str) -> Any:
-    """A private cache at ``directory`` holding the bundle's tools (checksum verified, driver trusted)."""
-    from toolcache import ToolCache
-
-    cache = ToolCache(directory)
-    if bundle is not None:
-        path = Path(directory).parent / (Path(directory).name + "-bundle.json")
-        path.write_bytes(bundle)
-        try:
-            cache.import_(path, trust=True)  # CacheImportError when the checksum does not match
-        finally:
-            path.unlink()
-    return cache
-
-
-# -- models: rebuilt in each worker, behind the cluster's rate limiter -----------------------------
-
-
-def model_spec(model: Any) -> Any:
-    """What a worker needs to rebuild a model: the settings of an OpenAI-compatible one (no open
-    clients travel), else the (picklable) model object itself."""
-    from latm.models import OpenAIModel
-
-    if isinstance(model, OpenAIModel):
-        return {"openai": model.name, "base_url": model.base_url, "api_key": model._key, "timeout": model.timeout}
-    return model
-
-
-def endpoint_of(spec: Any) -> str | None:
-    return (spec["base_url"] or "https://api.openai.com/v1") if isinstance(spec, dict) else None
-
-
-def _retry_after(exc: BaseException) -> float | None:
-    response = getattr(exc.__cause__, "response", None)
-    raw = getattr(response, "headers", {}).get("retry-after") if response is not None else None
-    try:
-        return max(0.0, float(raw)) if raw is not None else None
-    except ValueError:
-        return None
-
-
-class LimitedModel:
-    """A model whose every request takes a slot from the cluster's limiter for its endpoint.
-    The SDK's own retries are off; a 429 or 5xx is retried here, after the Retry-After the server
-    asked for (every worker pauses), else with exponential backoff."""
-
-    def __init__(self, inner: Any, limiter: Any, retries: int = MAX_MODEL_RETRIES) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.limiter = limiter
-        self.retries = retries
-
-    async def _limited(self, method: str, *args: Any, **kw: Any) -> Any:
-        for attempt in range(self.retries + 1):
-            await self.limiter.acquire.remote()
-            pause: float | None = None
-            try:
-                return await getattr(self.inner, method)(*args, **kw)
-            except ModelHTTPError as exc:
-                if (exc.status != 429 and exc.status < 500) or attempt == self.retries:
-                    raise
-                pause = _retry_after(exc) if exc.status == 429 else None
-                pause = pause if pause is not None else min(0.25 * 2**attempt, 8.0)
-            except ModelUnreachable:
-                if attempt == self.retries:
-                    raise
-                pause = min(0.25 * 2**attempt, 8.0)
-            finally:
-                await self.limiter.release.remote(pause)
-        raise AssertionError("unreachable")
-
-    async def acomplete(self, messages: Any, **kw: Any) -> Any:
-        return await self._limited("acomplete", messages, **kw)
-
-    def complete(self, messages: Any, **kw: Any) -> Any:
-        from latm._aio import run_sync
-
-        return run_sync(self.acomplete(messages, **kw))
-
-
-class LimitedToolsModel(LimitedModel):
-    async def acomplete_tools(self, messages: Any, tools: Any, **kw: Any) -> Any:
-        return await self._limited("acomplete_tools", messages, tools, **kw)
-
-
-def build_model(spec: Any, limiters: dict[str, Any]) -> Any:
-    if not isinstance(spec, dict):
-        return spec
-    from latm.models import OpenAIModel
-
-    model = OpenAIModel(
-        spec["openai"], spec["base_url"], spec["api_key"], timeout=spec["timeout"], max_retries=0
-    )  # retries are the limiter's
-    limiter = limiters.get(endpoint_of(spec) or "")
-    return LimitedToolsModel(model, limiter) if limiter is not None else model
 
 
 # -- the code the workers run ---------------------------------------------------------------------
@@ -175,12 +53,12 @@ def shipped_code() -> dict[str, Any]:
     them once per content): a node runs exactly the driver's code, also when it cannot see the
     driver's disk or has another LATM version. Ray accepts local folders only at ``ray.init``.
     Third-party dependencies must be installed on the nodes (``pip install 'latm[ray]'``)."""
-    import latm
     import sandbox
     import tasks
     import toolcache
 
-    folders = [str(Path(m.__file__).parent) for m in (latm, sandbox, tasks, toolcache) if m.__file__]
+    latm_folder = Path(__file__).resolve().parents[2]  # latm/batch/ray/engine.py -> latm/
+    folders = [str(latm_folder)] + [str(Path(m.__file__).parent) for m in (sandbox, tasks, toolcache) if m.__file__]
     return {"py_modules": folders, "excludes": ["__pycache__", "*.pyc"]}
 
 
@@ -201,48 +79,6 @@ def init_ray(address: str | None = None, **kw: Any) -> None:
 
 
 # -- the cluster-wide actors -----------------------------------------------------------------------
-
-
-class RateLimiter:
-    """One endpoint's limit for the whole cluster (an async actor: waiting costs no thread)."""
-
-    def __init__(self, rps: float, max_in_flight: int) -> None:
-        import asyncio
-
-        self.interval = 1.0 / rps if rps > 0 else 0.0
-        self.max_in_flight = max(1, max_in_flight)
-        self.in_flight = 0
-        self.peak = 0
-        self.requests = 0
-        self.paused = 0
-        self.next_start = 0.0
-        self.blocked_until = 0.0
-        self.cond = asyncio.Condition()
-
-    async def acquire(self) -> None:
-        import asyncio
-
-        async with self.cond:
-            await self.cond.wait_for(lambda: self.in_flight < self.max_in_flight)
-            self.in_flight += 1
-            self.peak = max(self.peak, self.in_flight)
-            self.requests += 1
-            now = time.monotonic()
-            start = max(now, self.next_start, self.blocked_until)
-            self.next_start = start + self.interval
-        if start > now:
-            await asyncio.sleep(start - now)
-
-    async def release(self, pause: float | None = None) -> None:
-        async with self.cond:
-            self.in_flight -= 1
-            if pause:
-                self.paused += 1
-                self.blocked_until = max(self.blocked_until, time.monotonic() + pause)
-            self.cond.notify_all()
-
-    def stats(self) -> dict[str, Any]:
-        return {"requests": self.requests, "peak_in_flight": self.peak, "paused": self.paused}
 
 
 class Ledger:
@@ -287,7 +123,6 @@ class SolveWorker:
     def __init__(self, job: dict[str, Any]) -> None:
         import ray
 
-        from latm.facade import LATM
         from sandbox import Sandbox
 
         self.question_column = job["question_column"]
@@ -300,7 +135,7 @@ class SolveWorker:
         self.cache = restore(bundle, os.path.join(self.directory, "tools"))
         self.sandbox = Sandbox.open(job["backend"], pool_size=job["pool_size"]).warm(job["pool_size"])
         limiters = job["limiters"]
-        self.latm = LATM(
+        self.latm = job["session"](  # the driver's own class (LATM), imported here by Ray from its module
             maker=build_model(job["maker"], limiters),
             user=build_model(job["user"], limiters),
             cache=self.cache,
@@ -318,7 +153,7 @@ class SolveWorker:
         import pyarrow as pa
 
         from latm.batch.local import solve_local
-        from latm.facade import Solution
+        from latm.use.solution import Solution
 
         questions = batch.column(self.question_column).to_pylist()
         valid = [i for i, q in enumerate(questions) if isinstance(q, str) and q.strip()]
@@ -415,10 +250,9 @@ def check_nodes(ray: Any, docker: bool, image: str | None = None) -> None:
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     def probe(img: str | None, docker: bool) -> str | None:  # nested: pickled by value, runs without latm
-        import os as os_
-
         try:
             from sandbox import SandboxUnavailable, docker_backend
+            from sandbox.settings import SandboxSettings
         except ImportError as exc:
             return (
                 f"cannot import LATM ({exc}): install it there (pip install 'latm[ray]'), or let LATM start "
@@ -427,7 +261,7 @@ def check_nodes(ray: Any, docker: bool, image: str | None = None) -> None:
             )
         if docker:
             try:
-                docker_backend.check_ready(img or os_.environ.get("LATM_SANDBOX_IMAGE") or docker_backend.DEFAULT_IMAGE)
+                docker_backend.check_ready(SandboxSettings.load(image=img).image or docker_backend.DEFAULT_IMAGE)
             except SandboxUnavailable as exc:
                 return str(exc)
         return None
@@ -525,11 +359,12 @@ def solve_dataset(
     batch_size = batch_size or DEFAULT_BATCH_SIZE
     if not ray.is_initialized():
         init_ray()
-    choice = backend or os.environ.get("LATM_SANDBOX_BACKEND") or "auto"
+    sandbox = Settings.load(backend=backend).sandbox
+    choice = sandbox.backend
     if choice not in ("auto", "docker", "process"):
         raise UserError(f"unknown sandbox backend {choice!r}: use auto, docker or process")
     # with Docker asked for, never a silent fallback; with auto, each worker picks for its node
-    check_nodes(ray, choice == "docker", os.environ.get("LATM_SANDBOX_IMAGE"))
+    check_nodes(ray, choice == "docker", sandbox.image)
     columns = ds.columns() if hasattr(ds, "columns") else None
     if columns is not None and question_column not in columns:
         raise UserError(f"the dataset has no column {question_column!r} (it has {', '.join(columns)})")
@@ -557,6 +392,7 @@ def solve_dataset(
         "limiters": limiters,
         "maker": maker,
         "user": user,
+        "session": type(latm),
         "on_miss": latm.on_miss,
         "prices": latm.prices,
         "allow_shown_only": latm.allow_shown_only,

@@ -1,10 +1,9 @@
-"""``latm solve --file F --out O --engine ray``: the answer-file rules on a Ray cluster.
+"""The Ray engine under ``solve_file``: the job run and supervised from the driver.
 
-JSONL or Parquet in and out, by extension. The driver reads the input (a blank question stops the
-run before any paid call; every row gets its ``line``), skips what ``--resume`` finds answered,
-and writes the rows as their batches complete: JSONL to ``OUT.partial`` (renamed to ``OUT`` in
-input order when whole), Parquet as one file per batch in the folder ``OUT.partial/`` (each file
-written whole, then renamed in; the folder renamed to ``OUT`` when whole).
+``solve_file`` has read the input and applied the answer-file rules; here the rows go to Ray as a
+dataset and are written as their batches complete: JSONL to ``OUT.partial`` (renamed to ``OUT`` in
+input order when whole), Parquet as one file per batch in the folder ``OUT.partial/``. The job runs
+in a forked child (``supervised``) so a cluster that goes away is said plainly, with exit 3.
 """
 
 import json
@@ -17,92 +16,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from latm.batch.answer_file import AnswerWriter, InputRow, done_keys, partial_path, renamed_fields, resume_key
-from latm.batch.ray.engine import DEFAULT_BATCH_SIZE, RateLimit, questions_dataset, solve_dataset
-from latm.batch.rows import ADDED_COLUMNS, require_ray
+from latm.batch.answer_file import AnswerWriter, FileRun, InputRow, input_fields, partial_path, stopped
+from latm.batch.parquet_file import ParquetParts
+from latm.batch.ray.engine import DEFAULT_BATCH_SIZE, questions_dataset, solve_dataset
+from latm.batch.ray.limits import RateLimit, RayOptions
+from latm.batch.rows import require_ray
 from latm.errors import UserError
-
-ADDED = ("line", *ADDED_COLUMNS)
-
-
-def is_parquet(path: Path) -> bool:
-    return path.suffix.lower() in (".parquet", ".pq")
-
-
-def read_parquet_rows(path: Path) -> list[InputRow]:
-    import pyarrow.parquet as pq
-
-    if not path.exists():
-        raise UserError(f"{path} does not exist")
-    table = pq.read_table(path)
-    if "question" not in table.column_names:
-        raise UserError(f"{path} has no 'question' column (it has {', '.join(table.column_names)})")
-    rows = []
-    for n, data in enumerate(table.to_pylist(), 1):
-        q = data.get("question")
-        if not isinstance(q, str) or not q.strip():
-            raise UserError(f"{path}: row {n}: the question is empty; every question must be non-empty text")
-        rows.append(InputRow(n, data))
-    return rows
-
-
-def check_parquet_output(out: Path, inputs: Path) -> None:
-    if out.resolve() == inputs.resolve():
-        raise UserError(f"--out {out} is the input: answers would overwrite the questions; choose another path")
-    folder = out.resolve().parent
-    if not folder.is_dir():
-        raise UserError(f"cannot write {out}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise UserError(f"cannot write {out}: the folder {folder} is not writable")
-    if out.exists() and not out.is_dir():
-        raise UserError(f"cannot write {out}: it is a file (Parquet output is a folder of part files)")
-
-
-def parquet_done_keys(out: Path, by_id: bool) -> set[Any]:
-    """The keys already answered in the folder OUT.partial (else OUT)."""
-    import pyarrow.parquet as pq
-
-    source = partial_path(out) if partial_path(out).exists() else out
-    keys: set[Any] = set()
-    if not source.is_dir():
-        return keys
-    for part in sorted(source.glob("part-*.parquet")):
-        column = "id" if by_id else "line"
-        table = pq.read_table(part, columns=[column])
-        for value in table.column(column).to_pylist():
-            keys.add(("id", json.dumps(value, sort_keys=True)) if by_id else ("line", value))
-    return keys
-
-
-class ParquetParts:
-    """One Parquet file per completed batch in OUT.partial/, each written whole and renamed in."""
-
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.folder = partial_path(out)
-        if out.is_dir() and not self.folder.exists():
-            os.replace(out, self.folder)  # resuming a whole output: keep its parts
-        self.folder.mkdir(exist_ok=True)
-        numbers = [int(p.stem.split("-")[1]) for p in self.folder.glob("part-*.parquet")]
-        self.next = max(numbers, default=0) + 1
-        self.written = 0
-
-    def write(self, table: Any) -> None:
-        import pyarrow.parquet as pq
-
-        name = f"part-{self.next:06d}.parquet"
-        tmp = self.folder / f".{name}.tmp"
-        pq.write_table(table, tmp)
-        os.replace(tmp, self.folder / name)
-        self.next += 1
-        self.written += table.num_rows
-
-    def finish(self) -> None:
-        if self.out.exists():
-            import shutil
-
-            shutil.rmtree(self.out)
-        os.replace(self.folder, self.out)
+from latm.settings import Settings
 
 
 def connect(address: str | None) -> bool:
@@ -111,7 +31,7 @@ def connect(address: str | None) -> bool:
     ray = require_ray()
     if ray.is_initialized():
         return False
-    address = address or os.environ.get("RAY_ADDRESS") or None
+    address = Settings.load(ray_address=address).ray_address
     import logging
 
     from latm.batch.ray.engine import init_ray
@@ -134,69 +54,6 @@ def quiet_ray_data() -> None:
             setattr(ctx, attr, False)
 
 
-def solve_file_ray(
-    latm: Any,
-    in_file: Path,
-    out_file: Path | None,
-    *,
-    concurrency: int,
-    as_json: bool,
-    resume: bool,
-    address: str | None = None,
-    workers: int | None = None,
-    batch_size: int | None = None,
-    rate_limit: RateLimit | None = None,
-    read_jsonl_rows: Any = None,
-    say: Any = print,
-) -> int:
-    """Runs the file on Ray; returns the exit status (0 all answered, 1 some failed, 3 interrupted).
-    Usage and input errors raise UserError before any work."""
-    require_ray()  # before any work: says how to install Ray
-    rows: list[InputRow] = read_parquet_rows(in_file) if is_parquet(in_file) else read_jsonl_rows(in_file)
-    parquet_out = out_file is not None and is_parquet(out_file)
-    if out_file is not None:
-        if parquet_out:
-            check_parquet_output(out_file, in_file)
-        else:
-            from latm.batch.answer_file import check_output
-
-            check_output(out_file, in_file)
-    elif resume:
-        raise UserError("--resume needs --out (the answers to resume from)")
-    clashing = renamed_fields(rows)
-    if clashing:
-        say("input field(s) " + ", ".join(clashing) + " kept as " + ", ".join(f"input_{f}" for f in clashing))
-    by_id = bool(rows) and all("id" in r.data for r in rows)
-    kept: list[str] = []
-    if resume and out_file is not None:
-        if parquet_out:
-            keys = parquet_done_keys(out_file, by_id)
-        else:
-            keys, kept = done_keys(out_file, by_id)
-        before = len(rows)
-        rows = [r for r in rows if resume_key(r, by_id) not in keys]
-        say(f"resuming: {before - len(rows)} question(s) already answered, {len(rows)} to go")
-    return supervised(
-        lambda: _run_job(
-            latm,
-            rows,
-            out_file,
-            parquet_out,
-            kept,
-            concurrency,
-            as_json,
-            address,
-            workers,
-            batch_size,
-            rate_limit,
-            say,
-        ),
-        out_file,
-        len(rows),
-        say,
-    )
-
-
 def supervised(job: Callable[[], int], out: Path | None, total: int, say: Any) -> int:
     """Runs ``job`` in a forked child and returns its status (or re-raises its error).
 
@@ -210,7 +67,7 @@ def supervised(job: Callable[[], int], out: Path | None, total: int, say: Any) -
         real = sys.stdout.fileno() >= 0 and sys.stderr.fileno() >= 0
     except (AttributeError, OSError, ValueError):
         real = False
-    if not real or not hasattr(os, "fork") or os.environ.get("LATM_RAY_UNSUPERVISED"):
+    if not real or not hasattr(os, "fork") or Settings.load().ray_unsupervised:
         return job()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -294,7 +151,7 @@ def _run_job(
     try:
         quiet_ray_data()
         # the row contract: input fields (clashing ones as input_<field>), then line, then the answer's
-        inputs = [{**{(f"input_{k}" if k in ADDED else k): v for k, v in r.data.items()}, "line": r.line} for r in rows]
+        inputs = [input_fields(r) for r in rows]
         if inputs:  # lazy; checks the sandbox backend on every node before anything is written
             ds = questions_dataset(inputs, batch_size or DEFAULT_BATCH_SIZE)
             job = solve_dataset(
@@ -315,10 +172,10 @@ def _run_job(
                         writer.write_many(table.to_pylist())
             except KeyboardInterrupt:
                 status = 3
-                say(_stopped("interrupted", parts, writer, out_file, len(rows)))
+                say(stopped("interrupted", _written(parts, writer), len(rows), out_file))
             except ray.exceptions.RayError as exc:
                 status = 3
-                say(_stopped(f"the Ray job stopped: {_first_line(exc)}", parts, writer, out_file, len(rows)))
+                say(stopped(f"the Ray job stopped: {_first_line(exc)}", _written(parts, writer), len(rows), out_file))
         if status == 0:
             if parts is not None:
                 parts.finish()
@@ -368,10 +225,28 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}"
 
 
-def _stopped(why: str, parts: ParquetParts | None, writer: AnswerWriter | None, out: Path | None, total: int) -> str:
-    written = parts.written if parts is not None else (writer.written if writer is not None else 0)
-    where = f"{partial_path(out)}" if out else "stdout"
-    return (
-        f"{why}: {written} of {total} question(s) answered, written to {where} (every row whole); "
-        "run again with --resume to finish"
+def _written(parts: ParquetParts | None, writer: AnswerWriter | None) -> int:
+    return parts.written if parts is not None else (writer.written if writer is not None else 0)
+
+
+def run_on_ray(latm: Any, run: FileRun, *, concurrency: int, as_json: bool, options: RayOptions, say: Any) -> int:
+    """Runs the rows on Ray, supervised; returns the exit status (0, 1, or 3 when stopped)."""
+    return supervised(
+        lambda: _run_job(
+            latm,
+            run.rows,
+            run.out,
+            run.parquet_out,
+            run.kept,
+            concurrency,
+            as_json,
+            options.address,
+            options.workers,
+            options.batch_size or DEFAULT_BATCH_SIZE,
+            options.rate_limit,
+            say,
+        ),
+        run.out,
+        len(run.rows),
+        say,
     )

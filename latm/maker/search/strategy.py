@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from latm import replies
-from latm.errors import ModelError
+from latm.errors import ModelError, StepFailed
 from latm.judge.cases import error_text
 from latm.judge.rendering import OPTION_LINE, RenderingError, render
 from latm.maker.loop import MakerBase
-from latm.maker.making_record import Attempt, Session, StepFailed
+from latm.maker.making_record import Attempt, Session
 from latm.maker.search import reader as records
 from latm.models import ChatModel
 from latm.models.usage import PriceTable, Usage
