@@ -19,7 +19,7 @@ import os
 import time
 from pathlib import Path
 
-from latm.judge.verification import judge_direct
+from latm.judge import judge_direct
 from latm.maker import MakeResult, ToolMaker, prompts
 from latm.models import CachedModel, ChatModel, OpenAIModel
 from sandbox import Sandbox

@@ -117,7 +117,7 @@ def ours(exc: BaseException) -> BaseException:
     if dual is None:
         dual = type(cls.__name__, (cls, RunError), {"__module__": cls.__module__, "__doc__": cls.__doc__})
         _dual_classes[cls] = dual
-    exc.__class__ = dual
+    exc.__class__ = dual  # type: ignore[assignment]
     return exc
 
 

@@ -337,7 +337,7 @@ def import_(file: Path, verify: bool, examples_file: Path | None, trust: bool, a
 
 
 def _verify_all(cache: ToolCache, tools: list[Tool], examples: Any) -> dict[str, Any]:
-    from latm.judge.verification import reverify
+    from latm.judge import reverify
     from sandbox import Sandbox
 
     with Sandbox.open() as sb:

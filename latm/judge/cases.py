@@ -4,7 +4,7 @@ Everything that executes a tool on questions goes through here: the maker's unit
 use cases, the mutation runs of the judge, the direct solver, the tool user's call code. The
 harness source below is appended to the tool's code and runs *inside* the sandbox; the
 functions of this module run on the host and return ``CaseRun`` records (the raw value the
-code produced, or the error), leaving the judging to ``latm.judge.verification``.
+code produced, or the error), leaving the judging to the rest of ``latm.judge``.
 
 Values cross the sandbox boundary as JSON: tuples become lists, anything else that JSON does
 not hold becomes its ``str``. How a value becomes an answer is the tool's rendering

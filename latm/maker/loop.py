@@ -4,32 +4,32 @@ logging attempts, and the judge's checks of functions, use cases and direct solv
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from latm import replies
-from latm._aio import run_sync
 from latm.errors import ModelError, StepFailed, UserError
-from latm.judge.cases import CaseRun, run_cases, run_direct
-from latm.judge.rendering import infer_rendering
-from latm.judge.verification import (
+from latm.judge import (
     FAILURE_WORDS,
     HELD_OUT,
     CaseOutcome,
     captured,
     carried_literals,
     direct_survives_mutation,
-    fresh_instances,
-    held_out_verdict,
+    held_out_set,
     judge,
+    judge_direct_held_out,
+    judge_through_user,
     strictness_probes,
     vacuous_cases,
 )
+from latm.judge.cases import CaseRun, run_cases, run_direct
+from latm.judge.rendering import infer_rendering
 from latm.maker import prompts
 from latm.maker.making_record import Attempt, Session, tool_record
 from latm.models import ChatModel
 from latm.models.usage import PriceTable
 from sandbox import Sandbox, policy
-from tasks import TASKS, Example
+from tasks import Example
 from toolcache import (
     Rendering,
     Tool,
@@ -239,23 +239,16 @@ class MakerBase:
     # -- held-out judging ----------------------------------------------------------------------
 
     def _held_out_set(self, s: Session) -> tuple[list[Example], str, int | None]:
-        """Questions the maker never saw: the user's kept-back examples, else fresh instances
-        of a built-in task (a new draw each time: failures are reported, so they count as seen)."""
-        if s.kept_back:
-            return s.kept_back, "kept back", None
-        if s.task in TASKS and self.held_out > 0:
-            fresh, seed = fresh_instances(s.task, self.held_out, [ex.question for ex in s.shown])
-            return fresh, "generated", seed
-        return [], "", None
+        return held_out_set(s.task, s.kept_back, [ex.question for ex in s.shown], self.held_out)
 
     def _direct_held_out(self, s: Session, a: Attempt, code: str, rendering: Rendering) -> None:
         """A direct solver is judged on held-out questions as it will be used: alone."""
         examples, source, seed = self._held_out_set(s)
         if not examples:
             return
-        runs = run_direct(self.sandbox, s.code, code, [ex.question for ex in examples])
-        outcomes = judge(runs, [e.answer for e in examples], [e.question for e in examples], s.check, rendering)
-        verdict = held_out_verdict(outcomes, examples, source=source, judged_by="direct solver", seed=seed)
+        verdict, outcomes = judge_direct_held_out(
+            self.sandbox, s.code, code, examples, s.check, rendering, source, seed
+        )
         a.observations.append({"held_out": verdict.model_dump(mode="json", exclude={"failures"})})
         if verdict.ok:
             s.held_out = verdict
@@ -283,24 +276,12 @@ class MakerBase:
             return  # verified on the shown examples only
         from latm.use.tool_user import ToolUser
 
-        draft = self._tool(s)
-        user = ToolUser(self.user_model, self.sandbox, prices=self.prices)
         started = time.monotonic()
-
-        async def answer_all() -> list[Any]:
-            import asyncio
-
-            return list(await asyncio.gather(*(user.ause(draft, ex.question, skip_direct=True) for ex in examples)))
-
-        answers = run_sync(answer_all())
-        outcomes = []
-        for ex, answer in zip(examples, answers, strict=True):
-            s.usage.merge(answer.usage)
-            ok = answer.value is not None and s.check(answer.value, ex.answer)
-            outcomes.append(CaseOutcome(passed=ok, observed=answer.value, error=answer.error))
-        verdict = held_out_verdict(
-            outcomes, examples, source=source, judged_by=f"user model {self.user_model.name}", seed=seed
+        user = ToolUser(self.user_model, self.sandbox, prices=self.prices)
+        verdict, usage = judge_through_user(
+            user, self._tool(s), examples, s.check, source, seed, judged_by=f"user model {self.user_model.name}"
         )
+        s.usage.merge(usage)
         summary = f"{verdict.passed}/{verdict.total} held-out questions right ({verdict.judged_by})"
         attempt = Attempt(
             step="held_out",

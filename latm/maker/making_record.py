@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from latm import replies
-from latm.judge.verification import (
+from latm.judge import (
     CaseOutcome,
     Checker,
     as_text,

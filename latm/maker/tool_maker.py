@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from latm.errors import ModelError, StepFailed, UserError, public_errors
-from latm.judge.verification import checker_for
+from latm.judge import checker_for
 from latm.maker.making_record import MakeResult, Session
 from latm.maker.paper import PaperProtocol
 from latm.maker.search.strategy import SearchStrategy

@@ -359,8 +359,8 @@ def solve_dataset(
     batch_size = batch_size or DEFAULT_BATCH_SIZE
     if not ray.is_initialized():
         init_ray()
-    sandbox = Settings.load(backend=backend).sandbox
-    choice = sandbox.backend
+    sandbox = (getattr(latm, "settings", None) or Settings.load()).sandbox  # the driver's, --backend included
+    choice = backend or sandbox.backend
     if choice not in ("auto", "docker", "process"):
         raise UserError(f"unknown sandbox backend {choice!r}: use auto, docker or process")
     # with Docker asked for, never a silent fallback; with auto, each worker picks for its node
