@@ -1,8 +1,8 @@
 """The offline pipeline on every task: accuracy, instances per second end to end, direct share.
 
-    python benchmarks/eval_offline.py [--n 50] [--backend docker|process]
+    python benchmarks/eval_offline.py [--n 50] [--backend docker|process] [--bbh DIR]
 
-Uses the real BIG-Bench-Hard dev examples in ../shared/bbh-dev when present (50 per task),
+Uses real BIG-Bench-Hard examples from --bbh DIR (one TASK.json per task) when given,
 generated instances otherwise. Tools are made by the offline demo maker (reference tools as
 its replies) into a temporary cache; questions are answered through LATM.solve_many.
 """
@@ -18,15 +18,15 @@ from sandbox import Sandbox
 from tasks import TASKS, get_task, load_bbh
 from toolcache import ToolCache
 
-BBH = Path(__file__).resolve().parents[2] / "shared" / "bbh-dev"
-
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=50)
     parser.add_argument("--backend", default="auto")
+    parser.add_argument("--bbh", type=Path, default=None, help="a folder of BIG-Bench-Hard TASK.json files")
     args = parser.parse_args()
-    source = "real BBH dev" if BBH.exists() else "generated"
+    bbh = args.bbh if args.bbh and args.bbh.is_dir() else None
+    source = "real BBH dev" if bbh else "generated"
     print(f"offline pipeline, {source} examples, {args.n} per task")
     print(f"{'task':<42} {'acc':>6} {'inst/s':>8} {'direct':>7} {'user calls':>10}")
     with tempfile.TemporaryDirectory() as tmp, Sandbox.open(args.backend) as sb:
@@ -34,7 +34,7 @@ def main() -> None:
         with LATM(maker=demo_maker(), user=user, cache=ToolCache(tmp), sandbox=sb) as latm:
             for name in TASKS:
                 task = get_task(name)
-                data = load_bbh(BBH / f"{name}.json")[: args.n] if BBH.exists() else task.generate(args.n, 7)
+                data = load_bbh(bbh / f"{name}.json")[: args.n] if bbh else task.generate(args.n, 7)
                 latm.make_tool(name, task.generate(6, seed=0), k=3)
                 before = user.calls
                 t0 = time.perf_counter()

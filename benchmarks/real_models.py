@@ -1,6 +1,6 @@
 """The tool maker on a real model, every task: what it made, what it cost, how it failed.
 
-    ../shared/local-llm/start.sh          # serves qwen2.5-coder-1.5b / -0.5b on 127.0.0.1:8765
+    # an OpenAI-compatible server (llama.cpp, vLLM, Ollama) serving qwen2.5-coder-1.5b / -0.5b on 127.0.0.1:8765
     python benchmarks/real_models.py [--maker qwen2.5-coder-1.5b] [--tasks a,b] [--out runs.json]
 
 For each task: k train + k validation examples (generated, seeded; the real BIG-Bench-Hard

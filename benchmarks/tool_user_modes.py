@@ -1,6 +1,6 @@
 """The tool user in both modes, side by side: function calling against code (the paper's protocol).
 
-    ../shared/local-llm/start.sh
+    # an OpenAI-compatible server serving qwen2.5-coder-0.5b-tools on 127.0.0.1:8765
     python benchmarks/tool_user_modes.py --n 5
 
 The tools are the offline demo's (LATM's reference tools) with their direct solvers removed, so

@@ -74,6 +74,15 @@ def process_sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
+@pytest.fixture(scope="module")
+def sb() -> Iterator[Sandbox]:
+    """A process sandbox with the default limits (not process_sandbox's tighter SECURITY_LIMITS), for the
+    maker, search, judge and tool-user tests. Module scope, as each of those modules had with its own
+    copy: the maker's tests time out and kill its worker, which stays within the module."""
+    with Sandbox.open("process", pool_size=1) as s:
+        yield s
+
+
 @pytest.fixture(params=["process", "docker"])
 def sandbox(request: pytest.FixtureRequest) -> Sandbox:
     """Both backends: every behaviour test runs on each."""
@@ -108,3 +117,10 @@ def demo_cache(demo_tools_dir: Path, tmp_path: Path) -> Iterator["ToolCache"]:  
     shutil.copytree(demo_tools_dir, target)
     with ToolCache(target) as cache:
         yield cache
+
+
+@pytest.fixture
+def process_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    """LATM_SANDBOX_BACKEND=process: what the CLI opens runs without Docker (autouse in tests/cli/,
+    asked for by tests/eval/)."""
+    monkeypatch.setenv("LATM_SANDBOX_BACKEND", "process")

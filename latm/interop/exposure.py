@@ -1,7 +1,7 @@
 """What other agents see of the tool cache: one name, description and schema per routable tool.
 
 The MCP server, the OpenAI function schemas and the Agent Skills export all build on this, so
-a tool is exposed the same way everywhere (``../shared/DECISIONS.md`` 3 and 4):
+a tool is exposed the same way everywhere:
 
 - only routable tools (current, verified here on held-out questions);
 - the exposed name is the tool's function name, with its task added where two current tools

@@ -38,6 +38,7 @@ from latm.use.dispatcher import ranked, routable_tools, tool_words, words
 from sandbox import Sandbox
 from tasks import Example
 from toolcache import ToolCache
+from toolcache.models import package_version
 
 ExposeMode = Literal["all", "router"]
 SOLVE = "latm_solve"
@@ -158,7 +159,7 @@ class ToolServer:
         self.refresh()
         self.server: Server[Any] = Server(
             "latm",
-            version=_version(),
+            version=package_version(),
             instructions=(
                 "LATM tools: each is a verified Python tool made by an LLM for one task; every call runs in LATM's "
                 "sandbox. Call a tool with `question` (a whole question of its task) where its schema offers it, "
@@ -382,12 +383,3 @@ class ToolServer:
             await anyio.to_thread.run_sync(self.sandbox.warm, 1)
         except Exception as exc:  # the first call will say what is wrong
             self._log(f"warning: could not start a sandbox worker: {exc}")
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("latm")
-    except PackageNotFoundError:
-        return "0"

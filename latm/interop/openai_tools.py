@@ -3,7 +3,7 @@
 ``openai_tools(cache)`` is the ``tools=`` list of an OpenAI chat completion (or any API that
 takes the same shape): each entry names the tool by its exposed name and describes it with
 ``latm.interop.exposure``, so a tool reads the same here as on the MCP server and in the skills export
-(``../shared/DECISIONS.md`` 3 and 4). A direct-solver tool takes ``question`` or its function's
+(routable tools only, one stable name each). A direct-solver tool takes ``question`` or its function's
 arguments; run a call with ``latm.interop.exposure.call_exposed``, which keeps it in LATM's sandbox.
 """
 

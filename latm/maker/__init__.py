@@ -2,10 +2,12 @@
 
 - ``tool_maker``: ``ToolMaker.make`` picks the strategy (``auto``, ``latm``, ``search``) in one budget;
 - ``paper``: the paper's protocol, one conversation: propose -> verify -> wrap -> direct;
-- ``search``: for weak makers, the framework finds the task's structure (``records`` reads a
-  question's repeated forms) and verifies sampled candidates of the function of its varying part;
-- ``loop``: the step loop and the judge's checks every strategy shares;
-- ``prompts``: every text the maker sends; ``record``: attempts, results, the tool record.
+- ``search/``: for weak makers, the framework finds the task's structure and verifies sampled
+  candidates of the function of its varying part;
+- ``loop``: the step loop every strategy shares (asking, feeding problems back, calling the judge);
+- ``prompts``: every text the maker sends; ``reply_cases``: its tests and use cases read from replies;
+- ``making_record``: attempts, results, the tool record; ``split``: how examples are shown, validated
+  and kept back. Judging itself is ``latm.judge``'s.
 """
 
 from latm.errors import StepFailed

@@ -4,7 +4,7 @@ exact problem."""
 
 from latm import replies
 from latm.errors import StepFailed
-from latm.maker import prompts
+from latm.maker import prompts, reply_cases
 from latm.maker.loop import MakerBase
 from latm.maker.making_record import Attempt, Session, functions_of
 from toolcache import (
@@ -88,12 +88,12 @@ class PaperProtocol(MakerBase):
             if not tests.strip():
                 raise replies.ReplyProblem("no_tests", prompts.case_count(len(s.valid), 0))
             self._checked_code(tests, "The test code")
-            cases = replies.split_cases(tests, len(s.valid))
+            cases = reply_cases.split_cases(tests, len(s.valid))
             if len(cases) > len(s.valid):  # tests of the train questions too: keep the ones asked for
-                cases = replies.pick_cases(cases, questions) or cases
+                cases = reply_cases.pick_cases(cases, questions) or cases
             if len(cases) != len(s.valid):
                 raise replies.ReplyProblem("test_count", prompts.case_count(len(s.valid), len(cases)))
-            cases = replies.with_preamble(cases)
+            cases = reply_cases.with_preamble(cases)
             s.test_outcomes, s.tests = self._judge(s, a, cases, expected, questions, "test")
 
         self._loop(s, "verify", prompts.verify(s.valid), handle)
@@ -103,7 +103,7 @@ class PaperProtocol(MakerBase):
 
         def handle(a: Attempt) -> None:
             blocks = replies.require_code(a.reply)
-            pairs = replies.use_cases(a.reply)
+            pairs = reply_cases.use_cases(a.reply)
             function_blocks = [b for b in blocks if any(f.name == s.entry for f in functions_of(b))]
             if function_blocks:
                 candidate = replies.merge_definitions(s.code, replies.split_definitions(function_blocks[0])[0])
@@ -134,7 +134,7 @@ class PaperProtocol(MakerBase):
 
     def _direct(self, s: Session) -> None:
         def handle(a: Attempt) -> None:
-            if replies.says_none(a.reply):
+            if reply_cases.says_none(a.reply):
                 a.outcome = "declined"
                 return
             blocks = replies.require_code(a.reply)
@@ -151,8 +151,8 @@ class PaperProtocol(MakerBase):
 def _test_code(code: str) -> str:
     """A reply's test or use-case code made runnable: unparsable asserts dropped (they are never
     run), a syntax error elsewhere raised as a repair message, test wrappers opened up."""
-    code = replies.drop_broken_asserts(code)
+    code = reply_cases.drop_broken_asserts(code)
     problem = replies.syntax_problem(code)
     if problem:
         raise problem
-    return replies.unwrap_tests(code)
+    return reply_cases.unwrap_tests(code)

@@ -3,8 +3,8 @@
 A question of a task often lists things in one repeated form: "Alice is dancing with Patrick,
 Bob is dancing with Sam, ...", "First, Dave and Eve switch partners. Then, ...", "if we divide
 them equally among 5 penguins, we have 2 left; if ...". A weak model cannot parse such text
-reliably, but it can work on the values once they reach it as a dict or a list of pairs
-(``../shared/notes/small-maker-trials.md``). This module finds those forms in any text, with
+reliably, but it can work on the values once they reach it as a dict or a list of pairs (as
+trials with a 1.5B maker showed). This module finds those forms in any text, with
 no knowledge of the task:
 
 - the text is cut into clauses at punctuation; the answer choices (option texts) and numbers

@@ -3,7 +3,7 @@ writes only the function of the part that varies, and sampled candidates are ver
 
 A small model cannot write ``solve(question)`` whole (it splits the instruction words too), but
 it can write a function of the varying part once that part reaches it in a good shape
-(``../shared/notes/small-maker-trials.md``). So:
+(the trials in ``docs/benchmarks.md``). So:
 
 1. **Structure discovery** (``discover``): what every shown question shares (a fixed prefix and
    suffix, an ``Options:`` block) is the template; the rest is the input, offered in views (the
@@ -18,30 +18,32 @@ it can write a function of the varying part once that part reaches it in a good 
 """
 
 import ast
-import functools
-import inspect
 import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from latm import replies
 from latm.errors import ModelError, StepFailed
 from latm.judge.cases import error_text
-from latm.judge.rendering import OPTION_LINE, RenderingError, render
+from latm.judge.rendering import RenderingError, render
 from latm.maker.loop import MakerBase
 from latm.maker.making_record import Attempt, Session
-from latm.maker.search import reader as records
+from latm.maker.search.templates import (
+    Template,
+    View,
+    discover,
+    parser_code,
+    renamed,
+    views_for,
+)
 from latm.models import ChatModel
 from latm.models.usage import PriceTable, Usage
 from sandbox import Sandbox, policy
 from tasks import Example
 from tasks.base import normalize_option
 from toolcache import Tool, UseCase
-
-ViewKind = Literal["records", "numbers", "words", "text"]
-OPTIONS_MARK = "\nOptions:\n"
 
 CANDIDATE_HARNESS = """
 def _latm_candidate(_latm_src, _latm_args):
@@ -52,262 +54,6 @@ def _latm_candidate(_latm_src, _latm_args):
         _latm_value = list(_latm_value)
     return _latm_value
 """
-
-
-@dataclass(frozen=True)
-class Template:
-    """The fixed text around the varying part of a task's questions."""
-
-    prefix: str
-    suffix: str
-    options: bool  # every question ends with an "Options:" block of lettered choices
-
-    def split(self, question: str) -> tuple[str, list[str]] | None:
-        """(the varying text, the option texts), or None when the question does not fit."""
-        body, options = question, []
-        if self.options:
-            if OPTIONS_MARK not in question:
-                return None
-            body, block = question.split(OPTIONS_MARK, 1)
-            options = [text for _, text in OPTION_LINE.findall(block)]
-            if not options:
-                return None
-        if not (body.startswith(self.prefix) and body.endswith(self.suffix)):
-            return None
-        middle = body[len(self.prefix) : len(body) - len(self.suffix) if self.suffix else len(body)]
-        return (middle, options) if middle.strip() else None
-
-
-def _common_prefix(texts: Sequence[str]) -> str:
-    first, last = min(texts), max(texts)
-    n = 0
-    while n < min(len(first), len(last)) and first[n] == last[n]:
-        n += 1
-    prefix = first[:n]
-    cut = max(prefix.rfind(" "), prefix.rfind("\n"))  # end at a word boundary
-    return prefix[: cut + 1] if cut >= 0 and n < len(first) else prefix
-
-
-def discover(questions: Sequence[str]) -> Template | None:
-    """The template every question fits, or None when they share too little to be one task."""
-    options = all(OPTIONS_MARK in q for q in questions)
-    bodies = [q.split(OPTIONS_MARK, 1)[0] if options else q for q in questions]
-    prefix = _common_prefix(bodies)
-    suffix = _common_prefix([b[len(prefix) :][::-1] for b in bodies])[::-1]
-    if suffix and not suffix[0].isspace():  # start the suffix at a word boundary too
-        cut = min((i for i in (suffix.find(" "), suffix.find("\n")) if i >= 0), default=-1)
-        suffix = suffix[cut:] if cut >= 0 else ""
-    template = Template(prefix=prefix, suffix=suffix, options=options)
-    if len(questions) < 2 or any(template.split(q) is None for q in questions):
-        return None
-    return template
-
-
-@dataclass(frozen=True)
-class View:
-    """How the varying part reaches the model's function: as named arguments.
-
-    ``records`` reads the repeated forms of the whole question body (``latm/maker/records.py``) under a
-    layout found on the shown questions; the others hand over the varying middle as its integers,
-    its words or its text (``x``). With options, ``options`` (their texts) is added."""
-
-    kind: ViewKind
-    layout: Any = None  # the records layout (a JSON-able dict)
-
-    def args(self, template: Template, question: str) -> dict[str, Any]:
-        """The named arguments for a question; raises ValueError when it does not fit."""
-        split = template.split(question)
-        if split is None:
-            raise ValueError("not a question of this task")
-        middle, options = split
-        if self.kind == "records":
-            body = question.split(OPTIONS_MARK, 1)[0] if template.options else question
-            args = records.read(body, options, self.layout)
-        elif self.kind == "numbers":
-            args = {"x": [int(n) for n in re.findall(r"-?\d+", middle)]}
-        elif self.kind == "words":
-            args = {"x": middle.split()}
-        else:
-            args = {"x": middle.strip()}
-        return {**args, "options": options} if template.options else args
-
-
-def _body_and_options(question: str, options: bool) -> tuple[str, list[str]]:
-    if not options:
-        return question, []
-    body, block = question.split(OPTIONS_MARK, 1)
-    return body, [text for _, text in OPTION_LINE.findall(block)]
-
-
-def _named_elsewhere(runs: list[Any], loose: list[list[str]], g: int) -> set[str]:
-    out = {t for clause in loose for t in clause}
-    for h, run in enumerate(runs):
-        if h != g:
-            out.update(v for record in run for v in record)
-    return out
-
-
-def _slot_values(run: Any, options: list[str], forms: list[list[Any]]) -> list[list[str]]:
-    slots = records.slots_of(run, set(options), forms)
-    return [[record[p] for p in slots] for record in run[0]]
-
-
-def layout_of(template: Template, questions: Sequence[str]) -> dict[str, Any] | None:
-    """The records layout the shown questions share, or None when they share none.
-
-    Each question's repeated forms are found alone; the layout keeps the forms every question has
-    (same count, same number of varying parts), and of each the slots whose values differ between
-    questions or are named elsewhere in the question (dropped: "First"/"Then"/"Finally", the same in
-    every question). A form's slots are the positions that differ between its records or hold a
-    value, over every shown question with records of that length (``forms``): so one whose records
-    happen to agree on a part still has it. Two slots with unique, non-numeric first values become
-    a dict; one slot a list; more a list of rows. The names mentioned in the last loose clause
-    become ``asked``, the numbers outside the forms ``number(s)``."""
-    bodies = [_body_and_options(q, template.options) for q in questions]
-    raw = [records.runs_of(body, options) for body, options in bodies]
-    if len({len(runs) for runs, _ in raw}) != 1 or not raw[0][0]:
-        return None
-    forms: list[list[list[Any]]] = []  # per form: [[record length, slot positions], ...]
-    for g in range(len(raw[0][0])):
-        merged: dict[int, set[int]] = {}
-        for (runs, _), (_, options) in zip(raw, bodies, strict=True):
-            merged.setdefault(len(runs[g][0][0]), set()).update(records.slots_of(runs[g], set(options), []))
-        forms.append([[length, sorted(slots)] for length, slots in sorted(merged.items())])
-    found = [  # each question's forms as records of their slots' values
-        ([_slot_values(run, options, forms[g]) for g, run in enumerate(runs)], loose)
-        for (runs, loose), (_, options) in zip(raw, bodies, strict=True)
-    ]
-    groups: list[dict[str, Any]] = []
-    used: set[str] = set()
-    for g in range(len(found[0][0])):
-        runs_g = [runs[g] for runs, _ in found]
-        widths = {len(run[0]) for run in runs_g}
-        if len(widths) != 1:
-            return None
-        width = widths.pop()
-        keep, varying = [], []
-        for p in range(width):
-            varies = len({tuple(r[p] for r in run) for run in runs_g}) > 1
-            named = all(any(r[p] in _named_elsewhere(runs, loose, g) for r in runs[g]) for runs, loose in found)
-            if varies or named:
-                keep.append(p)
-                varying.append(varies)
-        ints = [all(re.fullmatch(r"-?\d+", r[p]) for run in runs_g for r in run) for p in keep]
-        group: dict[str, Any] = {"width": width, "forms": forms[g], "keep": keep, "ints": ints}
-        group.update(kind="rows", name=None)
-        if any(varying):
-            if len(keep) == 1:
-                kind, name = "values", "values"
-            elif (
-                len(keep) == 2
-                and not any(re.search(r"\d", r[keep[0]]) for run in runs_g for r in run)
-                and all(len({r[keep[0]] for r in run}) == len(run) for run in runs_g)
-            ):
-                kind, name = "dict", "table"
-            else:
-                kind, name = "rows", "pairs" if len(keep) == 2 else "rows"
-            base, n = name, 2
-            while name in used:
-                name, n = f"{base}{n}", n + 1
-            used.add(name)
-            group.update(kind=kind, name=name)
-        groups.append(group)
-    if not used:
-        return None
-    layout: dict[str, Any] = {"groups": groups, "asked": None, "numbers": None}
-    mentioned = []
-    for runs, loose in found:
-        names = {r[p] for run, grp in zip(runs, groups, strict=True) if grp["name"] for r in run for p in grp["keep"]}
-        mentioned.append([t for t in (loose[-1] if loose else []) if t in names])
-    if all(len(m) == 1 for m in mentioned):
-        layout["asked"] = "one"
-    elif all(mentioned):
-        layout["asked"] = "many"
-    numbers = [[t for c in loose for t in c if re.fullmatch(records.NUMBER, t)] for _, loose in found]
-    if all(len(n) == 1 for n in numbers):
-        layout["numbers"] = "one"
-    elif all(numbers):
-        layout["numbers"] = "many"
-    for q in questions:  # the layout must read every shown question back
-        try:
-            records.read(*_body_and_options(q, template.options), layout)
-        except ValueError:
-            return None
-    return layout
-
-
-def views_for(template: Template, questions: Sequence[str]) -> list[View]:
-    """The views worth offering, most structured first."""
-    parts = [template.split(q)[0] for q in questions]  # type: ignore[index]
-    views: list[View] = []
-    layout = layout_of(template, questions)
-    if layout is not None:
-        views.append(View("records", layout))
-    if all(re.search(r"\d", p) for p in parts):
-        views.append(View("numbers"))
-    if all(len(p.split()) >= 1 for p in parts):
-        views.append(View("words"))
-    views.append(View("text"))
-    return views
-
-
-_RECORDS_TEXT = inspect.getsource(records)  # read at import: a tool is built from the code this process runs
-
-
-@functools.cache
-def records_source() -> str:
-    """latm/maker/records.py as tool code: its top-level names prefixed, so they cannot meet the
-    model's own helpers, and its docstring dropped. Built on first use (it takes a tenth of a
-    second, which every ``latm`` command would otherwise pay at import)."""
-    tree = ast.parse(_RECORDS_TEXT)
-    tree.body = [n for n in tree.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
-    code = ast.unparse(tree)
-    for node in tree.body:
-        targets = (
-            [node.name]
-            if isinstance(node, ast.FunctionDef)
-            else [t.id for t in node.targets if isinstance(t, ast.Name)]
-            if isinstance(node, ast.Assign)
-            else []
-        )
-        for name in targets:
-            code = renamed(code, name, RECORDS_PREFIX + name.lstrip("_"))
-    return code
-
-
-RECORDS_PREFIX = "_records_"
-
-
-def parser_code(template: Template, view: View) -> str:
-    """The framework's parser: ``parse_question(question)`` -> the named arguments of ``f``."""
-    middle_expr = {
-        "numbers": "{'x': [int(n) for n in re.findall(r'-?\\d+', middle)]}",
-        "words": "{'x': middle.split()}",
-        "text": "{'x': middle.strip()}",
-        "records": f"{RECORDS_PREFIX}read(body, options, {view.layout!r})",
-    }[view.kind]
-    options = (
-        f"    if {OPTIONS_MARK!r} not in question:\n        raise ValueError('not a question of this task')\n"
-        f"    body, block = question.split({OPTIONS_MARK!r}, 1)\n"
-        "    options = [text for _, text in re.findall(r'^\\(([A-Z])\\)\\s*(.+?)\\s*$', block, re.M)]\n"
-        "    if not options:\n        raise ValueError('not a question of this task')\n"
-        if template.options
-        else "    body, options = question, []\n"
-    )
-    back = "dict(args, options=options)" if template.options else "args"
-    suffix_check = f"body.endswith({template.suffix!r})" if template.suffix else "True"
-    helpers = records_source() + "\n\n\n" if view.kind == "records" else "import re\n\n\n"
-    return (
-        helpers + "def parse_question(question):\n"
-        '    """The named arguments of f for a question of this task (the framework found its form)."""\n'
-        + options
-        + f"    if not (body.startswith({template.prefix!r}) and {suffix_check}):\n"
-        "        raise ValueError('not a question of this task')\n"
-        f"    middle = body[{len(template.prefix)}:len(body) - {len(template.suffix)}]\n"
-        "    if not middle.strip():\n        raise ValueError('not a question of this task')\n"
-        f"    args = {middle_expr}\n"
-        f"    return {back}\n"
-    )
 
 
 def _target(example: Example, options: list[str]) -> str:
@@ -421,8 +167,8 @@ class SearchMaker:
         """Views in turn, most structured first, each with half of what is left of the budget (the
         last with all of it): the trials found well-shaped inputs the model's best chance. Within
         a view: fresh samples; once a candidate is partly right, repair rounds of the best one
-        alternate with fresh ones (a weak model's repairs rarely beat a fresh sample,
-        ``../shared/notes/small-maker-trials.md``, but sometimes do)."""
+        alternate with fresh ones (in trials a weak model's repairs rarely beat a fresh sample, but
+        sometimes did)."""
         template = discover([ex.question for ex in shown])
         result = SearchResult(template=template, usage=usage or Usage())
         if template is None:
@@ -530,17 +276,6 @@ def _candidate_code(reply: str) -> str | None:
         if "f" in names and not policy.check(code):
             return code
     return None
-
-
-def renamed(code: str, old: str, new: str) -> str:
-    """``code`` with the function ``old`` (and every reference to it) renamed ``new``."""
-    tree = ast.parse(code)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and node.name == old:
-            node.name = new
-        elif isinstance(node, ast.Name) and node.id == old:
-            node.id = new
-    return ast.unparse(tree) + "\n"
 
 
 def tool_parts(task: str, template: Template, view: View, code: str) -> tuple[str, str, str, str]:

@@ -1,12 +1,8 @@
 """The search strategy for weak makers: the framework's template and parser, sampled candidates
 verified together, then the same judge as any tool."""
 
-from collections.abc import Iterator
-
-import pytest
-
 from latm.maker import ToolMaker
-from latm.maker.search.strategy import View, discover, parser_code, views_for
+from latm.maker.search.templates import View, discover, parser_code, views_for
 from latm.testing import ScriptedModel
 from sandbox import Sandbox
 from tasks import get_task
@@ -15,12 +11,6 @@ WORDS = get_task("word_sorting")
 SHOWN = WORDS.generate(6, seed=31)
 RIGHT = "```python\ndef f(x):\n    return ' '.join(sorted(x))\n```"
 WRONG = "The rule: reverse them.\n```python\ndef f(x):\n    return ' '.join(sorted(x, reverse=True))\n```"
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[Sandbox]:
-    with Sandbox.open("process", pool_size=1) as s:
-        yield s
 
 
 def test_the_template_is_found_and_its_parser_refuses_other_questions(sb: Sandbox) -> None:

@@ -25,7 +25,7 @@ from tasks import get_task
 from tests.toolfactory import make_tool
 from toolcache import Entry, Tool, ToolCache, UseCase
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the checkout (this file is tests/interop/...)
 TIMEOUT_S = 1.5  # the sandbox limit per call in these servers
 ENV_OFF = {"LATM_MAKER": None, "LATM_USER": None, "LATM_BASE_URL": None, "OPENAI_API_KEY": None}
 

@@ -20,7 +20,7 @@ from tasks import TASKS, get_task  # noqa: E402
 from toolcache import ToolCache  # noqa: E402
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout (this file is tests/batch/...)
 
 
 def solve(cache: Path, *args: str) -> subprocess.Popen[str]:

@@ -17,7 +17,7 @@ from latm.cli import main
 from toolcache import BadRecordWarning, CacheUnreadable, RecordUnreadable, Tool, ToolCache, default_directory
 from toolcache.doctor import diagnose, repair
 
-from .toolfactory import make_tool
+from ..toolfactory import make_tool
 
 SOLVE = "Sort the following words alphabetically: List: b a"
 

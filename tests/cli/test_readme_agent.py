@@ -9,7 +9,7 @@ from latm.testing import FakeOpenAIServer
 from tasks import get_task
 from toolcache import ToolCache
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"  # the checkout's (this file is tests/cli/...)
 
 
 def agent_loop_source() -> str:

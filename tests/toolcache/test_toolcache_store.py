@@ -4,7 +4,7 @@ import pytest
 
 from toolcache import AmbiguousRef, Tool, ToolCache, ToolNotFound, tool_id
 
-from .toolfactory import make_tool
+from ..toolfactory import make_tool
 
 
 @pytest.fixture

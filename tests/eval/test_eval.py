@@ -10,10 +10,7 @@ from latm.cli import main
 from latm.eval.evaluation import EvalReport, EvalSuite
 from tasks import TASKS
 
-
-@pytest.fixture(autouse=True)
-def _process_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LATM_SANDBOX_BACKEND", "process")
+pytestmark = pytest.mark.usefixtures("process_backend")  # tests/conftest.py
 
 
 def test_offline_eval_with_baselines_saves_the_full_record(tmp_path: Path) -> None:

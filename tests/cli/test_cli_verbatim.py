@@ -4,7 +4,6 @@ traceback (a property test drives it with random arguments and files)."""
 import json
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,11 +12,6 @@ from latm.cli import main
 from tasks import get_task
 
 MARKUP = "Sort the following words alphabetically: List: zebra [bold] apple [x] [/] :smile:"
-
-
-@pytest.fixture(autouse=True)
-def _process_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LATM_SANDBOX_BACKEND", "process")
 
 
 def run(*args: str) -> "CliRunner.invoke":

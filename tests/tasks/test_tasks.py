@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tasks import TASKS, Example, TaskDataError, get_task, load_bbh
 
-from .conftest import BBH_DEV
+from ..conftest import BBH_DEV
 
 SMALL = {name: (10 if "seven" in name else 40) for name in TASKS}
 

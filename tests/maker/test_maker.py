@@ -10,7 +10,7 @@ from sandbox import Sandbox
 from tasks import Example, get_task
 from toolcache import ToolCache
 
-# These tests script the paper's protocol (the search strategy has tests/test_search.py).
+# These tests script the paper's protocol (the search strategy has tests/maker/test_search.py).
 ToolMaker = functools.partial(_maker.ToolMaker, strategy="latm")
 
 TASK = get_task("word_sorting")
@@ -43,12 +43,6 @@ GOOD_DIRECT = (
     "List: (.+)', question)\n    if not m:\n        raise ValueError('not mine')\n"
     "    return sort_words(m.group(1))\n```"
 )
-
-
-@pytest.fixture(scope="module")
-def sb() -> Sandbox:
-    with Sandbox.open("process", pool_size=1) as s:
-        yield s
 
 
 def make(sb: Sandbox, replies: list[str], **kw: object) -> tuple[object, ScriptedModel]:

@@ -16,12 +16,6 @@ from toolcache import Tool, ToolCache
 EX = get_task("word_sorting").generate(3, seed=42)
 
 
-@pytest.fixture(scope="module")
-def sb() -> Sandbox:
-    with Sandbox.open("process", pool_size=1) as s:
-        yield s
-
-
 @pytest.fixture
 def sorter(demo_cache: ToolCache) -> Tool:
     """The demo's word sorter without its direct solver: every question goes to the user model."""

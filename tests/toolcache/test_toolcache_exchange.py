@@ -7,7 +7,7 @@ import pytest
 from toolcache import CacheImportError, ToolCache, migrations
 from toolcache import models as tc_models
 
-from .toolfactory import make_tool
+from ..toolfactory import make_tool
 
 
 @pytest.fixture

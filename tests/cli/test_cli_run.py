@@ -3,18 +3,12 @@
 import json
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from latm.cli import main
 from latm.models.demo import maker_reply
 from latm.testing import FakeOpenAIServer
 from tasks import get_task
-
-
-@pytest.fixture(autouse=True)
-def _process_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LATM_SANDBOX_BACKEND", "process")
 
 
 def latm(*args: str) -> "CliRunner.invoke":

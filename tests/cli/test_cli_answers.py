@@ -16,8 +16,7 @@ UNSERVED = "What is the capital of France?"
 
 
 @pytest.fixture(autouse=True)
-def _demo_tools(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LATM_SANDBOX_BACKEND", "process")
+def _demo_tools(_process_backend: None) -> None:
     assert CliRunner().invoke(main, ["demo", "--n", "1", "--task", "word_sorting", "--json"]).exit_code == 0
 
 

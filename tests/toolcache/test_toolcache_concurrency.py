@@ -7,7 +7,7 @@ import time
 
 from toolcache import ToolCache
 
-from .toolfactory import make_tool
+from ..toolfactory import make_tool
 
 PROCS, PER_PROC = 4, 250
 

@@ -16,11 +16,6 @@ from toolcache.models import tool_id
 QUESTION = get_task("word_sorting").generate(1, seed=123)[0]
 
 
-@pytest.fixture(autouse=True)
-def _process_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LATM_SANDBOX_BACKEND", "process")
-
-
 def run(*args: str) -> "CliRunner.invoke":
     return CliRunner().invoke(main, list(args))
 

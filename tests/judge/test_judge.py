@@ -23,17 +23,11 @@ from tasks import schedule_meeting as schedule_module
 from tasks import tracking_shuffled_objects as tracking_module
 from toolcache import Rendering, Tool
 
-# These tests script the paper's protocol (the search strategy has tests/test_search.py).
+# These tests script the paper's protocol (the search strategy has tests/maker/test_search.py).
 ToolMaker = functools.partial(_maker.ToolMaker, strategy="latm")
 
 WORDS = get_task("word_sorting")
 MCQ = "Who is it?\nOptions:\n(A) red ball\n(B) blue ball\n(C) green ball"
-
-
-@pytest.fixture(scope="module")
-def sb() -> Sandbox:
-    with Sandbox.open("process", pool_size=1) as s:
-        yield s
 
 
 def block(code: str) -> str:

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from latm.cli import main
 from toolcache import ToolCache
 
-from .toolfactory import make_tool
+from ..toolfactory import make_tool
 
 
 def latm(*args: str) -> "CliRunner.invoke":
