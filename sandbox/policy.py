@@ -1,7 +1,8 @@
 """The static tool policy: what the tool maker may admit to the cache.
 
 A tool is pure computation over its arguments, so its code needs no files, processes,
-network or introspection. ``check(code)`` compiles it with RestrictedPython (which finds
+network or introspection, and its answers depend on its arguments alone: it reads no clock and
+draws no randomness that a seed does not fix. ``check(code)`` compiles it with RestrictedPython (which finds
 dunder attribute tricks such as ``().__class__.__bases__[0].__subclasses__()`` and
 ``exec``/``eval`` calls) and walks its AST for imports outside an allowlist of
 pure-computation standard modules and for calls of builtins that reach outside
@@ -42,13 +43,14 @@ ALLOWED_MODULES = frozenset(
         "copy",
         "enum",
         "random",
+        "ast",  # parse and walk (an expression evaluated from its tree); compile, exec and eval stay refused
     ]
 )
 FORBIDDEN_CALLS = {
     "open": "file access",
     "compile": "dynamic code",
     "exec": "dynamic code",
-    "eval": "dynamic code",
+    "eval": "dynamic code; to evaluate an expression, parse it with ast.parse and evaluate the tree",
     "__import__": "dynamic imports",
     "globals": "introspection",
     "locals": "introspection",
@@ -63,6 +65,9 @@ FORBIDDEN_CALLS = {
     "help": "the interactive help",
 }
 FORBIDDEN_NAMES = {"__builtins__", "__import__", "__loader__", "__spec__", "__file__"}
+# A tool's answer depends on its arguments alone: no clock, no unseeded randomness.
+CLOCK_READS = {"now", "today", "utcnow"}  # of datetime.datetime / datetime.date
+SEEDED_RANDOM = "Random"  # random.Random(seed) is the only randomness a tool may use
 DUNDER = re.compile(r"__(?!main__)[A-Za-z_][A-Za-z0-9_]*__")  # '__main__' is the script guard's, harmless
 _RP_NAME = re.compile(r'^Line (\d+): "([^"]+)" is an invalid (variable|attribute) name')
 _RP_LINE = re.compile(r"^Line (\d+): (.*)$")
@@ -101,8 +106,64 @@ def _from_restricted(errors: tuple[str, ...]) -> list[Violation]:
     return found
 
 
-def _from_ast(tree: ast.AST) -> list[Violation]:
+def _impure(tree: ast.AST) -> list[Violation]:
+    """Reading the clock and randomness that no seed fixes: answers that change between calls."""
+    dated = {"datetime", "date"}  # names that stand for datetime.datetime / datetime.date
+    randoms = {"random"}  # names that stand for the random module
     found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "datetime":
+            dated.update(a.asname or a.name for a in node.names if a.name in ("datetime", "date"))
+        elif isinstance(node, ast.ImportFrom) and node.module == "random":
+            for alias in node.names:
+                if alias.name != SEEDED_RANDOM:
+                    found.append(
+                        Violation(
+                            line=node.lineno,
+                            rule="impure",
+                            message=f"random.{alias.name} draws unseeded randomness (use random.Random(seed))",
+                        )
+                    )
+        elif isinstance(node, ast.Import):
+            randoms.update(a.asname for a in node.names if a.name == "random" and a.asname)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute):
+            continue
+        receiver = node.value
+        last = receiver.attr if isinstance(receiver, ast.Attribute) else getattr(receiver, "id", None)
+        if node.attr in CLOCK_READS and last in dated:
+            found.append(
+                Violation(
+                    line=node.lineno,
+                    rule="impure",
+                    message=f"{last}.{node.attr}() reads the clock: a tool's answer must depend on its arguments alone",
+                )
+            )
+        elif isinstance(receiver, ast.Name) and receiver.id in randoms and node.attr != SEEDED_RANDOM:
+            found.append(
+                Violation(
+                    line=node.lineno,
+                    rule="impure",
+                    message=f"random.{node.attr} draws unseeded randomness (use random.Random(seed))",
+                )
+            )
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and not node.args
+            and not node.keywords
+            and (
+                (isinstance(node.func, ast.Attribute) and node.func.attr == SEEDED_RANDOM)
+                or (isinstance(node.func, ast.Name) and node.func.id == SEEDED_RANDOM)
+            )
+        ):
+            why = "random.Random() without a seed is unseeded randomness"
+            found.append(Violation(line=node.lineno, rule="impure", message=why))
+    return found
+
+
+def _from_ast(tree: ast.AST) -> list[Violation]:
+    found = _impure(tree)
     allowed = ", ".join(sorted(ALLOWED_MODULES))
     for node in ast.walk(tree):
         modules: list[str] = []

@@ -49,6 +49,9 @@ class Task:
     generate_one: Callable[[random.Random], Example]
     reference: ReferenceTool
     normalize: Callable[[str], str] = field(default=lambda s: " ".join(str(s).split()))
+    # Instances beyond the real distribution's edges (words in no list of the code base, longer
+    # inputs), still of the task and still answerable by an honest tool; None where it has none.
+    edge_one: Callable[[random.Random], Example] | None = None
 
     def generate(self, n: int, seed: int = 0) -> list[Example]:
         """``n`` fresh instances with correct answers, reproducible by seed."""
@@ -56,6 +59,16 @@ class Task:
             raise ValueError("n must be >= 0")
         rng = random.Random(f"{self.name}:{seed}")
         return [self.generate_one(rng) for _ in range(n)]
+
+    def generate_edges(self, n: int, seed: int = 0) -> list[Example]:
+        """``n`` instances beyond the real distribution's edges (none where the task has no such
+        generator), reproducible by seed."""
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        if self.edge_one is None:
+            return []
+        rng = random.Random(f"{self.name}:edge:{seed}")
+        return [self.edge_one(rng) for _ in range(n)]
 
     def check(self, prediction: Any, answer: str) -> bool:
         """True when the prediction is the answer after the paper's normalisation."""

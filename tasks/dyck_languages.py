@@ -47,7 +47,15 @@ def solve(question):
 def generate_one(rng: random.Random) -> Example:
     """A random Dyck-4 prefix of realistic length that leaves 1-4 brackets open."""
     length = rng.choice([rng.randint(2, 12), rng.randint(2, 12), rng.randint(10, 40), rng.randint(30, 90)])
-    still_open = rng.randint(1, 4)
+    return _prefix(rng, length, rng.randint(1, 4))
+
+
+def edge_one(rng: random.Random) -> Example:
+    """Longer prefixes than the real ones, leaving up to 10 brackets open."""
+    return _prefix(rng, rng.randint(90, 200), rng.randint(1, 10))
+
+
+def _prefix(rng: random.Random, length: int, still_open: int) -> Example:
     length = max(length, still_open)
     if (length - still_open) % 2:
         length += 1
@@ -70,6 +78,7 @@ TASK = Task(
     name="dyck_languages",
     description="Complete a sequence of brackets so that every bracket is closed properly.",
     generate_one=generate_one,
+    edge_one=edge_one,
     reference=ReferenceTool(
         entry="complete_dyck",
         description="Given the bracket tokens of an unfinished Dyck sequence, returns the closing tokens.",

@@ -7,6 +7,7 @@ shared one table.
 
 import functools
 import itertools
+import operator
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -282,6 +283,23 @@ def _survivors(objects: list[str], clues: list[Clue], among: Iterable[tuple[int,
     ]
 
 
+def _mask(objects: list[str], clue: Clue) -> int:
+    """The orderings (bit i: the i-th of ``_placements``) that ``clue`` allows."""
+    kind, a, b = clue
+    idx = {o: i for i, o in enumerate(objects)}
+    return _index_mask(len(objects), kind, idx[a], int(b) if kind == "at" else idx[str(b)])  # type: ignore[call-overload]
+
+
+@functools.cache
+def _index_mask(n: int, kind: str, a: int, b: int) -> int:
+    """Object ``a`` at place ``b`` ("at"), or before object ``b`` ("before"), as a bitset of orderings."""
+    bits = 0
+    for i, pos in enumerate(_placements(n)):
+        if (pos[a] == b) if kind == "at" else (pos[a] < pos[b]):
+            bits |= 1 << i
+    return bits
+
+
 def _make_generator(n: int) -> Callable[[random.Random], Example]:
     def generate_one(rng: random.Random) -> Example:
         dom = rng.choice(DOMAINS)
@@ -302,9 +320,11 @@ def _make_generator(n: int) -> Callable[[random.Random], Example]:
             if clue not in clues:
                 clues.append(clue)
                 alive = _survivors(objects, [clue], alive)
+        masks = {c: _mask(objects, c) for c in clues}  # the orderings each clue allows, as a bitset
         for clue in rng.sample(clues, len(clues)):  # drop clues the others already imply
             rest = [c for c in clues if c != clue]
-            if len(_survivors(objects, rest, _placements(n))) == 1:
+            allowed = functools.reduce(operator.and_, (masks[c] for c in rest), (1 << len(_placements(n))) - 1)
+            if allowed.bit_count() == 1:
                 clues = rest
         sentences = []
         for kind, a, b in clues:  # type: ignore[assignment]

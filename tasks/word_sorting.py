@@ -1,6 +1,7 @@
 """word_sorting: sort a list of words alphabetically (BIG-Bench Hard format)."""
 
 import random
+import string
 
 from tasks.base import Example, ReferenceTool, Task, compile_parser, normalize_spaces
 
@@ -72,10 +73,21 @@ def generate_one(rng: random.Random) -> Example:
     return Example(question=PREFIX + " ".join(words), answer=" ".join(sorted(words)))
 
 
+def edge_one(rng: random.Random) -> Example:
+    """Longer lists of made-up words (in no list of the code base), sharing long prefixes."""
+    stem = "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(1, 4)))
+    words = []
+    for _ in range(rng.randint(2, 40)):
+        word = "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(2, 12)))
+        words.append(stem + word if rng.random() < 0.4 else word)
+    return Example(question=PREFIX + " ".join(words), answer=" ".join(sorted(words)))
+
+
 TASK = Task(
     name="word_sorting",
     description="Sort a list of words alphabetically.",
     generate_one=generate_one,
+    edge_one=edge_one,
     reference=ReferenceTool(
         entry="sort_words",
         description="Sorts a list of words alphabetically and returns them space-separated.",

@@ -7,6 +7,7 @@
 Depends on nothing else of LATM: no sandbox, no LLM.
 """
 
+from toolcache.bound import error_bound
 from toolcache.errors import (
     AmbiguousRef,
     BadRecordWarning,
@@ -20,9 +21,11 @@ from toolcache.models import (
     SCHEMA_VERSION,
     STATUSES,
     Entry,
+    Evidence,
     HeldOut,
     Payoff,
     Provenance,
+    Quarantine,
     Rendering,
     Status,
     Tool,
@@ -43,9 +46,11 @@ __all__ = [
     "CacheImportError",
     "CacheUnreadable",
     "Entry",
+    "Evidence",
     "HeldOut",
     "Payoff",
     "Provenance",
+    "Quarantine",
     "RecordUnreadable",
     "Rendering",
     "Status",
@@ -59,5 +64,6 @@ __all__ = [
     "Verification",
     "VerificationExample",
     "default_directory",
+    "error_bound",
     "tool_id",
 ]

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from toolcache.bound import error_bound
+
 SCHEMA_VERSION = 1
 Status = Literal["verified", "quarantined", "retired"]
 STATUSES: tuple[Status, ...] = ("verified", "quarantined", "retired")
@@ -90,6 +92,18 @@ class HeldOut(BaseModel):
 Trust = Literal["held_out", "shown_only", "imported", "failed"]
 
 
+class Evidence(BaseModel):
+    """The labelled questions a tool was judged on that its maker never saw, each counted once."""
+
+    held_out: int = 0  # held-out questions judged
+    wrong: int = 0  # of them answered wrongly (a failure keeps the tool out; counted for the bound)
+    kinds: dict[str, int] = Field(default_factory=dict)  # "generated", "edge", "kept back" -> questions
+    batch_limit: int = 0  # the most calls the judge ran in one sandbox batch (0: unknown)
+    orders: int = 1  # in how many orders the held-out questions ran (answers must not depend on it)
+    functions_checked: int = 0  # held-out questions on which the function was judged with the solver's arguments
+    synthetic_agreed: int = 0  # unlabelled questions two candidates agreed on: shown beside the bound
+
+
 class Verification(BaseModel):
     examples: list[VerificationExample] = Field(default_factory=list)
     passed: int = 0
@@ -97,6 +111,8 @@ class Verification(BaseModel):
     attempts: int = 0
     checked_at: datetime = Field(default_factory=now)
     held_out: HeldOut | None = None  # None: verified on the shown examples only
+    evidence: Evidence = Field(default_factory=Evidence)
+    canary_questions: list[VerificationExample] = Field(default_factory=list)  # labelled, for canaries
     here: bool = True  # False: imported, and not (yet) verified by this installation
     trusted: bool = False  # imported with --trust: the exporter's verdict is taken as it is
 
@@ -163,6 +179,15 @@ class UsageStats(BaseModel):
     tokens: int = 0
     cost_usd: float = 0.0
     last_used: datetime | None = None
+    canaries_passed: int = 0  # questions with known answers mixed into its work, answered rightly
+    canaries_failed: int = 0
+
+
+class Quarantine(BaseModel):
+    """Why and when a tool stopped answering (a failed canary, a failed re-check)."""
+
+    at: datetime = Field(default_factory=now)
+    reason: str
 
 
 class Payoff(BaseModel):
@@ -189,6 +214,7 @@ class Tool(BaseModel):
     verification: Verification = Field(default_factory=Verification)
     provenance: Provenance = Field(default_factory=Provenance)
     status: Status = "verified"
+    quarantine: Quarantine | None = None
     version: int = 0  # set by the cache: 1 for a task's first tool, then 2, 3...
     usage: UsageStats = Field(default_factory=UsageStats)
 
@@ -198,6 +224,18 @@ class Tool(BaseModel):
             self.id = expected
         elif self.id != expected:
             raise ValueError(f"tool id {self.id[:12]} does not match its code (expected {expected[:12]})")
+
+    @property
+    def labelled(self) -> tuple[int, int]:
+        """(questions, wrong) of the labelled evidence: held-out questions and canaries, each once."""
+        e, u = self.verification.evidence, self.usage
+        return e.held_out + u.canaries_passed + u.canaries_failed, e.wrong + u.canaries_failed
+
+    @property
+    def error_bound(self) -> float | None:
+        """The 95% upper bound on its error rate from its labelled evidence (None: it has none)."""
+        n, wrong = self.labelled
+        return error_bound(wrong, n) if n else None
 
     @property
     def short_id(self) -> str:

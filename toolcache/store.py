@@ -40,7 +40,7 @@ from toolcache.errors import (
     ToolNotFound,
 )
 from toolcache.migrations import migrate
-from toolcache.models import SCHEMA_VERSION, STATUSES, Status, Tool, UsageStats
+from toolcache.models import SCHEMA_VERSION, STATUSES, Quarantine, Status, Tool, UsageStats
 from toolcache.settings import default_directory
 
 EXPORT_FORMAT = "latm-toolcache"
@@ -367,13 +367,35 @@ class ToolCache:
         return stats
 
     @_guarded
-    def set_status(self, ref: str, status: Status) -> Tool:
+    def record_canaries(self, ref: str, *, passed: int, failed: int = 0) -> UsageStats:
+        """Counts canaries (questions with known answers mixed into the tool's work) atomically;
+        they are labelled evidence for the tool's error bound."""
+        tool_id = self.resolve(ref)
+        with self._transaction():
+            raw = self._db.get(f"usage:{tool_id}")
+            try:
+                stats = UsageStats() if raw is None else parse_usage(raw)
+            except BadValue as exc:
+                self._warn_bad(f"usage:{tool_id}", str(exc), "its usage counts start again from zero")
+                stats = UsageStats()
+            stats.canaries_passed += passed
+            stats.canaries_failed += failed
+            self._set_json(f"usage:{tool_id}", stats.model_dump(mode="json"))
+        return stats
+
+    @_guarded
+    def set_status(self, ref: str, status: Status, reason: str | None = None) -> Tool:
+        """Sets a tool's status; quarantining records when and why (``reason``), shown by ``cache show``."""
         if status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
         tool_id = self.resolve(ref)
         with self._transaction():
             record = self._get_json(f"tool:{tool_id}")
             record["status"] = status
+            if status == "quarantined" and reason:
+                record["quarantine"] = Quarantine(reason=reason).model_dump(mode="json")
+            elif status != "quarantined":
+                record["quarantine"] = None
             self._set_json(f"tool:{tool_id}", record)
         return self.get(tool_id)
 

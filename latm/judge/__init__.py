@@ -12,6 +12,8 @@ through these functions.
 from latm.judge.checking import FAILURE_WORDS, CaseOutcome, Checker, as_text, checker_for, generic_check, judge
 from latm.judge.held_out import (
     HELD_OUT,
+    HELD_OUT_DIRECT,
+    HeldOutSet,
     fresh_instances,
     held_out_set,
     held_out_verdict,
@@ -27,8 +29,10 @@ from latm.judge.strictness import Probe, captured, strictness_probes
 __all__ = [
     "FAILURE_WORDS",
     "HELD_OUT",
+    "HELD_OUT_DIRECT",
     "CaseOutcome",
     "Checker",
+    "HeldOutSet",
     "Probe",
     "Reverification",
     "as_text",

@@ -115,6 +115,51 @@ def _latm_direct(_latm_question):
     return _latm_jsonable(solve(_latm_question))
 
 
+def _latm_spied_direct(_latm_question, _latm_entry):
+    # solve(question), reporting the arguments of the entry function's one outer call (bound to
+    # its parameter names; None when it was called other than once or they are not plain data).
+    import inspect as _latm_inspect
+
+    _latm_fn = globals()[_latm_entry]
+    _latm_seen = []
+    _latm_depth = [0]
+
+    def _latm_spied(*args, **kwargs):
+        if _latm_depth[0] == 0:
+            try:
+                _latm_seen.append(dict(_latm_inspect.signature(_latm_fn).bind(*args, **kwargs).arguments))
+            except TypeError:
+                _latm_seen.append(None)
+        _latm_depth[0] += 1
+        try:
+            return _latm_fn(*args, **kwargs)
+        finally:
+            _latm_depth[0] -= 1
+
+    globals()[_latm_entry] = _latm_spied
+    try:
+        _latm_ans = solve(_latm_question)
+    finally:
+        globals()[_latm_entry] = _latm_fn
+    _latm_args = _latm_seen[0] if len(_latm_seen) == 1 else None
+    if _latm_args is not None and _latm_plain(_latm_args) is None:
+        _latm_args = None
+    return {"ans": _latm_jsonable(_latm_ans), "args": _latm_plain(_latm_args) if _latm_args is not None else None}
+
+
+def _latm_plain(value):
+    # value as JSON data when it is plain data (lists, dicts of str keys, numbers, text), else None
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)):
+        items = [_latm_plain(v) for v in value]
+        return None if any(i is None and v is not None for i, v in zip(items, value)) else items
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        items = {k: _latm_plain(v) for k, v in value.items()}
+        return None if any(items[k] is None and value[k] is not None for k in value) else items
+    return None
+
+
 def _latm_jsonable(value):
     if isinstance(value, (list, tuple)):
         return [_latm_jsonable(v) for v in value]
@@ -132,6 +177,7 @@ class CaseRun(BaseModel):
     error: str | None = None
     timed_out: bool = False
     calls: list[str] | None = None  # traced runs: the entry function's first arguments
+    arguments: dict[str, Any] | None = None  # spied direct runs: the entry's one call, as plain data
     returns: dict[str, list[str | None]] | None = None  # traced runs: repr of each function's results
 
 
@@ -229,6 +275,34 @@ def run_direct(sb: Sandbox, tool_code: str, direct: str, questions: Sequence[str
     """Runs the direct solver ``solve(question)`` on each question, in one sandbox round."""
     code = tool_code + "\n\n" + direct + HARNESS
     return _runs(sb.call_many(code, "_latm_direct", [([q], {}) for q in questions]))
+
+
+def run_direct_spied(sb: Sandbox, tool_code: str, direct: str, entry: str, questions: Sequence[str]) -> list[CaseRun]:
+    """``run_direct``, each run also reporting the arguments the solver gave the entry function
+    (when it called it once, with plain data): what judging the function on its own needs."""
+    code = tool_code + "\n\n" + direct + HARNESS
+    results = sb.call_many(code, "_latm_spied_direct", [([q, entry], {}) for q in questions])
+    out = []
+    for run in _runs(results):
+        if run.ok and isinstance(run.value, dict):
+            run = CaseRun(ok=True, value=run.value.get("ans"), arguments=run.value.get("args"))
+        out.append(run)
+    return out
+
+
+def run_functions(sb: Sandbox, tool_code: str, entry: str, arguments: Sequence[dict[str, Any]]) -> list[CaseRun]:
+    """The tool's function called with each set of keyword arguments, in one sandbox round."""
+    results = sb.call_many(tool_code, entry, [([], dict(a)) for a in arguments])
+    return [
+        CaseRun(ok=True, value=_jsonable(r.value))
+        if r.ok
+        else CaseRun(
+            ok=False,
+            error="timed out" if r.timed_out else (f"{r.error.type}: {r.error.message}" if r.error else "failed"),
+            timed_out=r.timed_out,
+        )
+        for r in results
+    ]
 
 
 def run_call(sb: Sandbox, tool_code: str, call: str, question: str) -> CaseRun:

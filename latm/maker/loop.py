@@ -1,6 +1,7 @@
 """The maker's step loop, shared by every strategy: asking the model, feeding problems back,
 logging attempts, and the judge's checks of functions, use cases and direct solvers."""
 
+import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -11,7 +12,9 @@ from latm.errors import ModelError, StepFailed, UserError
 from latm.judge import (
     FAILURE_WORDS,
     HELD_OUT,
+    HELD_OUT_DIRECT,
     CaseOutcome,
+    HeldOutSet,
     captured,
     carried_literals,
     direct_survives_mutation,
@@ -62,10 +65,12 @@ class MakerBase:
         on_attempt: Progress | None = None,
         user_model: ChatModel | None = None,
         held_out: int = HELD_OUT,
+        held_out_direct: int = HELD_OUT_DIRECT,
     ) -> None:
         """``user_model`` judges a tool without a direct solver on held-out questions, as the
         tool user will use it; ``held_out`` is how many fresh instances judge a built-in task's
-        tool (the user's kept-back examples, passed to ``make``, judge any other task's)."""
+        tool that way (they cost user tokens), ``held_out_direct`` how many judge its direct solver
+        (free). The user's kept-back examples, passed to ``make``, judge any other task's tool."""
         if max_attempts < 1:
             raise UserError("max_attempts must be at least 1")
         if rounds < 1:
@@ -89,6 +94,10 @@ class MakerBase:
         self.on_attempt = on_attempt
         self.user_model = user_model
         self.held_out = held_out
+        self.held_out_direct = held_out_direct
+        # Digests of functions and solvers seen answering unseen questions wrongly in this making:
+        # a verdict is final for the code it judged, whatever a later draw of questions would say.
+        self._refused: set[str] = set()
 
     @property
     def sandbox(self) -> Sandbox:
@@ -238,31 +247,45 @@ class MakerBase:
 
     # -- held-out judging ----------------------------------------------------------------------
 
-    def _held_out_set(self, s: Session) -> tuple[list[Example], str, int | None]:
-        return held_out_set(s.task, s.kept_back, [ex.question for ex in s.shown], self.held_out)
+    def _held_out_set(self, s: Session, n: int) -> HeldOutSet:
+        return held_out_set(s.task, s.kept_back, [ex.question for ex in s.shown], n)
+
+    def _refuse_judged_before(self, step: str, *codes: str) -> None:
+        """A function (or a solver) seen answering unseen questions wrongly is not judged again."""
+        if any(_digest(c) in self._refused for c in codes if c):
+            raise StepFailed(
+                step,
+                "this function answered unseen questions wrongly earlier in this making; a verdict is final "
+                "for the code it judged, so a new draw of questions cannot admit it",
+            )
 
     def _direct_held_out(self, s: Session, a: Attempt, code: str, rendering: Rendering) -> None:
-        """A direct solver is judged on held-out questions as it will be used: alone."""
-        examples, source, seed = self._held_out_set(s)
-        if not examples:
+        """A direct solver is judged on held-out questions as it will be used: alone (and its
+        function with the arguments it gave it)."""
+        self._refuse_judged_before("direct", s.code, code)
+        held = self._held_out_set(s, self.held_out_direct)
+        if not held.examples:
             return
-        verdict, outcomes = judge_direct_held_out(
-            self.sandbox, s.code, code, examples, s.check, rendering, source, seed
+        verdict, outcomes, evidence = judge_direct_held_out(
+            self.sandbox, s.code, code, s.entry, held, s.check, rendering, s.shown
         )
         a.observations.append({"held_out": verdict.model_dump(mode="json", exclude={"failures"})})
         if verdict.ok:
-            s.held_out = verdict
+            s.held_out, s.evidence = verdict, evidence
             return
         wrong = [o for o in outcomes if o.failure not in (None, "rejected")]
         if wrong:
             s.wrong_unseen = verdict
+            self._refused.update({_digest(s.code), _digest(code)})
         raise replies.ReplyProblem("held_out", prompts.held_out(verdict.total, _failure_kinds(outcomes)))
 
     def _judge_held_out(self, s: Session) -> None:
         """A tool without a direct solver: the tool user (the configured user model) writes the
         call for each held-out question, as it will in use; its tokens count as making cost."""
         s.held_out = None
-        examples, source, seed = self._held_out_set(s)
+        self._refuse_judged_before("held_out", s.code)
+        held = self._held_out_set(s, self.held_out)
+        examples = held.examples
         if not examples:
             return  # verified on the shown examples only
         if self.user_model is None:
@@ -278,8 +301,8 @@ class MakerBase:
 
         started = time.monotonic()
         user = ToolUser(self.user_model, self.sandbox, prices=self.prices)
-        verdict, usage = judge_through_user(
-            user, self._tool(s), examples, s.check, source, seed, judged_by=f"user model {self.user_model.name}"
+        verdict, usage, evidence = judge_through_user(
+            user, self._tool(s), held, s.check, judged_by=f"user model {self.user_model.name}"
         )
         s.usage.merge(usage)
         summary = f"{verdict.passed}/{verdict.total} held-out questions right ({verdict.judged_by})"
@@ -287,15 +310,16 @@ class MakerBase:
             step="held_out",
             number=1,
             round=s.round,
-            prompt=f"{len(examples)} {source} questions, answered by the tool user",
+            prompt=f"{len(examples)} {held.source} questions, answered by the tool user",
             outcome="ok" if verdict.ok else "wrong_answers",
             feedback=summary,
             duration_s=time.monotonic() - started,
         )
         self._log(s, attempt)
         if not verdict.ok:
+            self._refused.add(_digest(s.code))
             raise StepFailed("held_out", summary)
-        s.held_out = verdict
+        s.held_out, s.evidence = verdict, evidence
 
     def _tool(self, s: Session) -> Tool:
         return tool_record(s, self.model.name, self.prices)
@@ -314,3 +338,7 @@ def _failure_kinds(outcomes: Sequence[CaseOutcome]) -> dict[str, int]:
     raised reaches the model, so no unseen question can leak through a repair message."""
     kinds = Counter(FAILURE_WORDS[o.failure] for o in outcomes if o.failure is not None)
     return dict(kinds)
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()

@@ -17,6 +17,7 @@ from latm.models.usage import PriceTable, Usage
 from tasks import Example
 from toolcache import (
     Entry,
+    Evidence,
     HeldOut,
     Provenance,
     Rendering,
@@ -87,6 +88,7 @@ class Session:
     rendering: Rendering = field(default_factory=Rendering)
     kept_back: list[Example] | None = None  # the user's held-out examples (None: generate, if built in)
     held_out: HeldOut | None = None
+    evidence: Evidence = field(default_factory=Evidence)  # what the held-out verdict rests on
     wrong_unseen: HeldOut | None = None  # a direct solver's wrong answers on unseen questions
     strategy: str = "latm"  # how this tool was made: the paper's protocol, or search
 
@@ -124,6 +126,11 @@ def tool_record(s: Session, model: str, prices: PriceTable | None) -> Tool:
             total=len(examples),
             attempts=s.verify_attempts,
             held_out=s.held_out,
+            evidence=s.evidence if s.held_out is not None else Evidence(),
+            canary_questions=[  # a user's kept-back examples: labelled questions for canaries in use
+                VerificationExample(question=ex.question, expected=ex.answer, passed=True)
+                for ex in (s.kept_back or [])
+            ],
         ),
         provenance=Provenance(
             maker_model=model,

@@ -111,7 +111,7 @@ def test_every_skill_meets_the_spec(demo_cache: ToolCache, skills: list[Path]) -
         assert front["name"] == e.name.lower().replace("_", "-")  # the exposed name, under the spec's rules
         assert front["metadata"]["latm-task"] == e.tool.task
         assert front["metadata"]["maker-model"] == e.tool.provenance.maker_model
-        assert front["metadata"]["held-out"].startswith("10/10 ")
+        assert front["metadata"]["held-out"].startswith("300/300 ")
         assert "Use when" in front["description"] and e.tool.task in front["description"]
         for part in ("scripts/solve.py", "references/use_cases.md", "references/verification.json"):
             assert (folder / part).is_file(), part
@@ -119,7 +119,7 @@ def test_every_skill_meets_the_spec(demo_cache: ToolCache, skills: list[Path]) -
         assert "MCP server" in body and "sandbox" in body  # who runs the code (DECISIONS 9)
         assert e.tool.use_cases[0].answer in body
         ver = json.loads((folder / "references" / "verification.json").read_text())
-        assert ver["tool_id"] == e.tool.id and ver["verification"]["held_out"]["passed"] == 10
+        assert ver["tool_id"] == e.tool.id and ver["verification"]["held_out"]["passed"] == 300
         assert ver["maker_model"] == e.tool.provenance.maker_model and "rendering" in ver
         uses = (folder / "references" / "use_cases.md").read_text()
         assert all(u.question.splitlines()[0] in uses and u.call.splitlines()[0] in uses for u in e.tool.use_cases)

@@ -37,7 +37,7 @@ def test_the_right_candidate_among_samples_becomes_a_tool_judged_on_unseen_quest
     tool = result.tool
     assert tool.provenance.strategy == "search" and tool.direct and "parse_question" in tool.code
     held = tool.verification.held_out
-    assert held is not None and held.ok and held.total == 10 and held.judged_by == "direct solver"
+    assert held is not None and held.ok and held.total == 300 and held.judged_by == "direct solver"
     assert [u.answer for u in tool.use_cases] == [e.answer for e in SHOWN[3:]]
     search = next(a for a in result.attempts if a.step == "search")
     assert search.observations[0]["scores"] == [0, 6]  # the two candidates with code, scored in one round
@@ -123,7 +123,7 @@ def test_repeated_forms_reach_the_model_as_a_table_and_pairs_and_the_tool_reads_
     )
     assert result.tool is not None, result.reason
     held = result.tool.verification.held_out
-    assert held is not None and held.passed == held.total == 10  # unseen questions, read by the tool's own parser
+    assert held is not None and held.passed == held.total == 300  # unseen questions, read by the tool's own parser
     assert "def f(table, pairs, asked, options):" in prompts[0] and "Question: " + questions[0] in prompts[0]
 
 
