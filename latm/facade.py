@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from latm._aio import run_sync
 from latm.errors import NoToolForQuestion, UserError, public_errors
+from latm.judge.canaries import Canaries
 from latm.maker import MakeResult, ToolMaker, prompts
 from latm.maker.split import MIN_KEPT_BACK, auto_task_name, check_examples, default_k
 from latm.models import CacheMode, ChatModel, resolve_model
@@ -55,14 +56,21 @@ class LATM:
         allow_shown_only: bool = False,
         source: str = "api",
         settings: Settings | None = None,
+        max_error: float | None = None,
     ) -> None:
         """``source`` names where requests come from in the cache's use records (api, cli, mcp,
         ray). ``allow_shown_only`` lets tools that could only be verified on the examples shown to
         their maker (a user's task with too few examples to keep some back) answer questions.
         ``settings``: what the arguments leave open (default: ``Settings.load()``, the LATM_*
-        variables); an argument given here wins over it."""
+        variables); an argument given here wins over it. ``max_error``: route only to tools whose
+        error bound (95% confidence, from the labelled questions they were judged on) is at or under
+        it, e.g. 0.01."""
         if on_miss not in ("fallback", "raise"):
             raise UserError("on_miss must be 'fallback' or 'raise'")
+        if max_error is not None and not 0 < max_error < 1:
+            raise UserError(f"max_error is a rate between 0 and 1 (0.01 for 1%), not {max_error!r}")
+        self.max_error = max_error
+        self._canaries: Canaries | None = None
         self.settings = settings or Settings.load()
         self.maker_model, self.user_model = (
             resolve_model(
@@ -110,9 +118,22 @@ class LATM:
         return ToolUser(self.user_model, self.sandbox, prices=self.prices)
 
     @property
+    def canaries(self) -> Canaries:
+        """The canaries of this instance's work (their tally and quarantines so far)."""
+        if self._canaries is None:
+            self._canaries = Canaries(self.cache)
+        return self._canaries
+
+    @property
     def dispatcher(self) -> Dispatcher:
         return Dispatcher(
-            self.user_model, self.cache, self.tool_user, prices=self.prices, allow_shown_only=self.allow_shown_only
+            self.user_model,
+            self.cache,
+            self.tool_user,
+            prices=self.prices,
+            allow_shown_only=self.allow_shown_only,
+            max_error=self.max_error,
+            canaries=self.canaries,
         )
 
     def close(self) -> None:
@@ -124,6 +145,7 @@ class LATM:
         if self._cache is not None and not isinstance(self._cache_arg, ToolCache):
             self._cache.close()
             self._cache = None
+            self._canaries = None
 
     def __enter__(self) -> "LATM":
         return self

@@ -60,7 +60,9 @@ def solve_local(
         on_rows([i for i, _ in took], done)
 
     if solvers and n:
-        notes = route_direct(latm.tool_user, questions, solvers, on_accepted=accepted).notes
+        notes = route_direct(
+            latm.tool_user, questions, solvers, on_accepted=accepted, canaries=getattr(latm, "canaries", None)
+        ).notes
     if record:
         latm._record(direct)  # the uses, as solve_many counts them
     rest = [i for i in range(n) if sols[i] is None]

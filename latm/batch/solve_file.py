@@ -145,6 +145,9 @@ def _run_local(latm: Any, run: FileRun, concurrency: int, say: Say) -> int:
         f"skipped); modes {modes}; {latm.usage.tokens} tokens, cost {_money(latm.usage.cost_usd)}"
         + (f"; answers in {out_file}" if out_file else "")
     )
+    canaries = getattr(latm, "canaries", None)
+    if canaries is not None and canaries.summary():
+        say(canaries.summary())
     return 1 if failed else 0
 
 

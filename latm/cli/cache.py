@@ -8,9 +8,10 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
-from latm.cli.render import console, emit_json, fail, held_out_text
+from latm.cli.render import bound_text, console, emit_json, fail, held_out_text
 from latm.models.usage import money
 from toolcache import STATUSES, CacheImportError, Tool, ToolCache, ToolCacheError
+from toolcache.bound import percent
 
 
 def open_cache() -> ToolCache:
@@ -33,7 +34,8 @@ def summary(tool: Tool) -> dict[str, Any]:
             if tool.verification.held_out
             else None
         ),
-        "routable": tool.verification.trust == "held_out",
+        "routable": tool.verification.trust == "held_out" and tool.status == "verified",
+        "error_bound": tool.error_bound,
         "uses": uses,
         "direct_share": round(tool.usage.direct_uses / uses, 3) if uses else None,
         "has_direct": tool.direct is not None,
@@ -71,6 +73,7 @@ def ls(task: str | None, status: str, as_json: bool) -> None:
         "status",
         "verified",
         "held-out",
+        "error (95%)",
         "uses",
         "direct",
         "cost to make",
@@ -87,6 +90,7 @@ def ls(task: str | None, status: str, as_json: bool) -> None:
             r["status"],
             r["verified"],
             _trust_cell(r),
+            percent(r["error_bound"]),
             str(r["uses"]),
             share,
             money(r["cost_to_make_usd"]),
@@ -140,6 +144,9 @@ def show(ref: str, show_code: bool, show_trace: bool, as_json: bool) -> None:
     v = tool.verification
     console.print(f"verification {v.passed}/{v.total} passed after {v.attempts} attempt(s)")
     console.print(f"held-out {held_out_text(tool)}")
+    console.print(f"error bound {bound_text(tool)}")
+    if tool.quarantine is not None:
+        console.print(f"quarantined {tool.quarantine.at:%Y-%m-%d %H:%M} UTC: {tool.quarantine.reason}")
     for miss in v.held_out.failures if v.held_out else []:
         console.print(
             f"  FAIL {miss.question[:100]!r}: expected {miss.expected!r}, "

@@ -86,6 +86,7 @@ def open_latm(
     offline_ok: bool = False,
     on_attempt: Callable[[Any], None] | None = None,
     allow_shown_only: bool = False,
+    max_error: float | None = None,
 ) -> tuple[Any, bool]:
     """The facade from the settings; with ``offline_ok`` and no model anywhere, the demo models."""
     from latm.facade import LATM
@@ -99,6 +100,7 @@ def open_latm(
             settings=settings,
             on_attempt=on_attempt,
             allow_shown_only=allow_shown_only,
+            max_error=max_error,
             source="cli",
         ), True
     try:
@@ -108,6 +110,7 @@ def open_latm(
             settings=settings,
             on_attempt=on_attempt,
             allow_shown_only=allow_shown_only,
+            max_error=max_error,
             source="cli",
         ), False
     except LATMError as exc:

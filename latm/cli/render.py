@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 
 from toolcache import Tool
+from toolcache.bound import percent
 
 # Piped output (scripts, CI logs) gets wide tables instead of rich's 80-column default,
 # so names and ids are never cut; a terminal uses its own width.
@@ -50,3 +51,20 @@ def show_attempt(a: Any) -> None:
     )
     if a.feedback:
         err_console.print("\n".join("      " + line for line in a.feedback.splitlines()))
+
+
+def bound_text(tool: Tool) -> str:
+    """The tool's error bound and the evidence it rests on, in words."""
+    n, wrong = tool.labelled
+    if not n:
+        return "none: no labelled questions its maker never saw (verified on the shown examples only)"
+    e, u = tool.verification.evidence, tool.usage
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(e.kinds.items())) or "held-out"
+    canaries = f"; canaries {u.canaries_passed} passed, {u.canaries_failed} failed" if (
+        u.canaries_passed or u.canaries_failed
+    ) else ""
+    synthetic = f"; {e.synthetic_agreed} synthetic questions agreed (not in the bound)" if e.synthetic_agreed else ""
+    return (
+        f"{percent(tool.error_bound)} wrong at 95% confidence, from {n} labelled questions ({wrong} wrong): "
+        f"held-out {e.held_out} ({kinds}){canaries}{synthetic}"
+    )

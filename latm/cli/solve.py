@@ -40,6 +40,12 @@ from latm.settings import Settings
     help="Also route to tools verified only on the examples their maker saw (no held-out questions).",
 )
 @click.option(
+    "--max-error",
+    type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+    default=None,
+    help="Route only to tools whose error bound (95% confidence) is at or under this rate, e.g. 0.01.",
+)
+@click.option(
     "--engine",
     type=click.Choice(["local", "ray"]),
     default="local",
@@ -58,6 +64,7 @@ def solve(
     task: str | None,
     concurrency: int,
     allow_shown_only: bool,
+    max_error: float | None,
     engine: str,
     ray: RayOptions,
     settings: Settings,
@@ -74,7 +81,7 @@ def solve(
         if not in_file:
             raise click.UsageError("--engine ray answers a --file")
         require_ray()  # before any work
-    latm, _ = open_latm(settings, allow_shown_only=allow_shown_only)
+    latm, _ = open_latm(settings, allow_shown_only=allow_shown_only, max_error=max_error)
     with latm:
         if question:
             examples = None

@@ -28,6 +28,7 @@ from latm.use.schemas import ParametersFrom, clean_name, parameters_of
 from latm.use.tool_user import ToolUser, answer_of
 from sandbox import Sandbox
 from toolcache import Tool, ToolCache
+from toolcache.bound import percent
 
 NAME_LIMIT = 64
 QUESTION = "question"
@@ -103,7 +104,7 @@ def describe(tool: Tool, parameters_from: ParametersFrom) -> str:
     }[parameters_from]
     parts = [
         f"{tool.description.rstrip('.')} (LATM tool for the task {tool.task}, verified on questions its maker "
-        "never saw).",
+        f"never saw; error rate {percent(tool.error_bound)} at 95% confidence).",
         f"Example question: {example[:400]}" if example else "",
         (
             "Call it with `question` (the whole question text; the answer comes back in the task's format), "

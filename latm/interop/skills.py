@@ -29,6 +29,7 @@ from latm.interop.exposure import Exposed, expose
 from latm.interop.skill_script import RENDER_SOURCE, script
 from latm.use.schemas import parameter_names, use_case_arguments
 from toolcache import Tool, ToolCache, UseCase
+from toolcache.bound import percent
 
 NAME_LIMIT = 64
 DESCRIPTION_LIMIT = 1024
@@ -138,6 +139,7 @@ def metadata(exposed: Exposed) -> dict[str, str]:
         "maker-model": tool.provenance.maker_model,
         "made-at": tool.provenance.created_at.isoformat(timespec="seconds"),
         "held-out": _held_out_text(tool),
+        "error-bound": f"{percent(tool.error_bound)} at 95% confidence, from {tool.labelled[0]} labelled questions",
         "direct-solver": "yes" if tool.direct else "no",
     }
 
@@ -323,6 +325,7 @@ def verification_json(exposed: Exposed) -> str:
             "checked_at": ver.checked_at.isoformat(),
             "held_out": ver.held_out.model_dump(mode="json") if ver.held_out else None,
             "held_out_summary": _held_out_text(tool),
+            "error_bound": tool.error_bound,
         },
         "rendering": {**tool.rendering.model_dump(mode="json"), "describe": tool.rendering.describe()},
         "direct_solver": tool.direct is not None,

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from latm._aio import run_sync
 from latm.errors import ModelError, public_errors
+from latm.judge.canaries import Canaries
 from latm.judge.cases import CaseRun
 from latm.models import ChatModel
 from latm.models.usage import PriceTable, Usage
@@ -37,17 +38,21 @@ class Route(BaseModel):
     direct_value: str | None = None  # the answer, when a direct solver routed the question
 
 
-def routable(tool: Tool, allow_shown_only: bool = False) -> bool:
-    """Whether a (current) tool may answer questions: verified, and judged on held-out questions
-    unless the user allowed tools verified on their shown examples only."""
+def routable(tool: Tool, allow_shown_only: bool = False, max_error: float | None = None) -> bool:
+    """Whether a (current) tool may answer questions: verified, judged on held-out questions unless
+    the user allowed tools verified on their shown examples only, and, where the user asked for one,
+    with an error bound at or under ``max_error``."""
     trust = tool.verification.trust
-    return tool.status == "verified" and (trust == "held_out" or (allow_shown_only and trust == "shown_only"))
+    trusted = trust == "held_out" or (allow_shown_only and trust == "shown_only")
+    bound = tool.error_bound
+    within = max_error is None or (bound is not None and bound <= max_error)
+    return tool.status == "verified" and trusted and within
 
 
-def routable_tools(cache: ToolCache, allow_shown_only: bool = False) -> list[Tool]:
+def routable_tools(cache: ToolCache, allow_shown_only: bool = False, max_error: float | None = None) -> list[Tool]:
     """The tools that may answer questions: each task's current tool, where routable."""
     current = (cache.current(task) for task in cache.tasks())
-    return [t for t in current if t is not None and routable(t, allow_shown_only)]
+    return [t for t in current if t is not None and routable(t, allow_shown_only, max_error)]
 
 
 # Every byte but a-z becomes a space: the same words as WORD.findall(text.lower()) (non-ASCII
@@ -123,30 +128,44 @@ def route_direct(
     *,
     agreement: bool = False,
     on_accepted: OnAccepted | None = None,
+    canaries: Canaries | None = None,
 ) -> DirectRouting:
     """Offers each question to the direct solvers in its lexical order, a rank at a time: each
     tool's questions of a rank run as one sandbox batch, the batches of different tools side by
     side (one per sandbox worker). Without ``agreement`` a question accepted at one rank is not
     offered further (one solver run per question); with it every solver is tried.
-    ``on_accepted(tool, [(index, answer)])`` is called as each batch completes (to write rows)."""
+    ``on_accepted(tool, [(index, answer)])`` is called as each batch completes (to write rows).
+    With ``canaries``, each tool's batch carries questions with known answers; a tool that fails
+    one is quarantined, its batch's answers are dropped and it is offered nothing more."""
     order = rank_all(questions, solvers)
     out = DirectRouting(accepted={i: [] for i in range(len(questions))})
     by_id = {t.id: t for t in solvers}
 
-    def run(tool: Tool, batch: list[int]) -> tuple[Tool, list[int], list[CaseRun]]:
-        return tool, batch, user.direct_many(tool, [questions[i] for i in batch])
+    def run(tool: Tool, batch: list[int]) -> tuple[Tool, list[int], list[CaseRun] | None]:
+        asked = [questions[i] for i in batch]
+        if canaries is None:
+            return tool, batch, user.direct_many(tool, asked)
+        mixed = canaries.mix(tool, asked)
+        runs, ok = canaries.judge(tool, mixed, user.direct_many(tool, mixed.questions))
+        return tool, batch, runs if ok else None
 
     with ThreadPoolExecutor(max_workers=DIRECT_WORKERS) as pool:
         for rank in range(len(solvers)):
             batches: dict[str, list[int]] = {}
             for i, tools in enumerate(order):
                 if len(tools) > rank and (agreement or not out.accepted[i]):
+                    if canaries is not None and tools[rank].id in canaries.quarantined:
+                        continue
                     batches.setdefault(tools[rank].id, []).append(i)
             if not batches:
                 break
             jobs = [pool.submit(run, by_id[tid], batch) for tid, batch in batches.items()]
             for job in as_completed(jobs):
                 tool, batch, results = job.result()
+                if results is None:  # quarantined by a failed canary: none of this batch's answers is used
+                    for i in batch:
+                        out.notes.setdefault(i, []).append(f"{tool.name} was quarantined (a canary failed)")
+                    continue
                 took = []
                 for i, r in zip(batch, results, strict=True):
                     value, _ = answer_of(r, questions[i], tool)
@@ -185,17 +204,22 @@ class Dispatcher:
         *,
         prices: PriceTable | None = None,
         allow_shown_only: bool = False,
+        max_error: float | None = None,
+        canaries: Canaries | None = None,
     ) -> None:
         self.model = model
+        self.canaries = canaries
         self.cache = cache
         self.user = user or ToolUser(None)
         self.prices = prices
         self.allow_shown_only = allow_shown_only
+        self.max_error = max_error
 
     def tools(self) -> list[Tool]:
         """The routable tools: the current (newest verified) tool of every task, when it was
-        right on held-out questions (or verified on shown examples only, where allowed)."""
-        return routable_tools(self.cache, self.allow_shown_only)
+        right on held-out questions (or verified on shown examples only, where allowed) and its
+        error bound is within ``max_error`` where one is asked for."""
+        return routable_tools(self.cache, self.allow_shown_only, self.max_error)
 
     # -- one question ------------------------------------------------------------------------------
 
@@ -241,7 +265,7 @@ class Dispatcher:
         self, questions: Sequence[str], tools: list[Tool], routes: list[Route | None], agreement: bool
     ) -> dict[int, list[str]]:
         solvers = [t for t in tools if t.direct]
-        found = route_direct(self.user, questions, solvers, agreement=agreement)
+        found = route_direct(self.user, questions, solvers, agreement=agreement, canaries=self.canaries)
         for i, hits in found.accepted.items():
             values = {v for _, v in hits}
             if len(values) == 1:

@@ -140,10 +140,16 @@ class ToolUser:
     # -- direct mode ---------------------------------------------------------------------------
 
     def direct_many(self, tool: Tool, questions: Sequence[str]) -> list[CaseRun]:
-        """Runs the tool's direct solver on many questions in one sandbox round trip."""
+        """Runs the tool's direct solver on many questions, in sandbox batches of at most as many
+        calls as the judge ran in one (each batch a fresh child): no tool runs in a state the
+        judge did not see (its 41st call in one process, when the judge never ran 41)."""
         if not tool.direct:
             raise UserError(f"tool {tool.name} has no direct solver")
-        return run_direct(self.sandbox, tool.code, tool.direct, questions)
+        limit = tool.verification.evidence.batch_limit or len(questions) or 1
+        runs: list[CaseRun] = []
+        for start in range(0, len(questions), limit):
+            runs.extend(run_direct(self.sandbox, tool.code, tool.direct, questions[start : start + limit]))
+        return runs
 
     # -- one question ----------------------------------------------------------------------------
 

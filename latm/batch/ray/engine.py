@@ -380,7 +380,7 @@ def solve_dataset(
                 limit.rps, limit.max_in_flight
             )
     ledger = ray.remote(num_cpus=0)(Ledger).remote()
-    bundle = ray.put(snapshot(latm.cache, latm.allow_shown_only))
+    bundle = ray.put(snapshot(latm.cache, latm.allow_shown_only, getattr(latm, "max_error", None)))
     n = workers or default_workers(ray)
     job = {
         "question_column": question_column,

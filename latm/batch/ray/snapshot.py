@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 
-def snapshot(cache: Any, allow_shown_only: bool = False) -> bytes | None:
+def snapshot(cache: Any, allow_shown_only: bool = False, max_error: float | None = None) -> bytes | None:
     """The routable tools as an export bundle (JSON with a checksum); None when there are none."""
     from latm.use.dispatcher import routable_tools
 
-    tools = routable_tools(cache, allow_shown_only)
+    tools = routable_tools(cache, allow_shown_only, max_error)
     if not tools:
         return None
     with tempfile.TemporaryDirectory(prefix="latm-snapshot-") as tmp:

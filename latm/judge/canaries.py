@@ -1,0 +1,118 @@
+"""Canaries: production keeps checking a tool. Questions with known answers are mixed into each tool's
+direct work at random positions (about one in ``RATE``, at least one a batch; free for a direct solver)
+and judged like held-out questions. A canary passed is labelled evidence for the tool's error bound;
+a canary failed quarantines the tool in the cache at once (``cache show`` says when and on what), and
+the batch's answers from it are not used: its questions go on to the other solvers, the cheap model or
+the fallback. Canaries never appear in the output.
+
+Known answers come from the tool's own labelled questions: fresh generated instances for a built-in
+task, the user's kept-back examples (stored with the tool) otherwise. A tool with neither gets none.
+"""
+
+import math
+import random
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from latm.judge.checking import checker_for
+from latm.judge.rendering import RenderingError, render
+from tasks import TASKS, Example
+from toolcache import Tool, ToolCache
+
+RATE = 100  # one canary per RATE questions of a tool, at least one a batch
+
+
+@dataclass
+class Mixed:
+    """A batch with its canaries: every question, which positions hold canaries, and their answers."""
+
+    questions: list[str]
+    slots: list[int] = field(default_factory=list)
+    known: list[Example] = field(default_factory=list)
+
+
+class Canaries:
+    """Draws canaries, judges them, and quarantines a tool that fails one (one per run, shared)."""
+
+    def __init__(self, cache: ToolCache, *, rate: int = RATE, seed: int | None = None) -> None:
+        self.cache = cache
+        self.rate = rate
+        self._rng = random.Random(seed if seed is not None else random.SystemRandom().randrange(2**31))
+        self._lock = threading.Lock()
+        self.passed = 0
+        self.failed = 0
+        self.quarantined: dict[str, str] = {}  # tool id -> why
+
+    def draw(self, tool: Tool, n: int) -> list[Example]:
+        """Canaries for ``n`` questions of ``tool``'s work (none where it has no labelled questions)."""
+        k = max(1, math.ceil(n / self.rate))
+        with self._lock:
+            seed = self._rng.randrange(2**31)
+            rng = random.Random(seed)
+        if tool.task in TASKS:
+            return TASKS[tool.task].generate(k, seed)
+        stored = [Example(question=e.question, answer=e.expected) for e in tool.verification.canary_questions]
+        return [rng.choice(stored) for _ in range(k)] if stored else []
+
+    def mix(self, tool: Tool, questions: Sequence[str]) -> Mixed:
+        """``questions`` with canaries at random positions."""
+        known = self.draw(tool, len(questions))
+        if not known:
+            return Mixed(list(questions))
+        with self._lock:
+            slots = sorted(self._rng.sample(range(len(questions) + len(known)), len(known)))
+        out: list[str] = []
+        rest = iter(questions)
+        canary = iter(known)
+        wanted = set(slots)
+        for i in range(len(questions) + len(known)):
+            out.append(next(canary).question if i in wanted else next(rest))
+        return Mixed(out, slots, known)
+
+    def judge(self, tool: Tool, mixed: Mixed, runs: Sequence[Any]) -> tuple[list[Any], bool]:
+        """The runs of the real questions, and whether every canary passed (a failure quarantines the
+        tool and is recorded; passes are counted as evidence)."""
+        if not mixed.slots:
+            return list(runs), True
+        wanted = set(mixed.slots)
+        real = [r for i, r in enumerate(runs) if i not in wanted]
+        check = checker_for(tool.task)
+        wrong: list[tuple[Example, str]] = []
+        for slot, example in zip(mixed.slots, mixed.known, strict=True):
+            run = runs[slot]
+            observed = None
+            if run.ok:
+                try:
+                    observed = render(run.value, example.question, tool.rendering)
+                except RenderingError as exc:
+                    observed = f"(unrenderable: {exc})"
+            if observed is None or not check(observed, example.answer):
+                got = observed if run.ok else f"an error: {(run.error or 'failed').strip().splitlines()[-1:]}"
+                wrong.append((example, str(got)))
+        passed = len(mixed.known) - len(wrong)
+        with self._lock:
+            self.passed += passed
+            self.failed += len(wrong)
+        self.cache.record_canaries(tool.id, passed=passed, failed=len(wrong))
+        if not wrong:
+            return real, True
+        example, got = wrong[0]
+        why = (
+            f"a canary failed: asked {example.question[:120]!r} (answer {example.answer!r}), it answered "
+            f"{got[:120]!r}"
+        )
+        self.cache.set_status(tool.id, "quarantined", reason=why)
+        with self._lock:
+            self.quarantined[tool.id] = f"{tool.name}: {why}"
+        return real, False
+
+    def summary(self) -> str:
+        """One line for a run's report (empty when no canary ran)."""
+        if not self.passed and not self.failed:
+            return ""
+        text = f"canaries {self.passed} passed, {self.failed} failed"
+        if self.quarantined:
+            text += "; quarantined (its answers from that batch on re-routed): " + "; ".join(self.quarantined.values())
+        return text
