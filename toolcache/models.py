@@ -113,6 +113,7 @@ class Verification(BaseModel):
     held_out: HeldOut | None = None  # None: verified on the shown examples only
     evidence: Evidence = Field(default_factory=Evidence)
     canary_questions: list[VerificationExample] = Field(default_factory=list)  # labelled, for canaries
+    notes: list[str] = Field(default_factory=list)  # what the judge noticed and did not refuse
     here: bool = True  # False: imported, and not (yet) verified by this installation
     trusted: bool = False  # imported with --trust: the exporter's verdict is taken as it is
 

@@ -32,7 +32,7 @@ from latm.maker.making_record import Attempt, Session, tool_record
 from latm.models import ChatModel
 from latm.models.usage import PriceTable
 from sandbox import Sandbox, policy
-from tasks import Example
+from tasks import TASKS
 from toolcache import (
     Rendering,
     Tool,
@@ -167,8 +167,24 @@ class MakerBase:
             return
         raise StepFailed(step, s.attempts[-1].outcome + ": " + s.attempts[-1].feedback[:300])
 
-    def _checked_code(self, code: str, what: str, shown: Sequence[Example] = ()) -> None:
-        """Syntax and policy; with ``shown``, also no literals of the shown examples (tool code)."""
+    def _judged_unseen(self, s: Session) -> bool:
+        """Whether the tool will be judged on questions its maker never saw."""
+        return bool(s.kept_back) or (s.task in TASKS and max(self.held_out, self.held_out_direct) > 0)
+
+    def _carried(self, code: str, what: str, s: Session) -> None:
+        """Literals of the shown examples in tool code: a refusal where nothing unseen will judge the
+        tool (a table of the shown answers would pass), else a note: answer-like constants (day
+        names, Yes/No, option words) are honest, and a lookup table fails the unseen questions."""
+        carried = carried_literals(code, s.shown)
+        if not carried:
+            return
+        if not self._judged_unseen(s):
+            raise replies.ReplyProblem("carried_answers", prompts.carried(what, carried))
+        listed = "; ".join(carried)[:300]
+        s.notes.append(f"{what} holds literals of the shown examples ({listed}); judged on unseen questions instead")
+
+    def _checked_code(self, code: str, what: str, s: Session | None = None) -> None:
+        """Syntax and policy; with the session, also the literals of its shown examples (tool code)."""
         problem = replies.syntax_problem(code)
         if problem:
             raise problem
@@ -179,9 +195,8 @@ class MakerBase:
                 "policy",
                 prompts.repair(f"{what} breaks the tool policy (tools are pure computation):\n{listed}"),
             )
-        carried = carried_literals(code, shown) if shown else []
-        if carried:
-            raise replies.ReplyProblem("carried_answers", prompts.carried(what, carried))
+        if s is not None:
+            self._carried(code, what, s)
 
     def _judge(
         self, s: Session, a: Attempt, cases: list[str], expected: list[str], questions: list[str], what: str
@@ -236,9 +251,7 @@ class MakerBase:
                     "`solve`",
                 ),
             )
-        carried = carried_literals(code, s.shown)
-        if carried:
-            raise replies.ReplyProblem("carried_answers", prompts.carried("The solver", carried))
+        self._carried(code, "The solver", s)
         caught = captured(self.sandbox, s.code, code, strictness_probes(s.task, self.cache), rendering)
         if caught:
             raise replies.ReplyProblem("not_strict", prompts.not_strict(caught))

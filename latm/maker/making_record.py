@@ -91,6 +91,7 @@ class Session:
     evidence: Evidence = field(default_factory=Evidence)  # what the held-out verdict rests on
     wrong_unseen: HeldOut | None = None  # a direct solver's wrong answers on unseen questions
     strategy: str = "latm"  # how this tool was made: the paper's protocol, or search
+    notes: list[str] = field(default_factory=list)  # what the judge noticed and did not refuse
 
     @property
     def shown(self) -> list[Example]:
@@ -127,6 +128,7 @@ def tool_record(s: Session, model: str, prices: PriceTable | None) -> Tool:
             attempts=s.verify_attempts,
             held_out=s.held_out,
             evidence=s.evidence if s.held_out is not None else Evidence(),
+            notes=list(dict.fromkeys(s.notes)),
             canary_questions=[  # a user's kept-back examples: labelled questions for canaries in use
                 VerificationExample(question=ex.question, expected=ex.answer, passed=True)
                 for ex in (s.kept_back or [])

@@ -35,7 +35,7 @@ class PaperProtocol(MakerBase):
                 raise replies.ReplyProblem("no_function", prompts.repair("The code defines no function."))
             code = "\n\n".join(with_defs)
             a.code = code
-            self._checked_code(code, "The function", s.shown)
+            self._checked_code(code, "The function", s)
             functions = replies.top_level_functions(code)
             if not functions:
                 raise replies.ReplyProblem("no_function", prompts.repair("The code defines no top-level function."))
@@ -69,7 +69,7 @@ class PaperProtocol(MakerBase):
             redefines = any(f.name == s.entry for f in replies.top_level_functions(defs)) if defs else False
             if redefines:
                 new_code = replies.merge_definitions(s.code, defs)
-                self._checked_code(new_code, "The function", s.shown)
+                self._checked_code(new_code, "The function", s)
                 s.code = new_code
                 if rest.strip():
                     tests.append(rest)
@@ -107,7 +107,7 @@ class PaperProtocol(MakerBase):
             function_blocks = [b for b in blocks if any(f.name == s.entry for f in functions_of(b))]
             if function_blocks:
                 candidate = replies.merge_definitions(s.code, replies.split_definitions(function_blocks[0])[0])
-                self._checked_code(candidate, "The function", s.shown)
+                self._checked_code(candidate, "The function", s)
             else:
                 candidate = s.code  # the verified function stands when the wrap does not repeat it
             if len(pairs) != len(s.valid):
@@ -139,6 +139,8 @@ class PaperProtocol(MakerBase):
                 return
             blocks = replies.require_code(a.reply)
             code = "\n\n".join(b for b in blocks if "def solve" in b) or blocks[0]
+            cut = replies.library_part(code)  # an example-usage tail is not part of the solver
+            code = cut if cut.strip() != code.strip() else code
             a.code = code
             self._check_solver(s, a, code)
 

@@ -354,12 +354,23 @@ def test_an_obfuscated_lookup_table_sent_as_the_fix_is_refused_on_unseen_questio
     assert "held_out" in (result.reason or "") and "wrongly" in (result.reason or "")
 
 
-def test_a_plain_lookup_table_is_named_as_carrying_the_shown_answers(sb: Sandbox) -> None:
+def test_a_plain_lookup_table_is_named_as_carrying_the_shown_answers_where_nothing_unseen_judges_it(
+    sb: Sandbox,
+) -> None:
     table = {ex.question.split("List: ")[1]: ex.answer for ex in TRAIN + VALID}
     lookup = block(f"TABLE = {table!r}\n\ndef sort_words(text):\n    return TABLE[text]")
-    result = make(sb, [lookup, lookup, lookup])
+    model = ScriptedModel([lookup, lookup, lookup], name="gpt-4o")
+    result = ToolMaker(model, sb).make("my_sorting", TRAIN, VALID)  # a user's task, no example kept back
     assert result.tool is None and steps(result) == ["propose:carried_answers"] * 3
     assert "carries the examples it was shown" in result.attempts[0].feedback
+
+
+def test_a_plain_lookup_table_fails_the_unseen_questions_where_they_judge_it(sb: Sandbox) -> None:
+    table = {ex.question.split("List: ")[1]: ex.answer for ex in TRAIN + VALID}
+    fn = f"TABLE = {table!r}\n\ndef sort_words(text):\n    return TABLE[text]"
+    wrap = wrap_reply(fn, VALID, lambda ex: f"{PARSED}\nans = ret")
+    result = make(sb, [block(fn), GOOD_TESTS, wrap, GOOD_DIRECT, GOOD_DIRECT, GOOD_DIRECT])
+    assert result.tool is None and "direct:held_out" in steps(result)
 
 
 def test_a_keyword_branch_for_the_shown_questions_is_refused_on_unseen_questions(sb: Sandbox) -> None:

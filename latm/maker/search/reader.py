@@ -106,7 +106,8 @@ def runs_of(text, entities):
 def slots_of(run, entities, forms):
     """A run's slot positions: the task's for records of a length it has seen (so a question whose
     records happen to agree on a part, the same remainder twice, still has that part); else the
-    positions that differ between the records or hold a value in every one."""
+    positions that differ between the records or hold a value in every one (an entity, or a value
+    of a form read before: every swap naming Alice still has Alice as a part)."""
     records, varying = run
     length = len(records[0])
     for known, positions in forms:
@@ -135,10 +136,12 @@ def read(text, entities, layout):
     args = {}
     names = set()
     entities = set(entities)
+    seen = set()  # the values of the forms read so far: a later form's part holding one is a value too
     for found, group in zip(runs, groups, strict=True):
-        slots = slots_of(found, entities, group["forms"])
+        slots = slots_of(found, entities | seen, group["forms"])
         if len(slots) != group["width"]:
             raise ValueError("a repeated form with another number of varying parts than the task's")
+        seen.update(record[p] for record in found[0] for p in slots)
         if group["name"] is None:
             continue
         run = [[record[p] for p in slots] for record in found[0]]

@@ -316,13 +316,13 @@ class SearchStrategy(MakerBase):
         if found.code is None or found.template is None or found.view is None:
             raise StepFailed("search", found.reason or "no candidate")
         entry, code, direct, call = tool_parts(s.task, found.template, found.view, found.code)
-        self._checked_code(code, "The found function", s.shown)
-        fn = next(f for f in replies.top_level_functions(code) if f.name == entry)
-        s.code, s.entry, s.signature = code, entry, replies.signature(fn)
         judged = Attempt(step="verify", number=1, round=s.round, prompt="the framework's use cases")
         expected = [ex.answer for ex in s.valid]
         questions = [ex.question for ex in s.valid]
         try:
+            self._checked_code(code, "The found function", s)
+            fn = next(f for f in replies.top_level_functions(code) if f.name == entry)
+            s.code, s.entry, s.signature = code, entry, replies.signature(fn)
             s.test_outcomes, s.tests = self._judge(s, judged, [call] * len(s.valid), expected, questions, "use case")
             s.use_cases = [
                 UseCase(question=ex.question, call=c, answer=ex.answer) for ex, c in zip(s.valid, s.tests, strict=True)
