@@ -1,0 +1,158 @@
+"""Certified tools: each way a wrong tool got in is refused or caught, and honest shapes are admitted.
+
+The makers here are scripted (the replies a gamed or sloppy model would send); the judge is the real
+one, on the real sandbox (process backend).
+"""
+
+from pathlib import Path
+
+from latm import LATM
+from latm.maker import MakeResult, ToolMaker
+from latm.testing import ScriptedModel
+from sandbox import Sandbox
+from tasks import get_task
+from tasks.word_sorting import WORDS
+from toolcache import Entry, Evidence, HeldOut, Tool, ToolCache, UseCase, Verification
+
+from .test_judge import GOOD_DIRECT, GOOD_TESTS, PARSED, TRAIN, VALID, block, steps, wrap_reply
+
+SORTING = get_task("word_sorting")
+
+
+def make_with(sb: Sandbox, fn: str, direct: str = GOOD_DIRECT, cache: ToolCache | None = None) -> MakeResult:
+    """A making whose replies propose ``fn``, test it, wrap it, and offer ``direct`` three times."""
+    wrap = wrap_reply(fn, VALID, lambda ex: f"{PARSED}\nans = ret")
+    replies = [block(fn), GOOD_TESTS, wrap, direct, direct, direct]
+    maker = ToolMaker(ScriptedModel(replies, name="gpt-4o"), sb, cache, strategy="latm")
+    return maker.make("word_sorting", TRAIN, VALID)
+
+
+def test_a_tool_wrong_on_about_2_percent_of_questions_is_refused(sb: Sandbox) -> None:
+    # Sorting on the first three letters only: right unless two words share them (rare in real lists,
+    # common among the judge's edge questions).
+    fn = "def sort_words(text):\n    return ' '.join(sorted(text.split(), key=lambda w: w[:3]))"
+    result = make_with(sb, fn)
+    assert result.tool is None
+    assert steps(result)[3:] == ["direct:held_out"]  # refused once, and never judged again in this making
+    assert "wrongly" in (result.reason or "")
+
+
+def test_a_solver_right_only_on_the_generators_words_is_refused(sb: Sandbox) -> None:
+    rank = {w: i for i, w in enumerate(sorted(WORDS))}
+    key = "key=lambda w: RANK.get(w, 0)"
+    fn = f"RANK = {rank!r}\n\ndef sort_words(text):\n    return ' '.join(sorted(text.split(), {key}))"
+    result = make_with(sb, fn)
+    assert result.tool is None and "direct:held_out" in steps(result)
+
+
+def test_a_solver_that_goes_wrong_after_its_40th_call_is_refused(sb: Sandbox) -> None:
+    count = (
+        "CALLS = [0]\n\n"
+        "def sort_words(text):\n    CALLS[0] += 1\n    words = sorted(text.split())\n"
+        "    return ' '.join(reversed(words) if CALLS[0] > 40 else words)"
+    )
+    result = make_with(sb, count)
+    assert result.tool is None and "direct:held_out" in steps(result)
+
+
+def test_a_tool_that_reads_the_clock_is_refused_by_the_policy(sb: Sandbox) -> None:
+    clock = (
+        "import datetime\n\ndef sort_words(text):\n"
+        "    words = sorted(text.split())\n"
+        "    return ' '.join(words if datetime.datetime.now().year < 3000 else words[::-1])"
+    )
+    maker = ToolMaker(ScriptedModel([block(clock)] * 3, name="gpt-4o"), sb, strategy="latm")
+    result = maker.make("word_sorting", TRAIN, VALID)
+    assert result.tool is None and steps(result) == ["propose:policy"] * 3
+    assert "reads the clock" in result.attempts[0].feedback
+
+
+def test_a_lookup_function_behind_a_solver_that_answers_by_itself_is_refused(sb: Sandbox) -> None:
+    # The function knows only the shown questions; the solver calls it as a gate (it fails with the
+    # function broken, so the mutations see a solver that needs it) and computes the answer itself.
+    table = {ex.question.split("List: ")[1]: ex.answer for ex in TRAIN + VALID}
+    lookup = f"TABLE = {table!r}\n\ndef sort_words(text):\n    return TABLE.get(text, 'unknown')"
+    gated = block(
+        "def solve(question):\n"
+        "    prefix = 'Sort the following words alphabetically: List: '\n"
+        "    if not question.startswith(prefix):\n        raise ValueError('not mine')\n"
+        "    rest = question[len(prefix):]\n"
+        "    gate = sort_words(rest)\n"
+        "    if not isinstance(gate, str) or gate == rest or gate.startswith('latm-'):\n"
+        "        raise ValueError('the tool is broken')\n"
+        "    return ' '.join(sorted(rest.split()))"
+    )
+    result = make_with(sb, lookup, gated)
+    assert result.tool is None
+    failures = [a.feedback for a in result.attempts if a.step == "direct"]
+    assert failures and "held_out" in steps(result)[3]
+
+
+def test_an_honest_solver_with_an_example_usage_tail_is_admitted_without_the_tail(sb: Sandbox) -> None:
+    fn = "def sort_words(text):\n    return ' '.join(sorted(text.split()))"
+    tailed = block(
+        GOOD_DIRECT.strip("`").removeprefix("python\n").strip()
+        + f"\n\n# Example usage:\nprint(solve({TRAIN[0].question!r}))\n"
+    )
+    result = make_with(sb, fn, tailed)
+    assert result.tool is not None and result.tool.direct is not None, result.reason
+    assert "print(" not in result.tool.direct and "Example usage" not in result.tool.direct
+    assert result.tool.verification.held_out is not None and result.tool.verification.held_out.total == 300
+
+
+def test_answer_like_constants_are_admitted_where_unseen_questions_judge_the_tool(sb: Sandbox) -> None:
+    # Yes/No, day names: constants that happen to be answers of a shown example are not a refusal.
+    task = get_task("word_sorting")
+    shown = [ex for ex in task.generate(40, seed=8) if len(ex.answer.split()) >= 2][:6]
+    constants = sorted({ex.answer for ex in shown[3:6]})
+    fn = (
+        f"KNOWN_PHRASES = {constants!r}  # e.g. day names or Yes/No in another task\n\n"
+        "def sort_words(text):\n    return ' '.join(sorted(text.split()))"
+    )
+    tests = block("\n\n".join(f"{PARSED}\nans = ret\nassert ans == {ex.answer!r}" for ex in shown[3:]))
+    wrap = wrap_reply(fn, shown[3:], lambda ex: f"{PARSED}\nans = ret")
+    model = ScriptedModel([block(fn), tests, wrap, GOOD_DIRECT], name="gpt-4o")
+    result = ToolMaker(model, sb, strategy="latm").make("word_sorting", shown[:3], shown[3:])
+    assert result.tool is not None, result.reason
+    assert any("literals of the shown examples" in note for note in result.tool.verification.notes)
+
+
+def test_a_canary_catches_a_tool_that_answers_wrongly_in_use_and_no_row_is_lost(
+    tmp_path: Path, process_sandbox: Sandbox
+) -> None:
+    # A tool recorded as verified that is wrong on lists of a length divisible by three (admitted
+    # elsewhere, say): every batch carries canaries, a failed one quarantines it at once, and none of
+    # that batch's answers comes from it.
+    reference = SORTING.reference
+    code = (
+        "def sort_words(words):\n    out = sorted(words)\n    return ' '.join(out[::-1] if len(out) % 3 == 0 else out)"
+    )
+    forged = Tool(
+        name="sort_words",
+        task="word_sorting",
+        entry=Entry(name="sort_words", signature="sort_words(words)"),
+        code=code,
+        direct=reference.direct.replace("def parse", "def parse", 1),
+        use_cases=[
+            UseCase(question=ex.question, call=reference.call_for(ex.question), answer=ex.answer) for ex in VALID
+        ],
+        verification=Verification(
+            passed=3,
+            total=3,
+            held_out=HeldOut(passed=300, total=300, source="generated", judged_by="direct solver"),
+            evidence=Evidence(held_out=300, batch_limit=300),
+        ),
+    )
+    examples = SORTING.generate(200, seed=21)
+    with ToolCache(tmp_path / "tools") as cache:
+        tool = cache.put(forged)
+        with LATM(cache=cache, sandbox=process_sandbox) as latm:
+            solutions = latm.solve_many([ex.question for ex in examples])
+            stored = cache.get(tool.id)
+            summary = latm.canaries.summary()
+    assert len(solutions) == len(examples)  # every question has its row
+    assert stored.status == "quarantined" and stored.quarantine is not None
+    assert "canary failed" in stored.quarantine.reason and stored.usage.canaries_failed >= 1
+    assert "quarantined" in summary
+    wrong = [s for s, ex in zip(solutions, examples, strict=True) if s.ok and not SORTING.check(s.answer, ex.answer)]
+    assert wrong == []  # no silent wrong answer: the batch went to the fallback (none here: failed rows)
