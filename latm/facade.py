@@ -17,6 +17,7 @@ from typing import Any, Literal
 from latm._aio import run_sync
 from latm.errors import NoToolForQuestion, UserError, public_errors
 from latm.judge.canaries import Canaries
+from latm.judge.strictness import reprobe
 from latm.maker import MakeResult, ToolMaker, prompts
 from latm.maker.split import MIN_KEPT_BACK, auto_task_name, check_examples, default_k
 from latm.models import CacheMode, ChatModel, resolve_model
@@ -205,6 +206,8 @@ class LATM:
             task, examples[:k], examples[k : 2 * k], kept_back if len(kept_back) >= MIN_KEPT_BACK else None
         )
         self._spent(result.usage)
+        if result.tool is not None:  # a solver made before this task must not capture its questions
+            reprobe(self.cache, result.tool, self.sandbox)
         return result
 
     # -- solving -----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from latm.judge.held_out import (
 from latm.judge.literals import carried_literals
 from latm.judge.mutations import direct_survives_mutation, vacuous_cases
 from latm.judge.reverify import Reverification, reverify
-from latm.judge.strictness import Probe, captured, strictness_probes
+from latm.judge.strictness import Probe, captured, near_misses, reprobe, strictness_probes
 
 __all__ = [
     "FAILURE_WORDS",
@@ -48,6 +48,8 @@ __all__ = [
     "judge_direct",
     "judge_direct_held_out",
     "judge_through_user",
+    "near_misses",
+    "reprobe",
     "reverify",
     "strictness_probes",
     "vacuous_cases",

@@ -12,7 +12,7 @@ from latm.judge.checking import checker_for
 from latm.judge.rendering import RenderingError, render
 from sandbox import Sandbox
 from tasks import TASKS
-from toolcache import Rendering, ToolCache
+from toolcache import Rendering, Tool, ToolCache
 
 UNRELATED_QUESTION = "What is the capital of France? Please answer in one word."
 PROBES_PER_TASK = 3
@@ -46,6 +46,68 @@ def strictness_probes(task: str, cache: ToolCache | None = None, seed: int | Non
                     Probe(task=other, question=u.question, answer=u.answer) for u in tool.use_cases[:PROBES_PER_TASK]
                 ]
     return probes
+
+
+CHANGED_WORDS = ("Count", "Reverse", "Translate", "Explain")  # stand-ins for a changed fixed word
+
+
+def near_misses(task: str, questions: Sequence[str], limit: int = 3) -> list[Probe]:
+    """Questions of the task with one of its fixed words changed: another task, which a strict solver
+    refuses (no answer to them is right). The fixed words are those every given question starts or
+    ends with."""
+    token_lists = [q.split(" ") for q in questions if q.strip()]
+    if len(token_lists) < 2:
+        return []
+    prefix: list[str] = []
+    for words in zip(*token_lists, strict=False):
+        if len(set(words)) != 1:
+            break
+        prefix.append(words[0])
+    suffix: list[str] = []
+    for words in zip(*(reversed(t) for t in token_lists), strict=False):
+        if len(set(words)) != 1 or len(prefix) + len(suffix) >= min(len(t) for t in token_lists) - 1:
+            break
+        suffix.append(words[0])
+    fixed = [(i, w) for i, w in enumerate(prefix) if sum(c.isalpha() for c in w) >= 3]
+    fixed += [(-1 - i, w) for i, w in enumerate(suffix) if sum(c.isalpha() for c in w) >= 3]
+    probes = []
+    base = token_lists[0]
+    for n, (position, word) in enumerate(fixed[:limit]):
+        stand_in = next(c for c in CHANGED_WORDS if c.lower() != word.strip(".,:;?!").lower())
+        changed = list(base)
+        changed[position] = stand_in + word[len(word.rstrip(".,:;?!")) :]
+        probes.append(Probe(task=f"{task} with a changed word ({word!r})", question=" ".join(changed), answer=None))
+        if n + 1 >= limit:
+            break
+    return probes
+
+
+def reprobe(cache: ToolCache, new: Tool, sb: Sandbox) -> list[tuple[Tool, str]]:
+    """When a tool enters the cache, every other routable direct solver is asked the new task's
+    labelled questions; one that answers them wrongly is quarantined (it captured questions of a task
+    made after it). Returns the quarantined tools with the reason."""
+    labelled = [Probe(task=new.task, question=u.question, answer=u.answer) for u in new.use_cases]
+    labelled += [
+        Probe(task=new.task, question=e.question, answer=e.expected) for e in new.verification.canary_questions
+    ]
+    if not labelled:
+        return []
+    out = []
+    for task in cache.tasks():
+        tool = cache.current(task)
+        if tool is None or tool.id == new.id or task == new.task or not tool.direct or tool.status != "verified":
+            continue
+        caught = captured(sb, tool.code, tool.direct, labelled, tool.rendering)
+        if caught:
+            probe, answer = caught[0]
+            why = (
+                f"its direct solver answered {len(caught)} question(s) of the task {new.task}, made after it, "
+                f"wrongly (e.g. {probe.question[:80]!r}: {answer[:60]!r}, the answer is {probe.answer!r}); "
+                "make it again to route it"
+            )
+            cache.set_status(tool.id, "quarantined", reason=why)
+            out.append((tool, why))
+    return out
 
 
 def captured(

@@ -22,6 +22,7 @@ from latm.judge import (
     judge,
     judge_direct_held_out,
     judge_through_user,
+    near_misses,
     strictness_probes,
     vacuous_cases,
 )
@@ -252,7 +253,10 @@ class MakerBase:
                 ),
             )
         self._carried(code, "The solver", s)
-        caught = captured(self.sandbox, s.code, code, strictness_probes(s.task, self.cache), rendering)
+        probes = strictness_probes(s.task, self.cache)
+        if s.strategy == "search" or s.task not in TASKS:  # the template is the task's: a changed word is another
+            probes += near_misses(s.task, [ex.question for ex in s.shown])
+        caught = captured(self.sandbox, s.code, code, probes, rendering)
         if caught:
             raise replies.ReplyProblem("not_strict", prompts.not_strict(caught))
         self._direct_held_out(s, a, code, rendering)

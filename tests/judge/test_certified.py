@@ -6,6 +6,8 @@ one, on the real sandbox (process backend).
 
 from pathlib import Path
 
+import pytest
+
 from latm import LATM
 from latm.maker import MakeResult, ToolMaker
 from latm.testing import ScriptedModel
@@ -120,19 +122,16 @@ def test_answer_like_constants_are_admitted_where_unseen_questions_judge_the_too
 def test_a_canary_catches_a_tool_that_answers_wrongly_in_use_and_no_row_is_lost(
     tmp_path: Path, process_sandbox: Sandbox
 ) -> None:
-    # A tool recorded as verified that is wrong on lists of a length divisible by three (admitted
-    # elsewhere, say): every batch carries canaries, a failed one quarantines it at once, and none of
-    # that batch's answers comes from it.
+    # A tool recorded as verified that answers wrongly in use (admitted elsewhere, say): every batch
+    # carries canaries, a failed one quarantines it at once, and none of that batch's answers is used.
     reference = SORTING.reference
-    code = (
-        "def sort_words(words):\n    out = sorted(words)\n    return ' '.join(out[::-1] if len(out) % 3 == 0 else out)"
-    )
+    code = "def sort_words(words):\n    return ' '.join(sorted(words, reverse=True))"  # wrong on every list
     forged = Tool(
         name="sort_words",
         task="word_sorting",
         entry=Entry(name="sort_words", signature="sort_words(words)"),
         code=code,
-        direct=reference.direct.replace("def parse", "def parse", 1),
+        direct=reference.direct,
         use_cases=[
             UseCase(question=ex.question, call=reference.call_for(ex.question), answer=ex.answer) for ex in VALID
         ],
@@ -156,3 +155,65 @@ def test_a_canary_catches_a_tool_that_answers_wrongly_in_use_and_no_row_is_lost(
     assert "quarantined" in summary
     wrong = [s for s, ex in zip(solutions, examples, strict=True) if s.ok and not SORTING.check(s.answer, ex.answer)]
     assert wrong == []  # no silent wrong answer: the batch went to the fallback (none here: failed rows)
+
+
+def test_the_frameworks_parser_refuses_a_changed_word_between_numbers() -> None:
+    from latm.maker.search.templates import discover, parser_code, views_for
+
+    shown = [f"What is {a} plus {b}?" for a, b in [(3, 4), (10, 2), (7, 7), (1, 9), (22, 5), (6, 0)]]
+    template = discover(shown)
+    assert template is not None
+    numbers = next(v for v in views_for(template, shown) if v.kind == "numbers")
+    namespace: dict[str, object] = {}
+    exec(parser_code(template, numbers), namespace)
+    parse = namespace["parse_question"]
+    assert parse("What is 12 plus 5?") == {"x": [12, 5]}  # type: ignore[operator]
+    for other in ("What is 6 times 7?", "What is 6 plus 7", "What is 6 minus 7?"):
+        with pytest.raises(ValueError):
+            parse(other)  # type: ignore[operator]
+        with pytest.raises(ValueError):
+            numbers.args(template, other)
+
+
+def test_a_loose_solver_made_before_another_task_is_quarantined_when_that_task_arrives(
+    tmp_path: Path, process_sandbox: Sandbox
+) -> None:
+    def tool(task: str, code: str, direct: str, cases: list[tuple[str, str]]) -> Tool:
+        return Tool(
+            name="f",
+            task=task,
+            entry=Entry(name="f", signature="f(numbers)"),
+            code=code,
+            direct=direct,
+            use_cases=[UseCase(question=q, call=f"ans = f({q!r})", answer=a) for q, a in cases],
+            verification=Verification(
+                passed=1,
+                total=1,
+                held_out=HeldOut(passed=3, total=3, source="kept back", judged_by="direct solver"),
+                evidence=Evidence(held_out=3),
+            ),
+        )
+
+    adder = tool(  # takes any question with numbers in it
+        "adding",
+        "import re\n\ndef f(numbers):\n    return sum(numbers)",
+        "import re\n\ndef solve(question):\n    return str(f([int(n) for n in re.findall(r'\\d+', question)]))",
+        [("Add 2 and 3.", "5")],
+    )
+    multiplier = tool(
+        "multiplying",
+        "def f(numbers):\n    return numbers[0] * numbers[1]",
+        "def solve(question):\n    raise ValueError('no direct solver here')",
+        [("Multiply 6 by 7.", "42"), ("Multiply 2 by 9.", "18")],
+    )
+    with ToolCache(tmp_path / "tools") as cache:
+        cache.put(adder)
+        cache.put(multiplier)
+        from latm.judge import reprobe
+
+        quarantined = reprobe(cache, cache.get(multiplier.id), process_sandbox)
+        assert [t.task for t, _ in quarantined] == ["adding"]
+        stored = cache.get(adder.id)
+        assert stored.status == "quarantined" and stored.quarantine is not None
+        assert "multiplying" in stored.quarantine.reason and "made after it" in stored.quarantine.reason
+        assert cache.get(multiplier.id).status == "verified"

@@ -93,7 +93,7 @@ class View:
             body = question.split(OPTIONS_MARK, 1)[0] if template.options else question
             args = records.read(body, options, self.layout)
         elif self.kind == "numbers":
-            args = {"x": [int(n) for n in re.findall(r"-?\d+", middle)]}
+            args = numbers_of(middle, (self.layout or {}).get("fixed", {}))
         elif self.kind == "words":
             args = {"x": middle.split()}
         else:
@@ -205,6 +205,36 @@ def layout_of(template: Template, questions: Sequence[str]) -> dict[str, Any] | 
     return layout
 
 
+NUMBER_RE = r"-?\d+"
+
+
+def fixed_between_numbers(middles: Sequence[str]) -> dict[str, str]:
+    """The text between numbers that every shown question has alike, by its place (as text keys, for
+    JSON): the numbers view hands the function the numbers only, so the words it drops must be the
+    task's ("What is 6 times 7?" is not a question of "What is A plus B?")."""
+    pieces = [re.split(NUMBER_RE, m) for m in middles]
+    if not pieces or len({len(p) for p in pieces}) != 1:
+        return {}
+    return {
+        str(i): pieces[0][i] for i in range(len(pieces[0])) if len({" ".join(p[i].split()) for p in pieces}) == 1
+    }
+
+
+# The numbers view's reading, as the tool carries it (one source: run here, and embedded in the tool).
+NUMBERS_OF_SOURCE = f'''
+def _numbers_of(middle, fixed):
+    """The integers of the middle; ValueError where a text the task fixes between them differs."""
+    pieces = re.split({NUMBER_RE!r}, middle)
+    for i, text in fixed.items():
+        if int(i) >= len(pieces) or " ".join(pieces[int(i)].split()) != " ".join(text.split()):
+            raise ValueError("not a question of this task")
+    return {{"x": [int(n) for n in re.findall({NUMBER_RE!r}, middle)]}}
+'''
+_numbers_namespace: dict[str, Any] = {"re": re}
+exec(NUMBERS_OF_SOURCE, _numbers_namespace)  # our own source, not a tool's
+numbers_of = _numbers_namespace["_numbers_of"]
+
+
 def views_for(template: Template, questions: Sequence[str]) -> list[View]:
     """The views worth offering, most structured first."""
     parts = [template.split(q)[0] for q in questions]  # type: ignore[index]
@@ -213,7 +243,7 @@ def views_for(template: Template, questions: Sequence[str]) -> list[View]:
     if layout is not None:
         views.append(View("records", layout))
     if all(re.search(r"\d", p) for p in parts):
-        views.append(View("numbers"))
+        views.append(View("numbers", {"fixed": fixed_between_numbers(parts)}))
     if all(len(p.split()) >= 1 for p in parts):
         views.append(View("words"))
     views.append(View("text"))
@@ -250,7 +280,7 @@ RECORDS_PREFIX = "_records_"
 def parser_code(template: Template, view: View) -> str:
     """The framework's parser: ``parse_question(question)`` -> the named arguments of ``f``."""
     middle_expr = {
-        "numbers": "{'x': [int(n) for n in re.findall(r'-?\\d+', middle)]}",
+        "numbers": f"_numbers_of(middle, {(view.layout or {}).get('fixed', {})!r})",
         "words": "{'x': middle.split()}",
         "text": "{'x': middle.strip()}",
         "records": f"{RECORDS_PREFIX}read(body, options, {view.layout!r})",
@@ -266,6 +296,8 @@ def parser_code(template: Template, view: View) -> str:
     back = "dict(args, options=options)" if template.options else "args"
     suffix_check = f"body.endswith({template.suffix!r})" if template.suffix else "True"
     helpers = records_source() + "\n\n\n" if view.kind == "records" else "import re\n\n\n"
+    if view.kind == "numbers":
+        helpers += NUMBERS_OF_SOURCE.strip() + "\n\n\n"
     return (
         helpers + "def parse_question(question):\n"
         '    """The named arguments of f for a question of this task (the framework found its form)."""\n'
