@@ -58,6 +58,7 @@ class LATM:
         source: str = "api",
         settings: Settings | None = None,
         max_error: float | None = None,
+        canaries: bool = True,
     ) -> None:
         """``source`` names where requests come from in the cache's use records (api, cli, mcp,
         ray). ``allow_shown_only`` lets tools that could only be verified on the examples shown to
@@ -65,13 +66,15 @@ class LATM:
         ``settings``: what the arguments leave open (default: ``Settings.load()``, the LATM_*
         variables); an argument given here wins over it. ``max_error``: route only to tools whose
         error bound (95% confidence, from the labelled questions they were judged on) is at or under
-        it, e.g. 0.01."""
+        it, e.g. 0.01. ``canaries``: mix questions with known answers into each tool's direct work
+        (about 1%, at least one a batch; off only to measure what they cost)."""
         if on_miss not in ("fallback", "raise"):
             raise UserError("on_miss must be 'fallback' or 'raise'")
         if max_error is not None and not 0 < max_error < 1:
             raise UserError(f"max_error is a rate between 0 and 1 (0.01 for 1%), not {max_error!r}")
         self.max_error = max_error
         self._canaries: Canaries | None = None
+        self.use_canaries = canaries
         self.settings = settings or Settings.load()
         self.maker_model, self.user_model = (
             resolve_model(
@@ -119,9 +122,9 @@ class LATM:
         return ToolUser(self.user_model, self.sandbox, prices=self.prices)
 
     @property
-    def canaries(self) -> Canaries:
-        """The canaries of this instance's work (their tally and quarantines so far)."""
-        if self._canaries is None:
+    def canaries(self) -> Canaries | None:
+        """The canaries of this instance's work (their tally and quarantines so far); None when off."""
+        if self._canaries is None and self.use_canaries:
             self._canaries = Canaries(self.cache)
         return self._canaries
 

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from latm.errors import raises_ours
+from latm.judge.canaries import Canaries
 from latm.judge.cases import CaseRun
 from latm.judge.rendering import RenderingError, render
 from latm.use.dispatcher import routable_tools
@@ -134,8 +135,11 @@ def expose(cache: ToolCache, allow_shown_only: bool = False) -> list[Exposed]:
     return out
 
 
-def call_exposed(sandbox: Sandbox, exposed: Exposed, arguments: dict[str, Any]) -> CallResult:
-    """One call, in the sandbox: by question (the direct solver) or by the function's arguments."""
+def call_exposed(
+    sandbox: Sandbox, exposed: Exposed, arguments: dict[str, Any], canaries: Canaries | None = None
+) -> CallResult:
+    """One call, in the sandbox: by question (the direct solver, with ``canaries`` mixed in: a failed
+    one quarantines the tool and the call answers nothing) or by the function's arguments."""
     tool = exposed.tool
     if not isinstance(arguments, dict):
         return CallResult(ok=False, error="the arguments must be a JSON object")
@@ -143,7 +147,16 @@ def call_exposed(sandbox: Sandbox, exposed: Exposed, arguments: dict[str, Any]) 
         question = arguments[QUESTION]
         if not isinstance(question, str) or not question.strip():
             return CallResult(ok=False, error="`question` must be non-empty text")
-        run: CaseRun = ToolUser(None, sandbox).direct_many(tool, [question])[0]
+        user = ToolUser(None, sandbox)
+        if canaries is None:
+            run: CaseRun = user.direct_many(tool, [question])[0]
+        else:
+            mixed = canaries.mix(tool, [question])
+            runs, ok = canaries.judge(tool, mixed, user.direct_many(tool, mixed.questions))
+            if not ok:
+                reason = canaries.quarantined.get(tool.id, "a canary failed")
+                return CallResult(ok=False, error=f"the tool {exposed.name} was quarantined: {reason}", mode="direct")
+            run = runs[0]
         answer, why = answer_of(run, question, tool)
         return CallResult(ok=answer is not None, answer=answer, error=why, mode="direct", raw=run.value)
     expected = set(exposed.parameters.get("properties", {}))
@@ -209,6 +222,6 @@ def run_tool_call(
         return reply(f"error: the arguments are not valid JSON ({exc.msg})")
     with contextlib.ExitStack() as stack:
         sb = sandbox or stack.enter_context(Sandbox.open())
-        result = call_exposed(sb, exposed[name], arguments)
+        result = call_exposed(sb, exposed[name], arguments, Canaries(cache))
     cache.record_use(exposed[name].tool.id, ok=result.ok, mode="direct", source=source)
     return reply(result.answer if result.ok and result.answer is not None else f"error: {result.error}")

@@ -34,6 +34,7 @@ from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, Too
 from latm.errors import LATMError, UserError
 from latm.facade import LATM
 from latm.interop.exposure import Exposed, call_exposed, expose, exposed_names
+from latm.judge.canaries import Canaries
 from latm.use.dispatcher import ranked, routable_tools, tool_words, words
 from sandbox import Sandbox
 from tasks import Example
@@ -145,6 +146,7 @@ class ToolServer:
         if expose_mode not in ("all", "router"):
             raise UserError(f"expose_mode must be 'all' or 'router', not {expose_mode!r}")
         self.cache = cache
+        self.canaries = Canaries(cache)  # known questions mixed into each direct call
         self.sandbox = sandbox
         self.latm = latm
         self.expose_mode: ExposeMode = expose_mode
@@ -275,7 +277,7 @@ class ToolServer:
 
     def _call_tool(self, exposed: Exposed, arguments: dict[str, Any]) -> types.CallToolResult:
         try:
-            result = call_exposed(self.sandbox, exposed, arguments)
+            result = call_exposed(self.sandbox, exposed, arguments, self.canaries)
             ok, answer, error = result.ok, result.answer, result.error
         except Exception as exc:  # the sandbox itself failed (closed, unavailable): the call's error
             ok, answer, error, result = False, None, f"the sandbox failed: {type(exc).__name__}: {exc}", None

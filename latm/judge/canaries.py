@@ -44,6 +44,8 @@ class Canaries:
         self.passed = 0
         self.failed = 0
         self.quarantined: dict[str, str] = {}  # tool id -> why
+        self._unreported: dict[str, list[int]] = {}  # tool id -> [passed, failed] not yet taken
+        self._reported_quarantines: set[str] = set()
 
     def draw(self, tool: Tool, n: int) -> list[Example]:
         """Canaries for ``n`` questions of ``tool``'s work (none where it has no labelled questions)."""
@@ -95,6 +97,9 @@ class Canaries:
         with self._lock:
             self.passed += passed
             self.failed += len(wrong)
+            tally = self._unreported.setdefault(tool.id, [0, 0])
+            tally[0] += passed
+            tally[1] += len(wrong)
         self.cache.record_canaries(tool.id, passed=passed, failed=len(wrong))
         if not wrong:
             return real, True
@@ -108,11 +113,33 @@ class Canaries:
             self.quarantined[tool.id] = f"{tool.name}: {why}"
         return real, False
 
+    def take(self) -> dict[str, Any]:
+        """What happened since the last ``take`` (for a cache elsewhere: a Ray worker reports it to
+        the driver, whose cache records it with ``apply``)."""
+        with self._lock:
+            counts, self._unreported = self._unreported, {}
+            fresh = {k: v for k, v in self.quarantined.items() if k not in self._reported_quarantines}
+            self._reported_quarantines.update(fresh)
+        return {"counts": counts, "quarantined": fresh}
+
+    @staticmethod
+    def apply(cache: ToolCache, taken: dict[str, Any]) -> None:
+        """Records what ``take`` returned in ``cache``: the canaries' counts and the quarantines."""
+        for tool_id, (passed, failed) in taken.get("counts", {}).items():
+            cache.record_canaries(tool_id, passed=passed, failed=failed)
+        for tool_id, why in taken.get("quarantined", {}).items():
+            cache.set_status(tool_id, "quarantined", reason=why.split(": ", 1)[-1])
+
     def summary(self) -> str:
         """One line for a run's report (empty when no canary ran)."""
-        if not self.passed and not self.failed:
-            return ""
-        text = f"canaries {self.passed} passed, {self.failed} failed"
-        if self.quarantined:
-            text += "; quarantined (its answers from that batch on re-routed): " + "; ".join(self.quarantined.values())
-        return text
+        return describe(self.passed, self.failed, list(self.quarantined.values()))
+
+
+def describe(passed: int, failed: int, quarantined: Sequence[str]) -> str:
+    """A run's canaries in one line (empty when none ran)."""
+    if not passed and not failed:
+        return ""
+    text = f"canaries {passed} passed, {failed} failed"
+    if quarantined:
+        text += "; quarantined (its answers from that batch on re-routed): " + "; ".join(quarantined)
+    return text

@@ -185,6 +185,7 @@ class SolveWorker:
         for s in ordered:
             modes[s.mode] = modes.get(s.mode, 0) + 1
         entry = {
+            "canaries": self.latm.canaries.take(),  # recorded in the driver's cache by the merge
             "worker": self.worker,
             "pid": os.getpid(),
             "uses": tallies(ordered),
@@ -308,6 +309,7 @@ class RayJob:
         totals so far. Safe to call again: each batch is merged once."""
         import ray
 
+        from latm.judge.canaries import Canaries
         from latm.models.usage import Usage
 
         entries = ray.get(self.ledger.take.remote())
@@ -324,6 +326,17 @@ class RayJob:
                 g[2] += u["cost_usd"]
             for d in e["usage"]:
                 latm._spent(Usage.model_validate(d))
+            if e.get("canaries"):
+                self.merged.setdefault("quarantined", {}).update(e["canaries"].get("quarantined", {}))
+                counts = e["canaries"].get("counts", {}).values()
+                self.merged["canaries_passed"] = self.merged.get("canaries_passed", 0) + sum(c[0] for c in counts)
+                self.merged["canaries_failed"] = self.merged.get("canaries_failed", 0) + sum(c[1] for c in counts)
+                try:
+                    Canaries.apply(latm.cache, e["canaries"])
+                except Exception as exc:  # the tool was removed from the driver's cache meanwhile
+                    import warnings
+
+                    warnings.warn(f"canaries of a Ray batch not recorded: {exc}", stacklevel=2)
         for (tool_id, mode, ok), (count, tokens, cost) in groups.items():
             try:
                 latm.cache.record_use(

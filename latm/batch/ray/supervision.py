@@ -22,6 +22,7 @@ from latm.batch.ray.engine import DEFAULT_BATCH_SIZE, questions_dataset, solve_d
 from latm.batch.ray.limits import RateLimit, RayOptions
 from latm.batch.rows import require_ray
 from latm.errors import UserError
+from latm.judge.canaries import describe
 from latm.settings import Settings
 
 
@@ -217,6 +218,13 @@ def _run_job(
             f"{report['workers']} worker(s); {wall:.2f} s ({report['questions_per_s']} questions/s); "
             f"{latm.usage.tokens} tokens" + (f"; answers in {out_file}" if out_file else "")
         )
+    canaries = describe(
+        summary.get("canaries_passed", 0),
+        summary.get("canaries_failed", 0),
+        list(summary.get("quarantined", {}).values()),
+    )
+    if canaries:
+        say(canaries)
     return 1 if failed else 0
 
 
