@@ -142,8 +142,26 @@ def library_part(code: str) -> str:
         if not any(isinstance(n, ast.FunctionDef) for n in tree.body):
             return code
         code = head
-    kept = [source_of(code, n) for n in tree.body if is_library(n)]
+    used = _names_read_by_definitions(tree)
+    kept = [source_of(code, n) for n in tree.body if is_library(n) or _assigns_one_of(n, used)]
     return "\n\n".join(kept).strip() + "\n" if kept else code
+
+
+def _names_read_by_definitions(tree: ast.Module) -> set[str]:
+    """The names the module's functions and classes read: a constant they need stays with them, even one
+    built by a call (``WORD = re.compile(...)``, ``DAYS = "Monday ...".split()``)."""
+    return {
+        n.id
+        for d in tree.body
+        if isinstance(d, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        for n in ast.walk(d)
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    }
+
+
+def _assigns_one_of(node: ast.stmt, names: set[str]) -> bool:
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+    return any(isinstance(t, ast.Name) and t.id in names for t in targets)
 
 
 def is_library(node: ast.stmt) -> bool:

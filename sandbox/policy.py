@@ -63,6 +63,8 @@ FORBIDDEN_CALLS = {
     "exit": "ending the process",
     "quit": "ending the process",
     "help": "the interactive help",
+    "hash": "its value changes with each process's hash seed",
+    "id": "its value is a memory address, different in each process",
 }
 FORBIDDEN_NAMES = {"__builtins__", "__import__", "__loader__", "__spec__", "__file__"}
 # A tool's answer depends on its arguments alone: no clock, no unseeded randomness.
@@ -126,6 +128,28 @@ def _impure(tree: ast.AST) -> list[Violation]:
                     )
         elif isinstance(node, ast.Import):
             randoms.update(a.asname for a in node.names if a.name == "random" and a.asname)
+            dated.update(a.asname for a in node.names if a.name == "datetime" and a.asname)
+    # Aliases: `CLOCK = datetime.datetime`, `RNG = random`, a default argument `d=datetime.datetime`.
+    for _ in range(3):  # aliases of aliases
+        for node in ast.walk(tree):
+            pairs: list[tuple[ast.expr | ast.arg, ast.expr]] = []
+            if isinstance(node, ast.Assign):
+                pairs = [(t, node.value) for t in node.targets]
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                pairs = [(node.target, node.value)]
+            elif isinstance(node, ast.arguments):
+                positional = node.posonlyargs + node.args
+                pairs = list(zip(positional[len(positional) - len(node.defaults) :], node.defaults, strict=True))
+                pairs += [(a, d) for a, d in zip(node.kwonlyargs, node.kw_defaults, strict=True) if d is not None]
+            for target, value in pairs:
+                name = target.id if isinstance(target, ast.Name) else getattr(target, "arg", None)
+                source = value.attr if isinstance(value, ast.Attribute) else getattr(value, "id", None)
+                if name is None or source is None:
+                    continue
+                if source in dated or source in ("datetime", "date"):
+                    dated.add(name)
+                elif source in randoms:
+                    randoms.add(name)
     for node in ast.walk(tree):
         if not isinstance(node, ast.Attribute):
             continue
@@ -148,10 +172,13 @@ def _impure(tree: ast.AST) -> list[Violation]:
                 )
             )
     for node in ast.walk(tree):
+        unseeded = not node.args and not node.keywords if isinstance(node, ast.Call) else False
+        if isinstance(node, ast.Call) and not unseeded:  # Random(None), Random(seed=None)
+            given = [*node.args, *(k.value for k in node.keywords)]
+            unseeded = len(given) == 1 and isinstance(given[0], ast.Constant) and given[0].value is None
         if (
             isinstance(node, ast.Call)
-            and not node.args
-            and not node.keywords
+            and unseeded
             and (
                 (isinstance(node.func, ast.Attribute) and node.func.attr == SEEDED_RANDOM)
                 or (isinstance(node.func, ast.Name) and node.func.id == SEEDED_RANDOM)

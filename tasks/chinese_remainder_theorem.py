@@ -104,6 +104,28 @@ def generate_one(rng: random.Random) -> Example:
     return Example(question=question, answer=str(x))
 
 
+def edge_one(rng: random.Random) -> Example:
+    """Moduli beyond the real task's primes: pairwise coprime composites (8, 9, 25), still answerable."""
+    while True:
+        moduli = sorted(rng.sample(range(4, 60), 3))
+        if all(math.gcd(a, b) == 1 for i, a in enumerate(moduli) for b in moduli[i + 1 :]) and any(
+            m not in PRIMES for m in moduli
+        ):
+            break
+    bound = math.prod(moduli)
+    x = rng.randint(1, bound - 1)
+    fruit = rng.choice(FRUITS)
+    clauses = "; ".join(
+        f"if we divide them equally among {m} {rng.choice(ANIMALS)}, we have {x % m} left" for m in moduli
+    )
+    container = rng.choice(CONTAINERS)
+    question = (
+        f"There is a {container} of no more than {bound} {fruit}. If {clauses[3:]}. "
+        f"How many {fruit} are in the {container}?"
+    )
+    return Example(question=question, answer=str(x))
+
+
 def _normalize(text: str) -> str:
     digits = "".join(ch for ch in str(text) if ch.isdigit() or ch == "-")
     return digits.lstrip("0") or ("0" if digits else str(text).strip())
@@ -113,6 +135,7 @@ TASK = Task(
     name="chinese_remainder_theorem",
     description="Find a count from its remainders when divided among groups (Chinese remainder theorem).",
     generate_one=generate_one,
+    edge_one=edge_one,
     reference=ReferenceTool(
         entry="solve_remainders",
         description="Smallest non-negative integer with the given remainders for the given moduli.",

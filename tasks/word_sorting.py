@@ -1,7 +1,6 @@
 """word_sorting: sort a list of words alphabetically (BIG-Bench Hard format)."""
 
 import random
-import string
 
 from tasks.base import Example, ReferenceTool, Task, compile_parser, normalize_spaces
 
@@ -73,12 +72,22 @@ def generate_one(rng: random.Random) -> Example:
     return Example(question=PREFIX + " ".join(words), answer=" ".join(sorted(words)))
 
 
+ONSETS = "b c d f g h j k l m n p r s t v w z bl br ch cl cr dr fl gr pl pr sh st th tr".split()
+VOWELS = "a e i o u ai ea ee oo ou".split()
+CODAS = ["", "", "n", "r", "s", "t", "l", "m", "nd", "st", "ck", "ng"]
+
+
+def _pseudo_word(rng: random.Random) -> str:
+    """A pronounceable made-up word, as English-looking as a real one (in no list of the code base)."""
+    return "".join(rng.choice(ONSETS) + rng.choice(VOWELS) + rng.choice(CODAS) for _ in range(rng.randint(1, 3)))
+
+
 def edge_one(rng: random.Random) -> Example:
-    """Longer lists of made-up words (in no list of the code base), sharing long prefixes."""
-    stem = "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(1, 4)))
+    """Longer lists of made-up words, English-looking, often sharing long prefixes."""
+    stem = _pseudo_word(rng)
     words = []
     for _ in range(rng.randint(2, 40)):
-        word = "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(2, 12)))
+        word = _pseudo_word(rng)
         words.append(stem + word if rng.random() < 0.4 else word)
     return Example(question=PREFIX + " ".join(words), answer=" ".join(sorted(words)))
 

@@ -148,7 +148,9 @@ def judge_direct_held_out(
         if why is not None:
             outcomes[i] = CaseOutcome(passed=False, observed=outcomes[i].observed, error=why, failure="wrong")
     called = [i for i, r in enumerate(runs) if r.ok and r.arguments is not None and outcomes[i].passed]
-    if called and _function_answers_alone(sb, tool_code, direct, entry, shown, check, rendering):
+    if not (called and _function_answers_alone(sb, tool_code, direct, entry, shown, check, rendering)):
+        called = []  # a function that returns a part of the answer is judged through its use cases
+    if called:
         function_runs = run_functions(sb, tool_code, entry, [runs[i].arguments or {} for i in called])
         judged = judge(function_runs, [expected[i] for i in called], [questions[i] for i in called], check, rendering)
         for i, fn in zip(called, judged, strict=True):

@@ -51,34 +51,27 @@ def strictness_probes(task: str, cache: ToolCache | None = None, seed: int | Non
 CHANGED_WORDS = ("Count", "Reverse", "Translate", "Explain")  # stand-ins for a changed fixed word
 
 
-def near_misses(task: str, questions: Sequence[str], limit: int = 3) -> list[Probe]:
+def near_misses(task: str, questions: Sequence[str], limit: int = 4) -> list[Probe]:
     """Questions of the task with one of its fixed words changed: another task, which a strict solver
-    refuses (no answer to them is right). The fixed words are those every given question starts or
-    ends with."""
+    refuses (no answer to them is right). The fixed words are those every given question has, wherever
+    they stand ("plus" in "What is A plus B?"), the longest first."""
     token_lists = [q.split(" ") for q in questions if q.strip()]
     if len(token_lists) < 2:
         return []
-    prefix: list[str] = []
-    for words in zip(*token_lists, strict=False):
-        if len(set(words)) != 1:
-            break
-        prefix.append(words[0])
-    suffix: list[str] = []
-    for words in zip(*(reversed(t) for t in token_lists), strict=False):
-        if len(set(words)) != 1 or len(prefix) + len(suffix) >= min(len(t) for t in token_lists) - 1:
-            break
-        suffix.append(words[0])
-    fixed = [(i, w) for i, w in enumerate(prefix) if sum(c.isalpha() for c in w) >= 3]
-    fixed += [(-1 - i, w) for i, w in enumerate(suffix) if sum(c.isalpha() for c in w) >= 3]
-    probes = []
+
+    def word(token: str) -> str:
+        return token.strip(".,:;?!'\"()[]{}")
+
+    common = set.intersection(*({word(t) for t in tokens} for tokens in token_lists))
+    fixed = sorted((w for w in common if sum(c.isalpha() for c in w) >= 3), key=lambda w: (-len(w), w))
     base = token_lists[0]
-    for n, (position, word) in enumerate(fixed[:limit]):
-        stand_in = next(c for c in CHANGED_WORDS if c.lower() != word.strip(".,:;?!").lower())
+    probes = []
+    for original in fixed[:limit]:
+        position = next(i for i, t in enumerate(base) if word(t) == original)
+        stand_in = next(c for c in CHANGED_WORDS if c.lower() != original.lower())
         changed = list(base)
-        changed[position] = stand_in + word[len(word.rstrip(".,:;?!")) :]
-        probes.append(Probe(task=f"{task} with a changed word ({word!r})", question=" ".join(changed), answer=None))
-        if n + 1 >= limit:
-            break
+        changed[position] = base[position].replace(original, stand_in, 1)
+        probes.append(Probe(task=f"{task} with a changed word ({original!r})", question=" ".join(changed), answer=None))
     return probes
 
 

@@ -1,6 +1,7 @@
 """The maker's step loop, shared by every strategy: asking the model, feeding problems back,
 logging attempts, and the judge's checks of functions, use cases and direct solvers."""
 
+import ast
 import hashlib
 import time
 from collections import Counter
@@ -254,7 +255,7 @@ class MakerBase:
             )
         self._carried(code, "The solver", s)
         probes = strictness_probes(s.task, self.cache)
-        if s.strategy == "search" or s.task not in TASKS:  # the template is the task's: a changed word is another
+        if s.task not in TASKS:  # a user's task is its shown questions' form: a changed fixed word is another
             probes += near_misses(s.task, [ex.question for ex in s.shown])
         caught = captured(self.sandbox, s.code, code, probes, rendering)
         if caught:
@@ -358,4 +359,27 @@ def _failure_kinds(outcomes: Sequence[CaseOutcome]) -> dict[str, int]:
 
 
 def _digest(code: str) -> str:
-    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+    """What the code computes, as a digest: its syntax tree without comments, docstrings or top-level
+    names it never reads (``REVISION = 2`` does not make a refused function new)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return hashlib.sha256(code.encode("utf-8")).hexdigest()
+    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+    def dead(node: ast.stmt) -> bool:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            return True  # a docstring or a bare constant
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        return bool(names) and len(names) == len(targets) and not any(n in read for n in names)
+
+    tree.body = [n for n in tree.body if not dead(n)]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and len(node.body) > 1:
+                node.body = node.body[1:]
+    return hashlib.sha256(ast.dump(tree).encode("utf-8")).hexdigest()

@@ -217,3 +217,45 @@ def test_a_loose_solver_made_before_another_task_is_quarantined_when_that_task_a
         assert stored.status == "quarantined" and stored.quarantine is not None
         assert "multiplying" in stored.quarantine.reason and "made after it" in stored.quarantine.reason
         assert cache.get(multiplier.id).status == "verified"
+
+
+def test_clock_randomness_and_hash_are_refused_through_aliases_too() -> None:
+    from sandbox import policy
+
+    cheats = [
+        "import datetime\nCLOCK = datetime.datetime\n\ndef f(w):\n    return w if CLOCK.now().year < 2027 else w[::-1]",
+        "import random\nRNG = random\n\ndef f(w):\n    return w if RNG.random() > 1e-4 else w[::-1]",
+        "import datetime\n\ndef f(w, d=datetime.date):\n    return w if d.today().year < 2027 else w[::-1]",
+        "import random\nR = random.Random(None)\n\ndef f(w):\n    return R.sample(w, len(w))",
+        "import random\nR = random.Random(seed=None)\n\ndef f(w):\n    return R.sample(w, len(w))",
+        "def f(w):\n    return w if hash('latm') % 2 else w[::-1]",
+    ]
+    for code in cheats:
+        assert policy.check(code), code
+    assert policy.check("import random\nR = random.Random(7)\n\ndef f(w):\n    return R.sample(w, len(w))") == []
+
+
+def test_a_refused_function_sent_again_with_a_dead_constant_is_not_judged_again(sb: Sandbox) -> None:
+    fn = "def sort_words(text):\n    return ' '.join(sorted(text.split(), key=lambda w: w[:3]))"
+    again = "REVISION = 2\n\n" + fn.replace("def sort_words(text):", 'def sort_words(text):\n    """Fixed."""')
+    wrap = wrap_reply(fn, VALID, lambda ex: f"{PARSED}\nans = ret")
+    wrap_again = wrap_reply(again, VALID, lambda ex: f"{PARSED}\nans = ret")
+    first = [block(fn), GOOD_TESTS, wrap, GOOD_DIRECT, GOOD_DIRECT]  # the second direct attempt stops at once
+    replies = [*first, block(again), GOOD_TESTS, wrap_again, GOOD_DIRECT]
+    maker = ToolMaker(ScriptedModel(replies, name="gpt-4o"), sb, strategy="latm", rounds=2)
+    result = maker.make("word_sorting", TRAIN, VALID)
+    assert result.tool is None
+    assert steps(result).count("direct:held_out") == 1  # judged once; the resent copy was not drawn for again
+
+
+def test_constants_a_tool_builds_with_a_call_stay_and_a_demo_tail_goes() -> None:
+    from latm import replies
+
+    code = (
+        "import re\n\nWORD = re.compile(r'\\S+')\nDAYS = 'Monday Tuesday Wednesday'.split()\n\n"
+        "def day_after(day):\n    return DAYS[(DAYS.index(WORD.findall(day)[0]) + 1) % len(DAYS)]\n\n"
+        "result = day_after('Monday')\nprint(result)\n"
+    )
+    kept = replies.library_part(code)
+    assert "WORD = re.compile" in kept and "DAYS = 'Monday" in kept
+    assert "print(" not in kept and "result =" not in kept
