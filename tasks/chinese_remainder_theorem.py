@@ -89,7 +89,10 @@ def solve(question):
 def generate_one(rng: random.Random) -> Example:
     band = rng.choice([(2, 20), (2, 60), (40, 150), (50, 300)])
     pool = [p for p in PRIMES if band[0] <= p <= band[1]]
-    moduli = sorted(rng.sample(pool, 3))
+    return _instance(rng, sorted(rng.sample(pool, 3)))
+
+
+def _instance(rng: random.Random, moduli: list[int]) -> Example:
     bound = math.prod(moduli)
     x = rng.randint(1, bound - 1)
     fruit = rng.choice(FRUITS)
@@ -111,19 +114,7 @@ def edge_one(rng: random.Random) -> Example:
         if all(math.gcd(a, b) == 1 for i, a in enumerate(moduli) for b in moduli[i + 1 :]) and any(
             m not in PRIMES for m in moduli
         ):
-            break
-    bound = math.prod(moduli)
-    x = rng.randint(1, bound - 1)
-    fruit = rng.choice(FRUITS)
-    clauses = "; ".join(
-        f"if we divide them equally among {m} {rng.choice(ANIMALS)}, we have {x % m} left" for m in moduli
-    )
-    container = rng.choice(CONTAINERS)
-    question = (
-        f"There is a {container} of no more than {bound} {fruit}. If {clauses[3:]}. "
-        f"How many {fruit} are in the {container}?"
-    )
-    return Example(question=question, answer=str(x))
+            return _instance(rng, moduli)
 
 
 def _normalize(text: str) -> str:

@@ -346,12 +346,7 @@ class ToolCache:
             raise ValueError(f"mode must be 'direct' or 'llm', not {mode!r}")
         tool_id = self.resolve(ref)
         with self._transaction():
-            raw = self._db.get(f"usage:{tool_id}")
-            try:
-                stats = UsageStats() if raw is None else parse_usage(raw)
-            except BadValue as exc:
-                self._warn_bad(f"usage:{tool_id}", str(exc), "its usage counts start again from zero")
-                stats = UsageStats()
+            stats = self._usage_of(tool_id)
             stats.uses += count
             if mode == "direct":
                 stats.direct_uses += count
@@ -366,18 +361,22 @@ class ToolCache:
             self._set_json(f"usage:{tool_id}", stats.model_dump(mode="json"))
         return stats
 
+    def _usage_of(self, tool_id: str) -> UsageStats:
+        """A tool's stored usage counts (from zero, said once, when the record is damaged)."""
+        raw = self._db.get(f"usage:{tool_id}")
+        try:
+            return UsageStats() if raw is None else parse_usage(raw)
+        except BadValue as exc:
+            self._warn_bad(f"usage:{tool_id}", str(exc), "its usage counts start again from zero")
+            return UsageStats()
+
     @_guarded
     def record_canaries(self, ref: str, *, passed: int, failed: int = 0) -> UsageStats:
         """Counts canaries (questions with known answers mixed into the tool's work) atomically;
         they are labelled evidence for the tool's error bound."""
         tool_id = self.resolve(ref)
         with self._transaction():
-            raw = self._db.get(f"usage:{tool_id}")
-            try:
-                stats = UsageStats() if raw is None else parse_usage(raw)
-            except BadValue as exc:
-                self._warn_bad(f"usage:{tool_id}", str(exc), "its usage counts start again from zero")
-                stats = UsageStats()
+            stats = self._usage_of(tool_id)
             stats.canaries_passed += passed
             stats.canaries_failed += failed
             self._set_json(f"usage:{tool_id}", stats.model_dump(mode="json"))

@@ -44,27 +44,17 @@ async def answer_by_fallback(
 ) -> Solution:
     """The fallback's Solution: ``model`` thinking step by step, or a failed one saying why (``why_none``
     when there is no model to ask, or the model's error)."""
+
+    def failed(error: str) -> Solution:
+        return Solution(question=question, answer=None, mode="failed", usage=usage, route=route.reason, error=error)
+
     if model is None:
-        return Solution(
-            question=question,
-            answer=None,
-            mode="failed",
-            usage=usage,
-            route=route.reason,
-            error=f"no tool for this question ({route.reason}); {why_none}",
-        )
+        return failed(f"no tool for this question ({route.reason}); {why_none}")
     try:
         prompt = [{"role": "user", "content": cot_prompt(question)}]
         done = await model.acomplete(prompt, temperature=0.0, max_tokens=1024)
     except ModelError as exc:
-        return Solution(
-            question=question,
-            answer=None,
-            mode="failed",
-            usage=usage,
-            route=route.reason,
-            error=f"fallback model failed: {exc}",
-        )
+        return failed(f"fallback model failed: {exc}")
     usage.record("maker", done.model, done.usage, cached=done.cached, prices=prices)
     return Solution(
         question=question, answer=parse_final_answer(done.text), mode="fallback", usage=usage, route=route.reason
