@@ -8,8 +8,10 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
+from latm.cli.options import sandbox_options
 from latm.cli.render import bound_text, console, emit_json, fail, held_out_text
 from latm.models.usage import money
+from latm.settings import Settings
 from toolcache import STATUSES, CacheImportError, Tool, ToolCache, ToolCacheError
 from toolcache.bound import percent
 
@@ -302,8 +304,11 @@ def export(file: Path, fmt: str, as_json: bool) -> None:
     help="Held-out examples (JSONL or BBH JSON) to judge tools of a task LATM cannot generate.",
 )
 @click.option("--trust", is_flag=True, help="Take the exporter's verdict as it is (kept in the record, shown).")
+@sandbox_options
 @click.option("--json", "as_json", is_flag=True)
-def import_(file: Path, verify: bool, examples_file: Path | None, trust: bool, as_json: bool) -> None:
+def import_(
+    file: Path, verify: bool, examples_file: Path | None, trust: bool, settings: Settings, as_json: bool
+) -> None:
     """Import tools from FILE (all or nothing).
 
     An imported tool answers no question until it is verified here (`--verify` now, or `latm
@@ -321,7 +326,7 @@ def import_(file: Path, verify: bool, examples_file: Path | None, trust: bool, a
             tools = cache.import_(file, trust=trust)
         except CacheImportError as exc:
             fail(str(exc))
-        reports = _verify_all(cache, tools, examples) if verify or examples else {}
+        reports = _verify_all(cache, tools, examples, settings) if verify or examples else {}
         tools = [cache.get(t.id) for t in tools]
     if as_json:
         emit_json([{**summary(t), "checks": _checks_json(reports.get(t.id))} for t in tools])
@@ -343,11 +348,10 @@ def import_(file: Path, verify: bool, examples_file: Path | None, trust: bool, a
     )
 
 
-def _verify_all(cache: ToolCache, tools: list[Tool], examples: Any) -> dict[str, Any]:
+def _verify_all(cache: ToolCache, tools: list[Tool], examples: Any, settings: Settings) -> dict[str, Any]:
     from latm.judge import reverify
-    from sandbox import Sandbox
 
-    with Sandbox.open() as sb:
+    with settings.open_sandbox() as sb:
         return {t.id: reverify(cache, t, sb, examples) for t in tools}
 
 
@@ -417,8 +421,9 @@ def stats(as_json: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Held-out examples (JSONL or BBH JSON) for a task LATM cannot generate.",
 )
+@sandbox_options
 @click.option("--json", "as_json", is_flag=True)
-def verify(ref: str, examples_file: Path | None, as_json: bool) -> None:
+def verify(ref: str, examples_file: Path | None, settings: Settings, as_json: bool) -> None:
     """Run every check of REF again in the sandbox; quarantine it on any failure.
 
     Lists each check (unit tests, use cases, mutations, the direct solver on the stored
@@ -431,7 +436,7 @@ def verify(ref: str, examples_file: Path | None, as_json: bool) -> None:
         examples = read_examples(examples_file)
     with open_cache() as cache:
         tool = _get(cache, ref)
-        report = _verify_all(cache, [tool], examples)[tool.id]
+        report = _verify_all(cache, [tool], examples, settings)[tool.id]
     if as_json:
         emit_json(_checks_json(report))
     else:

@@ -55,10 +55,7 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         backend: str | None,
         **kwargs: Any,
     ) -> Any:
-        if backend == "process":
-            from sandbox.core import PROCESS_WEAKNESS
-
-            err_console.print(f"warning: --backend process: the process backend, {PROCESS_WEAKNESS}", highlight=False)
+        _say_process(backend)
         settings = Settings.load(maker=maker, user=user_model, base_url=base_url, api_key=api_key, backend=backend)
         return fn(*args, settings=settings, **kwargs)
 
@@ -68,16 +65,38 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--user", "user_model", default=None, help="Cheap model that uses tools (or LATM_USER)."),
             click.option("--base-url", default=None, help="OpenAI-compatible endpoint (or LATM_BASE_URL)."),
             click.option("--api-key", default=None, help="API key (or LATM_API_KEY / OPENAI_API_KEY)."),
-            click.option(
-                "--backend",
-                type=click.Choice(["auto", "docker", "process"]),
-                default=None,
-                help="Sandbox backend (default: LATM_SANDBOX_BACKEND, else auto: Docker when it answers).",
-            ),
+            BACKEND,
         ]
     ):
         with_settings = option(with_settings)
     return with_settings
+
+
+BACKEND = click.option(
+    "--backend",
+    type=click.Choice(["auto", "docker", "process"]),
+    default=None,
+    help="Sandbox backend (default: LATM_SANDBOX_BACKEND, else auto: Docker when it answers).",
+)
+
+
+def _say_process(backend: str | None) -> None:
+    """An explicit process backend is said once, on stderr."""
+    if backend == "process":
+        from sandbox.core import PROCESS_WEAKNESS
+
+        err_console.print(f"warning: --backend process: the process backend, {PROCESS_WEAKNESS}", highlight=False)
+
+
+def sandbox_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--backend alone, for commands that run tools but call no model; handed on as ``settings``."""
+
+    @functools.wraps(fn)
+    def with_settings(*args: Any, backend: str | None, **kwargs: Any) -> Any:
+        _say_process(backend)
+        return fn(*args, settings=Settings.load(backend=backend), **kwargs)
+
+    return BACKEND(with_settings)
 
 
 def open_latm(
