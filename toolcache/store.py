@@ -370,6 +370,29 @@ class ToolCache:
             self._warn_bad(f"usage:{tool_id}", str(exc), "its usage counts start again from zero")
             return UsageStats()
 
+    def _refusals(self, task: str) -> dict[str, str]:
+        raw = self._db.get(f"refused:{task}")
+        try:
+            data = {} if raw is None else parse_json(raw)
+        except BadValue as exc:
+            self._warn_bad(f"refused:{task}", str(exc), "its remembered refusals start again")
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    @_guarded
+    def refusals(self, task: str) -> dict[str, str]:
+        """Digests of code judged wrong on unseen questions of ``task``, with why: a verdict is final for
+        the code it judged, in every later making too."""
+        return self._refusals(task)
+
+    @_guarded
+    def refuse(self, task: str, digests: builtins.list[str], reason: str) -> None:
+        """Remembers that this code answered unseen questions of ``task`` wrongly."""
+        with self._transaction():
+            known = self._refusals(task)
+            known.update({d: reason[:300] for d in digests})
+            self._set_json(f"refused:{task}", known)
+
     @_guarded
     def record_canaries(self, ref: str, *, passed: int, failed: int = 0) -> UsageStats:
         """Counts canaries (questions with known answers mixed into the tool's work) atomically;

@@ -268,19 +268,26 @@ class MakerBase:
     def _held_out_set(self, s: Session, n: int) -> HeldOutSet:
         return held_out_set(s.task, s.kept_back, [ex.question for ex in s.shown], n)
 
-    def _refuse_judged_before(self, step: str, *codes: str) -> None:
+    def _remember_refused(self, s: Session, codes: list[str], why: str) -> None:
+        digests = [_digest(c) for c in codes if c]
+        self._refused.update(digests)
+        if self.cache is not None:
+            self.cache.refuse(s.task, digests, why)
+
+    def _refuse_judged_before(self, s: Session, step: str, *codes: str) -> None:
         """A function (or a solver) seen answering unseen questions wrongly is not judged again."""
-        if any(_digest(c) in self._refused for c in codes if c):
+        known = self._refused | (set(self.cache.refusals(s.task)) if self.cache is not None else set())
+        if any(_digest(c) in known for c in codes if c):
             raise StepFailed(
                 step,
-                "this function answered unseen questions wrongly earlier in this making; a verdict is final "
-                "for the code it judged, so a new draw of questions cannot admit it",
+                "this function answered unseen questions wrongly before (in this making or an earlier one); a "
+                "verdict is final for the code it judged, so a new draw of questions cannot admit it",
             )
 
     def _direct_held_out(self, s: Session, a: Attempt, code: str, rendering: Rendering) -> None:
         """A direct solver is judged on held-out questions as it will be used: alone (and its
         function with the arguments it gave it)."""
-        self._refuse_judged_before("direct", s.code, code)
+        self._refuse_judged_before(s, "direct", s.code, code)
         held = self._held_out_set(s, self.held_out_direct)
         if not held.examples:
             return
@@ -294,14 +301,14 @@ class MakerBase:
         wrong = [o for o in outcomes if o.failure not in (None, "rejected")]
         if wrong:
             s.wrong_unseen = verdict
-            self._refused.update({_digest(s.code), _digest(code)})
+            self._remember_refused(s, [s.code, code], f"direct solver: {verdict.passed}/{verdict.total} held-out")
         raise replies.ReplyProblem("held_out", prompts.held_out(verdict.total, _failure_kinds(outcomes)))
 
     def _judge_held_out(self, s: Session) -> None:
         """A tool without a direct solver: the tool user (the configured user model) writes the
         call for each held-out question, as it will in use; its tokens count as making cost."""
         s.held_out = None
-        self._refuse_judged_before("held_out", s.code)
+        self._refuse_judged_before(s, "held_out", s.code)
         held = self._held_out_set(s, self.held_out)
         examples = held.examples
         if not examples:
@@ -335,7 +342,7 @@ class MakerBase:
         )
         self._log(s, attempt)
         if not verdict.ok:
-            self._refused.add(_digest(s.code))
+            self._remember_refused(s, [s.code], summary)
             raise StepFailed("held_out", summary)
         s.held_out, s.evidence = verdict, evidence
 

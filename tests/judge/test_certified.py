@@ -259,3 +259,14 @@ def test_constants_a_tool_builds_with_a_call_stay_and_a_demo_tail_goes() -> None
     kept = replies.library_part(code)
     assert "WORD = re.compile" in kept and "DAYS = 'Monday" in kept
     assert "print(" not in kept and "result =" not in kept
+
+
+def test_a_refusal_is_remembered_by_the_cache_for_later_makings(sb: Sandbox, tmp_path: Path) -> None:
+    fn = "def sort_words(text):\n    return ' '.join(sorted(text.split(), key=lambda w: w[:3]))"
+    with ToolCache(tmp_path / "tools") as cache:
+        first = make_with(sb, fn, cache=cache)
+        assert first.tool is None and steps(first)[3:] == ["direct:held_out"]
+        assert cache.refusals("word_sorting")  # the digests of the function and its solver, with why
+        later = make_with(sb, "REVISION = 7\n\n" + fn, cache=cache)  # another making, the same function
+        assert later.tool is None and "direct:held_out" not in steps(later)
+        assert "before" in (later.reason or "")
