@@ -122,19 +122,24 @@ def _latm_spied_direct(_latm_question, _latm_entry):
 
     _latm_fn = globals()[_latm_entry]
     _latm_seen = []
+    _latm_returned = []
     _latm_depth = [0]
 
     def _latm_spied(*args, **kwargs):
-        if _latm_depth[0] == 0:
+        outer = _latm_depth[0] == 0
+        if outer:
             try:
                 _latm_seen.append(dict(_latm_inspect.signature(_latm_fn).bind(*args, **kwargs).arguments))
             except TypeError:
                 _latm_seen.append(None)
         _latm_depth[0] += 1
         try:
-            return _latm_fn(*args, **kwargs)
+            value = _latm_fn(*args, **kwargs)
         finally:
             _latm_depth[0] -= 1
+        if outer:
+            _latm_returned.append(repr(value))
+        return value
 
     globals()[_latm_entry] = _latm_spied
     try:
@@ -144,7 +149,23 @@ def _latm_spied_direct(_latm_question, _latm_entry):
     _latm_args = _latm_seen[0] if len(_latm_seen) == 1 else None
     if _latm_args is not None and _latm_plain(_latm_args) is None:
         _latm_args = None
-    return {"ans": _latm_jsonable(_latm_ans), "args": _latm_plain(_latm_args) if _latm_args is not None else None}
+    _latm_back = _latm_returned[0] if len(_latm_returned) == 1 and len(_latm_returned[0]) <= 100000 else None
+    return {
+        "ans": _latm_jsonable(_latm_ans),
+        "args": _latm_plain(_latm_args) if _latm_args is not None else None,
+        "returned": _latm_back,
+    }
+
+
+def _latm_replayed_direct(_latm_question, _latm_entry, _latm_value):
+    # solve(question) with the entry function returning what it returned for another question.
+    _latm_fn = globals()[_latm_entry]
+    _latm_replay = _latm_ast.literal_eval(_latm_value)
+    globals()[_latm_entry] = lambda *args, **kwargs: _latm_replay
+    try:
+        return _latm_jsonable(solve(_latm_question))
+    finally:
+        globals()[_latm_entry] = _latm_fn
 
 
 def _latm_plain(value):
@@ -178,6 +199,7 @@ class CaseRun(BaseModel):
     timed_out: bool = False
     calls: list[str] | None = None  # traced runs: the entry function's first arguments
     arguments: dict[str, Any] | None = None  # spied direct runs: the entry's one call, as plain data
+    returned: str | None = None  # spied direct runs: repr of what that call returned
     returns: dict[str, list[str | None]] | None = None  # traced runs: repr of each function's results
 
 
@@ -285,9 +307,19 @@ def run_direct_spied(sb: Sandbox, tool_code: str, direct: str, entry: str, quest
     out = []
     for run in _runs(results):
         if run.ok and isinstance(run.value, dict):
-            run = CaseRun(ok=True, value=run.value.get("ans"), arguments=run.value.get("args"))
+            run = CaseRun(
+                ok=True, value=run.value.get("ans"), arguments=run.value.get("args"), returned=run.value.get("returned")
+            )
         out.append(run)
     return out
+
+
+def run_direct_replayed(
+    sb: Sandbox, tool_code: str, direct: str, entry: str, calls: Sequence[tuple[str, str]]
+) -> list[CaseRun]:
+    """The direct solver on each (question, value): its entry function returning ``value`` (a repr)."""
+    code = tool_code + "\n\n" + direct + HARNESS
+    return _runs(sb.call_many(code, "_latm_replayed_direct", [([q, entry, v], {}) for q, v in calls]))
 
 
 def run_functions(sb: Sandbox, tool_code: str, entry: str, arguments: Sequence[dict[str, Any]]) -> list[CaseRun]:

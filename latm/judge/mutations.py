@@ -6,7 +6,7 @@ tool) and does not count; a direct solver whose answers survive them does not us
 import secrets
 from collections.abc import Sequence
 
-from latm.judge.cases import CaseRun, mutated, run_direct, run_mutants
+from latm.judge.cases import CaseRun, mutated, run_direct, run_direct_replayed, run_direct_spied, run_mutants
 from latm.judge.checking import Checker, judge
 from sandbox import Sandbox
 from toolcache import Rendering
@@ -71,16 +71,44 @@ def direct_survives_mutation(
     expected: Sequence[str],
     check: Checker,
     rendering: Rendering,
+    entry: str | None = None,
 ) -> bool:
     """True when ``solve``'s answers do not come from the tool's functions.
 
     With the functions raising or returning a sentinel, any right answer gives it away; with
     them returning their first argument unchanged, all answers still right do (the solver did
-    the work around a function that does nothing)."""
+    the work around a function that does nothing); with the entry function returning another
+    question's result, all answers still right do too."""
     token = "latm-sentinel-" + secrets.token_hex(6)
     for mode in ("raise", "sentinel", "identity"):
         runs = run_direct(sb, mutated(tool_code, mode, token), direct, questions)  # type: ignore[arg-type]
         passed = [o.passed for o in judge(runs, expected, questions, check, rendering)]
         if all(passed) if mode == "identity" else any(passed):
             return True
-    return False
+    return bool(entry) and _survives_replay(sb, tool_code, direct, entry or "", questions, expected, check, rendering)
+
+
+def _survives_replay(
+    sb: Sandbox,
+    tool_code: str,
+    direct: str,
+    entry: str,
+    questions: Sequence[str],
+    expected: Sequence[str],
+    check: Checker,
+    rendering: Rendering,
+) -> bool:
+    """With its function returning what it returned for another question (a plausible value, unlike a
+    sentinel), a solver that still gives every question its own answer computes them without it."""
+    runs = run_direct_spied(sb, tool_code, direct, entry, questions)
+    n = len(questions)
+    pairs = [
+        (i, runs[(i + 1) % n].returned or "")
+        for i in range(n)
+        if n > 1 and runs[(i + 1) % n].returned is not None and expected[i] != expected[(i + 1) % n]
+    ]
+    if not pairs:
+        return False
+    replayed = run_direct_replayed(sb, tool_code, direct, entry, [(questions[i], value) for i, value in pairs])
+    outcomes = judge(replayed, [expected[i] for i, _ in pairs], [questions[i] for i, _ in pairs], check, rendering)
+    return all(o.passed for o in outcomes)

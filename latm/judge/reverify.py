@@ -122,7 +122,7 @@ def reverify(
             direct = judge_direct(sb, tool, shown, check)
             checks.append(_check("direct solver on the stored examples", direct, stored.expected, stored.questions))
             vacuous = direct_survives_mutation(
-                sb, tool.code, tool.direct, stored.questions, stored.expected, check, tool.rendering
+                sb, tool.code, tool.direct, stored.questions, stored.expected, check, tool.rendering, tool.entry.name
             )
             checks.append(
                 Check(

@@ -183,6 +183,7 @@ class MakerBase:
         if not self._judged_unseen(s):
             raise replies.ReplyProblem("carried_answers", prompts.carried(what, carried))
         listed = "; ".join(carried)[:300]
+        s.carried.append(f"{what}: {listed}")
         s.notes.append(f"{what} holds literals of the shown examples ({listed}); judged on unseen questions instead")
 
     def _checked_code(self, code: str, what: str, s: Session | None = None) -> None:
@@ -244,7 +245,7 @@ class MakerBase:
                 "wrong_answers",
                 prompts.repair("`solve` did not reproduce these answers:\n" + "\n".join(lines), "`solve`"),
             )
-        if direct_survives_mutation(self.sandbox, s.code, code, questions, expected, s.check, rendering):
+        if direct_survives_mutation(self.sandbox, s.code, code, questions, expected, s.check, rendering, s.entry):
             raise replies.ReplyProblem(
                 "vacuous",
                 prompts.repair(
@@ -320,6 +321,12 @@ class MakerBase:
                     "held_out",
                     f"its direct solver answered {v.total - v.passed} of {v.total} unseen questions wrongly, and no "
                     "user model is set to judge the function without it",
+                )
+            if s.carried:  # literals of the shown examples were let through for unseen questions to judge
+                raise StepFailed(
+                    "held_out",
+                    "it holds literals of the shown examples and nothing unseen judged it (no direct solver, "
+                    f"no user model): {'; '.join(s.carried)[:300]}",
                 )
             return  # verified on the shown examples only
         from latm.use.tool_user import ToolUser

@@ -92,6 +92,7 @@ class Session:
     wrong_unseen: HeldOut | None = None  # a direct solver's wrong answers on unseen questions
     strategy: str = "latm"  # how this tool was made: the paper's protocol, or search
     notes: list[str] = field(default_factory=list)  # what the judge noticed and did not refuse
+    carried: list[str] = field(default_factory=list)  # literals of the shown examples, left to unseen questions
 
     @property
     def shown(self) -> list[Example]:

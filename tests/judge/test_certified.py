@@ -86,8 +86,10 @@ def test_a_lookup_function_behind_a_solver_that_answers_by_itself_is_refused(sb:
     )
     result = make_with(sb, lookup, gated)
     assert result.tool is None
-    failures = [a.feedback for a in result.attempts if a.step == "direct"]
-    assert failures and "held_out" in steps(result)[3]
+    # its function returning another question's (plausible) result, the solver still answers every
+    # question rightly: it does not use the function (the replay mutation)
+    assert steps(result)[3:] == ["direct:vacuous"] * 3
+    assert "literals of the shown examples" in (result.reason or "")  # and nothing unseen judged the function
 
 
 def test_an_honest_solver_with_an_example_usage_tail_is_admitted_without_the_tail(sb: Sandbox) -> None:
@@ -100,6 +102,7 @@ def test_an_honest_solver_with_an_example_usage_tail_is_admitted_without_the_tai
     assert result.tool is not None and result.tool.direct is not None, result.reason
     assert "print(" not in result.tool.direct and "Example usage" not in result.tool.direct
     assert result.tool.verification.held_out is not None and result.tool.verification.held_out.total == 300
+    assert result.tool.verification.evidence.functions_checked == 300  # the function alone, on the solver's arguments
 
 
 def test_answer_like_constants_are_admitted_where_unseen_questions_judge_the_tool(sb: Sandbox) -> None:
