@@ -22,7 +22,7 @@ from typing import Any
 from sandbox.errors import SandboxUnavailable, WorkerCrashed
 from sandbox.models import Limits
 from sandbox.pool import Worker
-from sandbox.process_backend import WORKER_SOURCE
+from sandbox.process_backend import WORKER_ENV, WORKER_FLAGS, WORKER_SOURCE
 
 LABEL = "latm.sandbox"
 
@@ -96,7 +96,7 @@ def container_options(limits: Limits, image: str) -> dict[str, Any]:
     memory = f"{limits.memory_mb + MEMORY_HEADROOM_MB}m"
     return {
         "image": image,
-        "command": ["python3", "-I", "-c", WORKER_SOURCE, "--container"],
+        "command": ["python3", *WORKER_FLAGS, "-c", WORKER_SOURCE, "--container"],
         # detach=False with stdin_open makes docker-py set StdinOnce: when we detach (or die),
         # the worker sees end of input and exits.
         "stdin_open": True,
@@ -112,7 +112,7 @@ def container_options(limits: Limits, image: str) -> dict[str, Any]:
         "pids_limit": limits.pids,
         "nano_cpus": int(limits.cpus * 1e9),
         "ipc_mode": "none",
-        "environment": {"PATH": "/usr/local/bin:/usr/bin:/bin"},
+        "environment": {"PATH": "/usr/local/bin:/usr/bin:/bin", **WORKER_ENV},
         "working_dir": "/tmp",
         "labels": {LABEL: "1", f"{LABEL}.version": PACKAGE_VERSION},
         "log_config": {"type": "none", "config": {}},

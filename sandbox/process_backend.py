@@ -1,11 +1,13 @@
 """The process backend: the fork-server worker as a local, unprivileged child process.
 
-For machines without Docker. What it does: runs ``python -I`` (isolated mode: no user site,
-no environment variables read) in a fresh private temporary directory with an empty
-environment; every call runs in a forked child in its own process group, with rlimits on
-address space, CPU time, processes, file size and open files, and is killed with its whole
-process group at its timeout. When the host runs as root (where RLIMIT_NPROC does not
-apply) the worker first switches to an unprivileged user (``nobody`` by default).
+For machines without Docker. What it does: runs ``python -P -s`` (no user site, no script
+folder on the path: isolated mode but for one variable) in a fresh private temporary directory
+with an environment of one variable, ``PYTHONHASHSEED=0`` (``WORKER_ENV``: string hashing, and so
+set order, is the same in every worker, so a tool answers alike wherever it runs); every call
+runs in a forked child in its own process group, with rlimits on address space, CPU time,
+processes, file size and open files, and is killed with its whole process group at its timeout.
+When the host runs as root (where RLIMIT_NPROC does not apply) the worker first switches to an
+unprivileged user (``nobody`` by default).
 
 What it does NOT isolate, plainly: the code can read any file the unprivileged user can
 read (world-readable files of the host: /etc, installed packages), can open network
@@ -30,6 +32,10 @@ from sandbox.pool import Worker
 from sandbox.settings import SandboxSettings
 
 WORKER_SOURCE = (Path(__file__).parent / "worker.py").read_text(encoding="utf-8")
+# ``-I`` would also ignore the environment, PYTHONHASHSEED included; -P -s is the rest of it, and the
+# environment holds nothing else.
+WORKER_FLAGS = ["-P", "-s"]
+WORKER_ENV = {"PYTHONHASHSEED": "0"}
 UNPRIVILEGED_USER = "nobody"
 
 
@@ -88,11 +94,11 @@ class ProcessWorker(Worker):
             os.chown(self.scratch, uid, uid)
         self.uid = uid if uid is not None else os.getuid()
         self.proc = subprocess.Popen(
-            [exe, "-I", "-c", WORKER_SOURCE, "--scratch", self.scratch],
+            [exe, *WORKER_FLAGS, "-c", WORKER_SOURCE, "--scratch", self.scratch],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            env={},
+            env=dict(WORKER_ENV),
             cwd=self.scratch,
             user=uid,
             group=uid,

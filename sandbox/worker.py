@@ -1,8 +1,8 @@
 """The fork-server worker that runs untrusted code, one fresh forked child per batch.
 
 This file is executed *inside* the sandbox (a Docker container or an unprivileged local
-process) as ``python -I -c <this source>``, so it must only use the standard library and
-must not import anything of ours. The host imports it too, for the frame helpers.
+process) as ``python -P -s -c <this source>`` (PYTHONHASHSEED=0 its only variable), so it must
+only use the standard library and must not import anything of ours. The host imports it too, for the frame helpers.
 
 Protocol: length-prefixed JSON frames (4-byte big-endian length, UTF-8 JSON). The host
 writes requests on the worker's stdin and reads replies on its stdout. The worker moves

@@ -167,3 +167,11 @@ def test_concurrent_callers_share_the_pool(sandbox: Sandbox) -> None:
     with ThreadPoolExecutor(4) as pool:
         values = list(pool.map(lambda i: sandbox.call(DOUBLE, "double", [i]).value, range(40)))
     assert values == [i * 2 for i in range(40)]
+
+
+def test_string_hashing_and_so_set_order_are_the_same_in_every_worker(sandbox: Sandbox) -> None:
+    # A tool that iterates a set of words answers alike in the judge's worker and in every later one.
+    code = "def f():\n    return [str(hash('latm')), ' '.join(set('pear apple fig kiwi mango plum'.split()))]"
+    first = sandbox.call(code, "f").value
+    with Sandbox.open(sandbox.backend, pool_size=1) as other:
+        assert other.call(code, "f").value == first
