@@ -4,6 +4,7 @@ The makers here are scripted (the replies a gamed or sloppy model would send); t
 one, on the real sandbox (process backend).
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -273,3 +274,45 @@ def test_a_refusal_is_remembered_by_the_cache_for_later_makings(sb: Sandbox, tmp
         later = make_with(sb, "REVISION = 7\n\n" + fn, cache=cache)  # another making, the same function
         assert later.tool is None and "direct:held_out" not in steps(later)
         assert "before" in (later.reason or "")
+
+
+ADDING = [(3, 4), (10, 2), (7, 7), (1, 9), (12, 5), (6, 0), (8, 8), (2, 11), (5, 13)]
+
+
+def adding_examples() -> list:
+    from tasks import Example
+
+    return [Example(question=f"What is {a} plus {b}?", answer=str(a + b)) for a, b in ADDING]
+
+
+def adding_model(candidates: list[str]) -> ScriptedModel:
+    """A weak maker for the user's task "adding": the search asks for f; a chain-of-thought question
+    (settling a disagreement) gets the sum worked out."""
+    replies = iter(candidates)
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        content = messages[-1]["content"]
+        if "Think step by step" in content:
+            a, b = (int(n) for n in re.findall(r"\d+", content.split("Question:")[-1])[:2])
+            return f"{a} plus {b} is {a + b}.\nAnswer: {a + b}"
+        return next(replies, "no more")
+
+    return ScriptedModel(reply, name="qwen-1.5b")
+
+
+def test_synthetic_questions_back_a_users_tool_and_a_disagreement_is_settled_against_a_wrong_one(
+    sb: Sandbox,
+) -> None:
+    examples = adding_examples()
+    right = "```python\ndef f(x):\n    return x[0] + x[1]\n```"
+    small_only = "```python\ndef f(x):\n    return x[0] + x[1] if x[0] < 20 else x[0]\n```"  # right on every shown one
+    made = ToolMaker(adding_model([right, small_only]), sb, strategy="search", samples=2).make(
+        "adding", examples[:3], examples[3:6], held_out=examples[6:]
+    )
+    assert made.tool is not None, made.reason
+    evidence = made.tool.verification.evidence
+    assert evidence.synthetic_agreed > 0 and evidence.held_out == 3  # shown beside the bound, not in it
+    refused = ToolMaker(adding_model([small_only, right]), sb, strategy="search", samples=2).make(
+        "adding", examples[:3], examples[3:6], held_out=examples[6:]
+    )
+    assert refused.tool is None and "synthetic" in (refused.reason or "") and "worked out" in (refused.reason or "")

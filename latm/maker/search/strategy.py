@@ -30,7 +30,9 @@ from latm.judge.cases import error_text
 from latm.judge.rendering import RenderingError, render
 from latm.maker.loop import MakerBase
 from latm.maker.making_record import Attempt, Session
+from latm.maker.search.synthetic import SETTLED, agreement, synthetic_questions
 from latm.maker.search.templates import (
+    CANDIDATE_HARNESS,
     Template,
     View,
     discover,
@@ -40,20 +42,11 @@ from latm.maker.search.templates import (
 )
 from latm.models import ChatModel
 from latm.models.usage import PriceTable, Usage
+from latm.use.fallback import cot_prompt, parse_final_answer
 from sandbox import Sandbox, policy
-from tasks import Example
+from tasks import TASKS, Example
 from tasks.base import normalize_option
 from toolcache import Tool, UseCase
-
-CANDIDATE_HARNESS = """
-def _latm_candidate(_latm_src, _latm_args):
-    _latm_ns = {"__name__": "candidate"}
-    exec(_latm_src, _latm_ns)
-    _latm_value = _latm_ns["f"](**_latm_args)
-    if isinstance(_latm_value, tuple):
-        _latm_value = list(_latm_value)
-    return _latm_value
-"""
 
 
 def _target(example: Example, options: list[str]) -> str:
@@ -137,6 +130,7 @@ class SearchResult:
     spent: int = 0  # the budget's tokens: every reply's, also those replayed free from a response cache
     reason: str | None = None
     log: list[dict[str, Any]] = field(default_factory=list)
+    alternatives: list[str] = field(default_factory=list)  # other candidates that passed every shown example
 
 
 class SearchMaker:
@@ -199,6 +193,9 @@ class SearchMaker:
                 )
                 if top is not None and top.right == len(shown):
                     result.view, result.code = view, top.code
+                    result.alternatives = list(
+                        dict.fromkeys(c.code for c in scored if c.right == len(shown) and c.code != top.code)
+                    )
                     return result
                 if top is not None and (best is None or top.promise > best.promise):
                     best = top
@@ -290,6 +287,30 @@ def tool_parts(task: str, template: Template, view: View, code: str) -> tuple[st
 class SearchStrategy(MakerBase):
     """The search strategy as a way of making: the found function becomes a tool judged like any."""
 
+    def _synthetic_evidence(self, s: Session, found: SearchResult) -> None:
+        """A user's task has few labelled examples: questions made from its template, answered by the
+        found function and by another candidate that also passed every shown example; where they
+        disagree, the maker model works the question out, and a found function that answered it
+        wrongly is refused. The agreed ones are shown beside the bound (never folded into it)."""
+        assert found.template is not None and found.view is not None and found.code is not None
+        questions = synthetic_questions(found.template, found.view, [ex.question for ex in s.shown])
+        if not questions:
+            return
+        agreed, disagreements = agreement(
+            self.sandbox, found.template, found.view, found.code, found.alternatives[0], questions
+        )
+        for question, ours, theirs in disagreements[:SETTLED]:
+            done = self.model.complete([{"role": "user", "content": cot_prompt(question)}], temperature=0.0)
+            s.usage.record("maker", done.model, done.usage, cached=done.cached, prices=self.prices)
+            settled = parse_final_answer(done.text)
+            if settled is not None and (ours is None or not s.check(ours, settled)):
+                raise replies.ReplyProblem(
+                    "synthetic",
+                    f"on a question made from the task's form ({question[:120]!r}) the found function answered "
+                    f"{ours!r}, another candidate {theirs!r}, and the maker worked out {settled!r}",
+                )
+        s.evidence = s.evidence.model_copy(update={"synthetic_agreed": agreed})
+
     def _make_by_search(self, s: Session) -> Tool:
         """The search strategy: the framework's template and parser, the model's
         function of the varying part found by sampling, then the same judge as any tool."""
@@ -329,6 +350,8 @@ class SearchStrategy(MakerBase):
             ]
             solver = Attempt(step="direct", number=1, round=s.round, prompt="the framework's parser", code=direct)
             self._check_solver(s, solver, direct)
+            if s.task not in TASKS and found.alternatives:
+                self._synthetic_evidence(s, found)
         except replies.ReplyProblem as problem:
             judged.outcome, judged.feedback = problem.kind, str(problem)
             self._log(s, judged)

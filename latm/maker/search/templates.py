@@ -21,6 +21,16 @@ from latm.maker.search import reader as records
 
 ViewKind = Literal["records", "numbers", "words", "text"]
 OPTIONS_MARK = "\nOptions:\n"
+# Runs a candidate ``f`` (its source) on one question's arguments, in the sandbox.
+CANDIDATE_HARNESS = """
+def _latm_candidate(_latm_src, _latm_args):
+    _latm_ns = {"__name__": "candidate"}
+    exec(_latm_src, _latm_ns)
+    _latm_value = _latm_ns["f"](**_latm_args)
+    if isinstance(_latm_value, tuple):
+        _latm_value = list(_latm_value)
+    return _latm_value
+"""
 
 
 @dataclass(frozen=True)
