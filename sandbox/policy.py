@@ -155,12 +155,13 @@ def _impure(tree: ast.AST) -> list[Violation]:
             continue
         receiver = node.value
         last = receiver.attr if isinstance(receiver, ast.Attribute) else getattr(receiver, "id", None)
-        if node.attr in CLOCK_READS and last in dated:
+        if node.attr in CLOCK_READS:  # datetime's, through any alias or path (date.max.today(), type(x).now())
             found.append(
                 Violation(
                     line=node.lineno,
                     rule="impure",
-                    message=f"{last}.{node.attr}() reads the clock: a tool's answer must depend on its arguments alone",
+                    message=f"{last or '...'}.{node.attr}() reads the clock: a tool's answer must depend on its "
+                    "arguments alone",
                 )
             )
         elif isinstance(receiver, ast.Name) and receiver.id in randoms and node.attr != SEEDED_RANDOM:
@@ -172,6 +173,19 @@ def _impure(tree: ast.AST) -> list[Violation]:
                 )
             )
     for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "seed"
+            and (not node.args or (isinstance(node.args[0], ast.Constant) and node.args[0].value is None))
+        ):
+            found.append(
+                Violation(line=node.lineno, rule="impure", message=".seed() without a value reseeds from the system")
+            )
+        if (isinstance(node, ast.Name) and node.id == "methodcaller") or (
+            isinstance(node, ast.Attribute) and node.attr == "methodcaller"
+        ):
+            found.append(Violation(line=node.lineno, rule="impure", message="methodcaller calls methods by name"))
         unseeded = not node.args and not node.keywords if isinstance(node, ast.Call) else False
         if isinstance(node, ast.Call) and not unseeded:  # Random(None), Random(seed=None)
             given = [*node.args, *(k.value for k in node.keywords)]

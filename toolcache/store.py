@@ -22,7 +22,7 @@ import os
 import sqlite3
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar
@@ -47,6 +47,7 @@ EXPORT_FORMAT = "latm-toolcache"
 MIN_PREFIX = 4  # characters an id prefix needs
 Mode = Literal["direct", "llm"]
 Verifier = Callable[[Tool], bool]
+HARD_KEPT = 100  # remembered hard questions per task
 DB_FILE = "cache.db"  # diskcache's SQLite file inside the cache directory
 FIX_HINT = "`latm cache doctor --fix` moves it aside"
 _P = ParamSpec("_P")
@@ -386,12 +387,33 @@ class ToolCache:
         return self._refusals(task)
 
     @_guarded
-    def refuse(self, task: str, digests: builtins.list[str], reason: str) -> None:
-        """Remembers that this code answered unseen questions of ``task`` wrongly."""
+    def refuse(
+        self,
+        task: str,
+        digests: builtins.list[str],
+        reason: str,
+        failed: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """Remembers that this code answered unseen questions of ``task`` wrongly, and those questions
+        (with their answers): every later candidate for the task is asked them too, so a variant of
+        refused code cannot pass on a luckier draw. (They are never shown to a maker.)"""
         with self._transaction():
             known = self._refusals(task)
             known.update({d: reason[:300] for d in digests})
             self._set_json(f"refused:{task}", known)
+            if failed:
+                kept = self.hard_questions(task)
+                kept += [(q, a) for q, a in failed if (q, a) not in kept]
+                self._set_json(f"hard:{task}", [list(p) for p in kept[-HARD_KEPT:]])
+
+    def hard_questions(self, task: str) -> builtins.list[tuple[str, str]]:
+        """Unseen questions of ``task`` that refused code answered wrongly (question, answer)."""
+        raw = self._db.get(f"hard:{task}")
+        try:
+            data = [] if raw is None else parse_json(raw)
+        except BadValue:
+            return []
+        return [(str(p[0]), str(p[1])) for p in data if isinstance(p, list) and len(p) == 2]
 
     @_guarded
     def record_canaries(self, ref: str, *, passed: int, failed: int = 0) -> UsageStats:

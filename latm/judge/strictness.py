@@ -48,27 +48,35 @@ def strictness_probes(task: str, cache: ToolCache | None = None, seed: int | Non
     return probes
 
 
-CHANGED_WORDS = ("Count", "Reverse", "Translate", "Explain")  # stand-ins for a changed fixed word
+# Stand-ins for a changed fixed word, drawn at random each time (a solver cannot refuse just these).
+CHANGED_WORDS = (
+    "Count Reverse Translate Explain Compare Divide Multiply Subtract Remove Repeat Name Spell Order Rank Merge "
+    "Split Average Round Convert Encode Decode Describe Summarise times minus over under before after never always"
+).split()
+CHANGED_SYMBOLS = ["*", "-", "/", "%", "^", "=", "<", ">", "&", "|", "~", "#"]
 
 
-def near_misses(task: str, questions: Sequence[str], limit: int = 4) -> list[Probe]:
-    """Questions of the task with one of its fixed words changed: another task, which a strict solver
-    refuses (no answer to them is right). The fixed words are those every given question has, wherever
-    they stand ("plus" in "What is A plus B?"), the longest first."""
+def near_misses(task: str, questions: Sequence[str], limit: int = 12, seed: int | None = None) -> list[Probe]:
+    """Questions of the task with one of its fixed tokens changed: another task, which a strict solver
+    refuses (no answer to them is right). The fixed tokens are those every given question has, wherever
+    they stand ("plus" in "What is A plus B?", "+" in "A + B"), words and symbols alike; each is
+    replaced by a stand-in drawn at random."""
     token_lists = [q.split(" ") for q in questions if q.strip()]
     if len(token_lists) < 2:
         return []
+    rng = random.Random(seed if seed is not None else random.SystemRandom().randrange(2**31))
 
-    def word(token: str) -> str:
-        return token.strip(".,:;?!'\"()[]{}")
+    def core(token: str) -> str:
+        return token.strip(".,:;?!'\"()[]{}") or token
 
-    common = set.intersection(*({word(t) for t in tokens} for tokens in token_lists))
-    fixed = sorted((w for w in common if sum(c.isalpha() for c in w) >= 3), key=lambda w: (-len(w), w))
+    common = set.intersection(*({core(t) for t in tokens} for tokens in token_lists))
+    fixed = sorted((t for t in common if t and not t.lstrip("-").isdigit()), key=lambda t: (-len(t), t))
     base = token_lists[0]
     probes = []
     for original in fixed[:limit]:
-        position = next(i for i, t in enumerate(base) if word(t) == original)
-        stand_in = next(c for c in CHANGED_WORDS if c.lower() != original.lower())
+        position = next(i for i, t in enumerate(base) if core(t) == original)
+        pool = CHANGED_WORDS if any(c.isalpha() for c in original) else CHANGED_SYMBOLS
+        stand_in = rng.choice([c for c in pool if c.lower() != original.lower()])
         changed = list(base)
         changed[position] = base[position].replace(original, stand_in, 1)
         probes.append(Probe(task=f"{task} with a changed word ({original!r})", question=" ".join(changed), answer=None))

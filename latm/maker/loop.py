@@ -34,7 +34,7 @@ from latm.maker.making_record import Attempt, Session, tool_record
 from latm.models import ChatModel
 from latm.models.usage import PriceTable
 from sandbox import Sandbox, policy
-from tasks import TASKS
+from tasks import TASKS, Example
 from toolcache import (
     Rendering,
     Tool,
@@ -267,13 +267,24 @@ class MakerBase:
     # -- held-out judging ----------------------------------------------------------------------
 
     def _held_out_set(self, s: Session, n: int) -> HeldOutSet:
-        return held_out_set(s.task, s.kept_back, [ex.question for ex in s.shown], n)
+        """The held-out questions; for a built-in task, the ones refused code failed on before come first."""
+        held = held_out_set(s.task, s.kept_back, [ex.question for ex in s.shown], n)
+        hard = self.cache.hard_questions(s.task) if self.cache is not None and held.source == "generated" else []
+        shown = {ex.question for ex in s.shown}
+        hard = [(q, a) for q, a in hard if q not in shown][: max(0, len(held.examples) // 3)]
+        if not hard:
+            return held
+        kinds = {**held.kinds, "generated": held.kinds.get("generated", 0) - len(hard), "remembered": len(hard)}
+        examples = [Example(question=q, answer=a) for q, a in hard] + held.examples[len(hard) :]
+        return HeldOutSet(examples, held.source, held.seed, kinds)
 
-    def _remember_refused(self, s: Session, codes: list[str], why: str) -> None:
+    def _remember_refused(
+        self, s: Session, codes: list[str], why: str, failed: list[tuple[str, str]] | None = None
+    ) -> None:
         digests = [_digest(c) for c in codes if c]
         self._refused.update(digests)
         if self.cache is not None:
-            self.cache.refuse(s.task, digests, why)
+            self.cache.refuse(s.task, digests, why, failed or [])
 
     def _refuse_judged_before(self, s: Session, step: str, *codes: str) -> None:
         """A function (or a solver) seen answering unseen questions wrongly is not judged again."""
@@ -302,7 +313,9 @@ class MakerBase:
         wrong = [o for o in outcomes if o.failure not in (None, "rejected")]
         if wrong:
             s.wrong_unseen = verdict
-            self._remember_refused(s, [s.code, code], f"direct solver: {verdict.passed}/{verdict.total} held-out")
+            failed = [(e.question, e.answer) for e, o in zip(held.examples, outcomes, strict=True) if not o.passed]
+            why = f"direct solver: {verdict.passed}/{verdict.total} held-out"
+            self._remember_refused(s, [s.code, code], why, failed if held.source == "generated" else [])
         raise replies.ReplyProblem("held_out", prompts.held_out(verdict.total, _failure_kinds(outcomes)))
 
     def _judge_held_out(self, s: Session) -> None:

@@ -316,3 +316,26 @@ def test_synthetic_questions_back_a_users_tool_and_a_disagreement_is_settled_aga
         "adding", examples[:3], examples[3:6], held_out=examples[6:]
     )
     assert refused.tool is None and "synthetic" in (refused.reason or "") and "worked out" in (refused.reason or "")
+
+
+def test_a_renamed_copy_of_refused_code_meets_the_questions_it_failed(sb: Sandbox, tmp_path: Path) -> None:
+    # The digest only knows exact code; the questions the refused code got wrong are remembered and
+    # asked of every later candidate for the task, so renaming its variables wins no new draw.
+    fn = "def sort_words(text):\n    return ' '.join(sorted(text.split(), key=lambda w: w[:3]))"
+    renamed_direct = GOOD_DIRECT.replace("prefix", "head")
+    with ToolCache(tmp_path / "tools") as cache:
+        assert make_with(sb, fn, cache=cache).tool is None
+        assert cache.hard_questions("word_sorting")
+        later = make_with(sb, fn.replace("text", "words_text"), renamed_direct, cache=cache)
+        assert later.tool is None and "direct:held_out" in steps(later)
+        attempt = next(a for a in later.attempts if a.step == "direct")
+        held = next(o["held_out"] for o in attempt.observations if isinstance(o, dict) and "held_out" in o)
+        assert held["passed"] < held["total"]
+        from latm.judge import checker_for
+        from latm.maker.making_record import Session
+
+        maker = ToolMaker(ScriptedModel([], name="gpt-4o"), sb, cache, strategy="latm")
+        session = Session(task="word_sorting", train=TRAIN, valid=VALID, check=checker_for("word_sorting"))
+        drawn = maker._held_out_set(session, 30)
+        assert drawn.kinds.get("remembered", 0) == 10  # a third of the draw: the questions refused code failed
+        assert [e.question for e in drawn.examples[:10]] == [q for q, _ in cache.hard_questions("word_sorting")][:10]
