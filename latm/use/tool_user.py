@@ -104,6 +104,17 @@ def answer_of(run: CaseRun, question: str, tool: Tool) -> tuple[str | None, str 
     return (value, None) if value is not None else (None, "the code set `ans` to None")
 
 
+def direct_only(tool: Tool) -> bool:
+    """A tool judged on unseen questions through its direct solver whose function was not judged there on
+    its own (it returns a part that the solver completes, or a value the solver only gates on): the
+    cheap model may not call that function, whose answers nothing unseen has checked."""
+    e = tool.verification.evidence
+    held = tool.verification.held_out
+    return bool(tool.direct) and e.held_out > 0 and e.functions_checked == 0 and (
+        held is not None and held.judged_by == "direct solver"
+    )
+
+
 @public_errors
 class ToolUser:
     """Uses tools cheaply: the direct solver first, the cheap model (``model``) otherwise."""
@@ -165,6 +176,12 @@ class ToolUser:
             value, direct_error = answer_of(run, question, tool)
             if value is not None:
                 return Answer(value=value, mode="direct", duration_s=time.monotonic() - started)
+            if direct_only(tool):
+                why = (
+                    "its direct solver did not accept the question, and its function was never judged on unseen "
+                    f"questions alone (only through the solver), so it answers nothing else ({direct_error})"
+                )
+                return Answer(value=None, mode="failed", error=why, duration_s=time.monotonic() - started)
         answer = await self._llm(tool, question)
         if answer.value is None and direct_error:
             answer.error = f"{answer.error} (direct solver: {direct_error})"

@@ -339,3 +339,39 @@ def test_a_renamed_copy_of_refused_code_meets_the_questions_it_failed(sb: Sandbo
         drawn = maker._held_out_set(session, 30)
         assert drawn.kinds.get("remembered", 0) == 10  # a third of the draw: the questions refused code failed
         assert [e.question for e in drawn.examples[:10]] == [q for q, _ in cache.hard_questions("word_sorting")][:10]
+
+
+def test_a_function_never_judged_alone_is_not_called_by_the_cheap_model(sb: Sandbox) -> None:
+    from latm import ToolUser
+
+    reference = SORTING.reference
+    tool = Tool(
+        name="sort_words",
+        task="word_sorting",
+        entry=Entry(name="sort_words", signature="sort_words(words)"),
+        code=reference.code,
+        direct=reference.direct,
+        use_cases=[
+            UseCase(question=ex.question, call=reference.call_for(ex.question), answer=ex.answer) for ex in VALID
+        ],
+        verification=Verification(
+            passed=3,
+            total=3,
+            held_out=HeldOut(passed=300, total=300, source="generated", judged_by="direct solver"),
+            evidence=Evidence(held_out=300, batch_limit=300, functions_checked=0),  # its function: never alone
+        ),
+    )
+    model = ScriptedModel(["```python\nret = sort_words(['b', 'a'])\nans = ret\n```"], name="gpt-4o-mini")
+    answer = ToolUser(model, sb).use(tool, "please alphabetize: b a")  # not a question its solver takes
+    assert answer.value is None and answer.mode == "failed" and "never judged" in (answer.error or "")
+    assert model.calls == 0
+    judged = tool.model_copy(
+        update={
+            "verification": tool.verification.model_copy(
+                update={"evidence": Evidence(held_out=300, batch_limit=300, functions_checked=300)}
+            )
+        }
+    )
+    assert (
+        ToolUser(model, sb).use(judged, "please alphabetize: b a").value == "a b"
+    )  # judged alone: the model may call it
