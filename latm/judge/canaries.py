@@ -44,6 +44,7 @@ class Canaries:
         self.passed = 0
         self.failed = 0
         self.quarantined: dict[str, str] = {}  # tool id -> why
+        self._names: dict[str, str] = {}  # tool id -> name, for the run's report
         self._unreported: dict[str, list[int]] = {}  # tool id -> [passed, failed] not yet taken
         self._reported_quarantines: set[str] = set()
 
@@ -112,7 +113,8 @@ class Canaries:
         )
         self.cache.set_status(tool.id, "quarantined", reason=why)
         with self._lock:
-            self.quarantined[tool.id] = f"{tool.name}: {why}"
+            self.quarantined[tool.id] = why
+            self._names[tool.id] = tool.name
         return real, False
 
     def take(self) -> dict[str, Any]:
@@ -122,7 +124,7 @@ class Canaries:
             counts, self._unreported = self._unreported, {}
             fresh = {k: v for k, v in self.quarantined.items() if k not in self._reported_quarantines}
             self._reported_quarantines.update(fresh)
-        return {"counts": counts, "quarantined": fresh}
+        return {"counts": counts, "quarantined": fresh, "names": {k: self._names[k] for k in fresh}}
 
     @staticmethod
     def apply(cache: ToolCache, taken: dict[str, Any]) -> None:
@@ -130,11 +132,11 @@ class Canaries:
         for tool_id, (passed, failed) in taken.get("counts", {}).items():
             cache.record_canaries(tool_id, passed=passed, failed=failed)
         for tool_id, why in taken.get("quarantined", {}).items():
-            cache.set_status(tool_id, "quarantined", reason=why.split(": ", 1)[-1])
+            cache.set_status(tool_id, "quarantined", reason=why)
 
     def summary(self) -> str:
         """One line for a run's report (empty when no canary ran)."""
-        return describe(self.passed, self.failed, list(self.quarantined.values()))
+        return describe(self.passed, self.failed, [f"{self._names[k]}: {w}" for k, w in self.quarantined.items()])
 
 
 def describe(passed: int, failed: int, quarantined: Sequence[str]) -> str:

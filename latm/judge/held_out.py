@@ -35,9 +35,10 @@ HELD_OUT_SHOWN_FAILURES = 5
 
 def fresh_instances(
     task: str, n: int, seen: Sequence[str], seed: int | None = None, edges: int = 0
-) -> tuple[list[Example], int]:
+) -> tuple[list[Example], int, int]:
     """``n`` generated instances of a built-in task that are none of the ``seen`` questions, ``edges``
-    of them (at most) beyond the real distribution's edges, spread among the others."""
+    of them (at most) beyond the real distribution's edges, spread among the others; with the seed
+    and how many edge instances are among them."""
     seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31)
     seen_set = {" ".join(q.split()) for q in seen}
     edge = [e for e in TASKS[task].generate_edges(edges, seed) if " ".join(e.question.split()) not in seen_set]
@@ -46,7 +47,9 @@ def fresh_instances(
     step = max(1, len(mixed) // max(1, len(edge)))
     for i, e in enumerate(edge):
         mixed.insert(min(len(mixed), i * (step + 1)), e)
-    return mixed[:n], seed
+    chosen = mixed[:n]
+    edge_questions = {e.question for e in edge}
+    return chosen, seed, sum(e.question in edge_questions for e in chosen)
 
 
 @dataclass
@@ -102,9 +105,7 @@ def held_out_set(task: str, kept_back: Sequence[Example] | None, seen: Sequence[
         return HeldOutSet(list(kept_back), "kept back", None, {"kept back": len(kept_back)})
     if task in TASKS and n > 0:
         wanted_edges = n // EDGE_SHARE if n >= EDGE_SHARE else 0
-        fresh, seed = fresh_instances(task, n, seen, edges=wanted_edges)
-        edge_questions = {e.question for e in TASKS[task].generate_edges(wanted_edges, seed)}
-        edges = sum(e.question in edge_questions for e in fresh)
+        fresh, seed, edges = fresh_instances(task, n, seen, edges=wanted_edges)
         kinds = {"generated": len(fresh) - edges, **({"edge": edges} if edges else {})}
         return HeldOutSet(fresh, "generated", seed, kinds)
     return HeldOutSet([], "")

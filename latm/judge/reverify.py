@@ -143,7 +143,7 @@ def reverify(
                 )
             )
         if tool.task in TASKS:
-            held, seed = fresh_instances(tool.task, held_out, stored.questions)
+            held, seed, _ = fresh_instances(tool.task, held_out, stored.questions)
             source = "generated"
         elif examples:
             held, seed, source = list(examples), None, "given at import"

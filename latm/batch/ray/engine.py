@@ -327,7 +327,10 @@ class RayJob:
             for d in e["usage"]:
                 latm._spent(Usage.model_validate(d))
             if e.get("canaries"):
-                self.merged.setdefault("quarantined", {}).update(e["canaries"].get("quarantined", {}))
+                names = e["canaries"].get("names", {})
+                self.merged.setdefault("quarantined", {}).update(
+                    {k: f"{names.get(k, k[:12])}: {why}" for k, why in e["canaries"].get("quarantined", {}).items()}
+                )
                 counts = e["canaries"].get("counts", {}).values()
                 self.merged["canaries_passed"] = self.merged.get("canaries_passed", 0) + sum(c[0] for c in counts)
                 self.merged["canaries_failed"] = self.merged.get("canaries_failed", 0) + sum(c[1] for c in counts)
