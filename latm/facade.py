@@ -29,7 +29,7 @@ from latm.use.solution import Solution, check_questions, solution_of
 from latm.use.tool_user import Answer, ToolUser
 from sandbox import Sandbox
 from tasks import TASKS, Example
-from toolcache import ToolCache
+from toolcache import Tool, ToolCache
 
 OnMiss = Literal["fallback", "raise"]
 
@@ -59,6 +59,7 @@ class LATM:
         settings: Settings | None = None,
         max_error: float | None = None,
         canaries: bool = True,
+        llm_canaries: bool = False,
     ) -> None:
         """``source`` names where requests come from in the cache's use records (api, cli, mcp,
         ray). ``allow_shown_only`` lets tools that could only be verified on the examples shown to
@@ -67,7 +68,9 @@ class LATM:
         variables); an argument given here wins over it. ``max_error``: route only to tools whose
         error bound (95% confidence, from the labelled questions they were judged on) is at or under
         it, e.g. 0.01. ``canaries``: mix questions with known answers into each tool's direct work
-        (about 1%, at least one a batch; off only to measure what they cost)."""
+        (about 1%, at least one a batch; off only to measure what they cost). ``llm_canaries``: mix
+        them into each tool's LLM-mode work too (they cost user tokens; a failure sends that tool's
+        share of the batch to the fallback)."""
         if on_miss not in ("fallback", "raise"):
             raise UserError("on_miss must be 'fallback' or 'raise'")
         if max_error is not None and not 0 < max_error < 1:
@@ -75,6 +78,7 @@ class LATM:
         self.max_error = max_error
         self._canaries: Canaries | None = None
         self.use_canaries = canaries
+        self.llm_canaries = llm_canaries and canaries
         self.settings = settings or Settings.load()
         self.maker_model, self.user_model = (
             resolve_model(
@@ -221,6 +225,8 @@ class LATM:
             raise UserError("the question must be non-empty text")
         started = time.monotonic()
         route = self.dispatcher.route(question)
+        if self.llm_canaries and self.canaries is not None and route.tool is not None:
+            route = run_sync(self._llm_canaries(self.canaries, [question], [route], 1))[0]
         if route.tool is None and examples:
             made = self.make_tool(task or auto_task_name(examples), examples)
             if made.tool is None:
@@ -265,6 +271,8 @@ class LATM:
         check_questions(questions)
         started = time.monotonic()
         routes = await self.dispatcher.aroute_many(questions, concurrency=concurrency, tried=tried)
+        if self.llm_canaries and self.canaries is not None:
+            routes = await self._llm_canaries(self.canaries, questions, routes, concurrency)
         sem = asyncio.Semaphore(concurrency)
         bar = _Progress(len(questions)) if progress else None
 
@@ -324,6 +332,41 @@ class LATM:
         )
         self.__dict__.setdefault("_ray_jobs", []).append(job)
         return job.dataset
+
+    async def _llm_canaries(
+        self, canaries: Canaries, questions: Sequence[str], routes: list[Route], concurrency: int
+    ) -> list[Route]:
+        """Each tool's LLM-mode share of a batch, preceded by its canaries answered the same way (the
+        cheap model writes each call); a tool that fails one is quarantined and its share re-routed to
+        the fallback. The canaries' tokens are this instance's spending, not any question's."""
+        shares: dict[str, list[int]] = {}
+        tools: dict[str, Tool] = {}
+        for i, route in enumerate(routes):
+            if route.tool is not None and route.direct_value is None:
+                shares.setdefault(route.tool.id, []).append(i)
+                tools[route.tool.id] = route.tool
+        sem = asyncio.Semaphore(concurrency)
+        user = self.tool_user
+
+        async def ask(tool: Tool, question: str) -> Answer:
+            async with sem:
+                return await user.ause(tool, question, skip_direct=True)
+
+        async def check(tool_id: str) -> tuple[str, bool]:
+            tool = tools[tool_id]
+            known = canaries.draw(tool, len(shares[tool_id]))
+            answers = list(await asyncio.gather(*(ask(tool, e.question) for e in known)))
+            for a in answers:
+                self._spent(a.usage)
+            return tool_id, canaries.settle(tool, known, [a.value for a in answers], [a.error or "" for a in answers])
+
+        out = list(routes)
+        for tool_id, ok in await asyncio.gather(*(check(t) for t in shares)):
+            if not ok:
+                why = canaries.quarantined.get(tool_id, "a canary failed")
+                for i in shares[tool_id]:
+                    out[i] = Route(tool=None, reason=f"{tools[tool_id].name} was quarantined ({why})")
+        return out
 
     async def _finish(self, question: str, route: Route) -> Solution:
         tool = route.tool

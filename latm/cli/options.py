@@ -106,6 +106,7 @@ def open_latm(
     on_attempt: Callable[[Any], None] | None = None,
     allow_shown_only: bool = False,
     max_error: float | None = None,
+    llm_canaries: bool = False,
 ) -> tuple[Any, bool]:
     """The facade from the settings; with ``offline_ok`` and no model anywhere, the demo models."""
     from latm.facade import LATM
@@ -120,6 +121,7 @@ def open_latm(
             on_attempt=on_attempt,
             allow_shown_only=allow_shown_only,
             max_error=max_error,
+            llm_canaries=llm_canaries,
             source="cli",
         ), True
     try:
@@ -130,6 +132,7 @@ def open_latm(
             on_attempt=on_attempt,
             allow_shown_only=allow_shown_only,
             max_error=max_error,
+            llm_canaries=llm_canaries,
             source="cli",
         ), False
     except LATMError as exc:

@@ -46,6 +46,13 @@ from latm.settings import Settings
     help="Route only to tools whose error bound (95% confidence) is at or under this rate, e.g. 0.01.",
 )
 @click.option(
+    "--canaries",
+    "llm_canaries",
+    is_flag=True,
+    help="Also check tools the cheap model calls (LLM mode) with known questions, about 1% (they cost user "
+    "tokens); direct-mode canaries always run.",
+)
+@click.option(
     "--engine",
     type=click.Choice(["local", "ray"]),
     default="local",
@@ -65,6 +72,7 @@ def solve(
     concurrency: int,
     allow_shown_only: bool,
     max_error: float | None,
+    llm_canaries: bool,
     engine: str,
     ray: RayOptions,
     settings: Settings,
@@ -81,7 +89,7 @@ def solve(
         if not in_file:
             raise click.UsageError("--engine ray answers a --file")
         require_ray()  # before any work
-    latm, _ = open_latm(settings, allow_shown_only=allow_shown_only, max_error=max_error)
+    latm, _ = open_latm(settings, allow_shown_only=allow_shown_only, max_error=max_error, llm_canaries=llm_canaries)
     with latm:
         if question:
             examples = None

@@ -26,7 +26,7 @@ from latm.judge.cases import CaseRun
 from latm.judge.rendering import RenderingError, render
 from latm.use.dispatcher import routable_tools
 from latm.use.schemas import ParametersFrom, clean_name, parameters_of
-from latm.use.tool_user import ToolUser, answer_of
+from latm.use.tool_user import ToolUser, answer_of, function_answers
 from sandbox import Sandbox
 from toolcache import Tool, ToolCache
 from toolcache.bound import percent
@@ -46,19 +46,25 @@ class Exposed(BaseModel):
     def takes_question(self) -> bool:
         return self.tool.direct is not None
 
+    @property
+    def takes_arguments(self) -> bool:
+        """Whether the function's own value was judged as an answer (else it is called by question only)."""
+        return function_answers(self.tool)
+
     def input_schema(self) -> dict[str, Any]:
-        """The function's arguments, and ``question`` where the tool has a direct solver."""
-        props = dict(self.parameters.get("properties", {}))
+        """The function's arguments (where its value is an answer), and ``question`` where the tool has a
+        direct solver."""
+        props = dict(self.parameters.get("properties", {})) if self.takes_arguments else {}
+        if self.takes_question and not self.takes_arguments:
+            return {"type": "object", "properties": {QUESTION: self._question_schema()}, "required": [QUESTION]}
         if self.takes_question:
-            props = {
-                QUESTION: {
-                    "type": "string",
-                    "description": "A whole question of this task (the direct solver parses it).",
-                },
-                **{k: v for k, v in props.items() if k != QUESTION},
-            }
+            props = {QUESTION: self._question_schema(), **{k: v for k, v in props.items() if k != QUESTION}}
             return {"type": "object", "properties": props}  # either the question, or the arguments
         return {"type": "object", "properties": props, "required": list(self.parameters.get("required", []))}
+
+    @staticmethod
+    def _question_schema() -> dict[str, str]:
+        return {"type": "string", "description": "A whole question of this task (the direct solver parses it)."}
 
 
 class CallResult(BaseModel):
@@ -108,8 +114,8 @@ def describe(tool: Tool, parameters_from: ParametersFrom) -> str:
         f"never saw; error rate {percent(tool.error_bound)} at 95% confidence).",
         f"Example question: {example[:400]}" if example else "",
         (
-            "Call it with `question` (the whole question text; the answer comes back in the task's format), "
-            f"or with the function's own arguments ({how})."
+            "Call it with `question` (the whole question text; the answer comes back in the task's format)"
+            + (f", or with the function's own arguments ({how})." if function_answers(tool) else ".")
             if tool.direct
             else f"Call it with the function's own arguments ({how})."
         ),
@@ -159,6 +165,15 @@ def call_exposed(
             run = runs[0]
         answer, why = answer_of(run, question, tool)
         return CallResult(ok=answer is not None, answer=answer, error=why, mode="direct", raw=run.value)
+    if not exposed.takes_arguments:
+        return CallResult(
+            ok=False,
+            error=(
+                f"{exposed.name} takes `question` only: its function's own value was judged only as part of an "
+                "answer its solver completes"
+            ),
+            mode="function",
+        )
     expected = set(exposed.parameters.get("properties", {}))
     unknown = sorted(set(arguments) - expected)
     missing = [p for p in exposed.parameters.get("required", []) if p not in arguments]

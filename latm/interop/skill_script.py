@@ -110,6 +110,7 @@ TOOL_ID = __LATM_TOOL_ID__
 TASK = __LATM_TASK__
 ENTRY = __LATM_ENTRY__  # the tool's function
 HAS_DIRECT = __LATM_HAS_DIRECT__  # a direct solver: solve(question) parses a whole question, or raises
+TAKES_ARGUMENTS = __LATM_TAKES_ARGUMENTS__  # the function's own value was judged as an answer
 PARAMETERS = __LATM_PARAMETERS__  # the function's arguments (JSON schema)
 SEP = __LATM_SEP__  # joins a list answer
 BASE = __LATM_BASE__  # an integer answering a multiple-choice question counts options from BASE
@@ -191,6 +192,9 @@ def main(argv):
         print(__doc__)
         return 0
     if len(argv) == 2 and argv[0] == "--args":
+        if not TAKES_ARGUMENTS:
+            return fail("this tool takes whole questions only: its function's own value was judged only as part "
+                        "of an answer its solver completes", 2)
         mode, text = "arguments", argv[1]
     elif len(argv) == 1 and not argv[0].startswith("--"):
         mode, text = ("question" if HAS_DIRECT else "arguments"), argv[0]
@@ -228,9 +232,10 @@ def script(exposed: Exposed, purpose: str) -> str:
     """The source of ``scripts/solve.py`` for one exposed tool (``purpose``: what it does, in words)."""
     tool = exposed.tool
     if tool.direct:
-        usage = (
-            "  python scripts/solve.py \"QUESTION\"          the whole question ('-': read it from stdin)\n"
+        usage = "  python scripts/solve.py \"QUESTION\"          the whole question ('-': read it from stdin)\n" + (
             "  python scripts/solve.py --args 'JSON'       the function's own arguments, as a JSON object\n"
+            if exposed.takes_arguments
+            else ""
         )
     else:
         usage = "  python scripts/solve.py 'JSON'              the function's own arguments, as a JSON object\n"
@@ -243,6 +248,7 @@ def script(exposed: Exposed, purpose: str) -> str:
         "__LATM_TASK__": repr(tool.task),
         "__LATM_ENTRY__": repr(tool.entry.name),
         "__LATM_HAS_DIRECT__": repr(tool.direct is not None),
+        "__LATM_TAKES_ARGUMENTS__": repr(exposed.takes_arguments),
         "__LATM_PARAMETERS__": repr(exposed.parameters),
         "__LATM_SEP__": repr(tool.rendering.sep),
         "__LATM_BASE__": repr(tool.rendering.base),

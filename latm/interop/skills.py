@@ -244,11 +244,20 @@ def skill_md(name: str, exposed: Exposed) -> str:
             "",
             "QUESTION is the whole question text as one argument. A question over several lines: "
             "pass `-` and give it on stdin (`python scripts/solve.py - < question.txt`).",
-            "",
-            "You may also call the function with its own arguments, as a JSON object:",
-            "",
-            _fence(f"python scripts/solve.py --args {_shell_quote(args_json or '{}')}", "bash"),
         ]
+        if exposed.takes_arguments:
+            out += [
+                "",
+                "You may also call the function with its own arguments, as a JSON object:",
+                "",
+                _fence(f"python scripts/solve.py --args {_shell_quote(args_json or '{}')}", "bash"),
+            ]
+        else:
+            out += [
+                "",
+                f"Pass whole questions only: `{tool.entry.name}`'s own value was judged only as part of an "
+                "answer the solver completes, so the script does not take its arguments.",
+            ]
     else:
         out += [
             _fence(f"python scripts/solve.py {_shell_quote(args_json or '{}')}", "bash"),

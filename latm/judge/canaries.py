@@ -5,6 +5,10 @@ a canary failed quarantines the tool in the cache at once (``cache show`` says w
 the batch's answers from it are not used: its questions go on to the other solvers, the cheap model or
 the fallback. Canaries never appear in the output.
 
+In LLM mode (the cheap model writes each call) canaries cost user tokens, so they run only where the
+user asks (``LATM(llm_canaries=True)``, ``latm solve --canaries``): each tool's share of a batch is
+preceded by its canaries, answered the same way, and a failure sends the whole share to the fallback.
+
 Known answers come from the tool's own labelled questions: fresh generated instances for a built-in
 task, the user's kept-back examples (stored with the tool) otherwise. A tool with neither gets none.
 """
@@ -83,20 +87,35 @@ class Canaries:
             return list(runs), True
         wanted = set(mixed.slots)
         real = [r for i, r in enumerate(runs) if i not in wanted]
-        check = checker_for(tool.task)
-        wrong: list[tuple[Example, str]] = []
+        observed: list[str | None] = []
+        why_none: list[str] = []
         for slot, example in zip(mixed.slots, mixed.known, strict=True):
-            run = runs[slot]
-            observed = None
-            if run.ok:
+            run, value, why = runs[slot], None, ""
+            if not run.ok:
+                why = f"an error: {(run.error or 'failed').strip().splitlines()[-1:]}"
+            else:
                 try:
-                    observed = render(run.value, example.question, tool.rendering)
+                    value = render(run.value, example.question, tool.rendering)
                 except RenderingError as exc:
-                    observed = f"(unrenderable: {exc})"
-            if observed is None or not check(observed, example.answer):
-                got = observed if run.ok else f"an error: {(run.error or 'failed').strip().splitlines()[-1:]}"
-                wrong.append((example, str(got)))
-        passed = len(mixed.known) - len(wrong)
+                    why = f"(unrenderable: {exc})"
+            observed.append(value)
+            why_none.append(why or "nothing")
+        return real, self.settle(tool, mixed.known, observed, why_none)
+
+    def settle(
+        self, tool: Tool, known: Sequence[Example], observed: Sequence[str | None], why_none: Sequence[str] = ()
+    ) -> bool:
+        """Whether ``tool`` answered every canary rightly (``observed``: its answers, None where it gave
+        none, for the reason in ``why_none``). Passes are counted as evidence; a failure quarantines
+        the tool and is recorded."""
+        check = checker_for(tool.task)
+        reasons = list(why_none) or ["nothing"] * len(known)
+        wrong = [
+            (example, got if got is not None else why)
+            for example, got, why in zip(known, observed, reasons, strict=True)
+            if got is None or not check(got, example.answer)
+        ]
+        passed = len(known) - len(wrong)
         with self._lock:
             self.passed += passed
             self.failed += len(wrong)
@@ -105,17 +124,16 @@ class Canaries:
             tally[1] += len(wrong)
         self.cache.record_canaries(tool.id, passed=passed, failed=len(wrong))
         if not wrong:
-            return real, True
+            return True
         example, got = wrong[0]
         why = (
-            f"a canary failed: asked {example.question[:120]!r} (answer {example.answer!r}), it answered "
-            f"{got[:120]!r}"
+            f"a canary failed: asked {example.question[:120]!r} (answer {example.answer!r}), it answered {got[:120]!r}"
         )
         self.cache.set_status(tool.id, "quarantined", reason=why)
         with self._lock:
             self.quarantined[tool.id] = why
             self._names[tool.id] = tool.name
-        return real, False
+        return False
 
     def take(self) -> dict[str, Any]:
         """What happened since the last ``take`` (for a cache elsewhere: a Ray worker reports it to

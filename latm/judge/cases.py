@@ -168,6 +168,14 @@ def _latm_replayed_direct(_latm_question, _latm_entry, _latm_value):
         globals()[_latm_entry] = _latm_fn
 
 
+def _latm_completed_case(_latm_src, _latm_question, _latm_entry, _latm_args):
+    # A use case's call code, its call of the entry function answered by the entry called with
+    # _latm_args instead (the arguments a direct solver gave it for _latm_question).
+    _latm_fn = globals()[_latm_entry]
+    _latm_given = {_latm_entry: lambda *args, **kwargs: _latm_fn(**_latm_args)}
+    return _latm_jsonable(_latm_exec(_latm_src, _latm_question, _latm_given))
+
+
 def _latm_plain(value):
     # value as JSON data when it is plain data (lists, dicts of str keys, numbers, text), else None
     if value is None or isinstance(value, (str, int, float, bool)):
@@ -335,6 +343,16 @@ def run_functions(sb: Sandbox, tool_code: str, entry: str, arguments: Sequence[d
         )
         for r in results
     ]
+
+
+def run_completed(
+    sb: Sandbox, tool_code: str, call: str, entry: str, runs: Sequence[tuple[str, dict[str, Any]]]
+) -> list[CaseRun]:
+    """A use case's call code once per (question, arguments): ``question`` set to the question, and the
+    code's call of ``entry`` answered by ``entry(**arguments)``. This judges a function that returns a
+    part of the answer (which the call code completes) on questions other than the use case's own."""
+    calls: list[Call] = [([call, q, entry, dict(a)], {}) for q, a in runs]
+    return _runs(sb.call_many(tool_code + HARNESS, "_latm_completed_case", calls))
 
 
 def run_call(sb: Sandbox, tool_code: str, call: str, question: str) -> CaseRun:

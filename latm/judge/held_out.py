@@ -9,7 +9,8 @@ the task has such a generator (words in no list of the code base, longer inputs)
 sandbox batch, then again in reverse order in a fresh one: answers must not depend on order or on
 how many calls came before (``Evidence.batch_limit`` records how many ran in one batch, and use
 never runs more in one). The tool's function is judged too, with the arguments the solver's own
-parser gave it: a solver that gates on its function but answers by itself fails there. A tool
+parser gave it (rendered, or completed by a use case's call code): a solver that gates on its
+function but answers by itself fails there. A tool
 judged through the user model costs tokens, so it gets ``HELD_OUT`` questions unless asked for more.
 """
 
@@ -20,12 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from latm._aio import run_sync
-from latm.judge.cases import CaseRun, run_direct, run_direct_spied, run_functions
+from latm.judge.cases import CaseRun, run_completed, run_direct, run_direct_spied, run_functions
 from latm.judge.checking import CaseOutcome, Checker, as_text, checker_for, judge
 from latm.models.usage import Usage
 from sandbox import Sandbox
 from tasks import TASKS, Example
-from toolcache import Evidence, HeldOut, Rendering, Tool, VerificationExample
+from toolcache import Evidence, HeldOut, Rendering, Tool, UseCase, VerificationExample
 
 HELD_OUT = 10  # fresh instances of a built-in task for a tool judged through the user model (tokens)
 HELD_OUT_DIRECT = 300  # ... for a direct solver (free): 0 wrong of 300 bounds the error rate at 1.0%
@@ -133,13 +134,14 @@ def judge_direct_held_out(
     check: Checker,
     rendering: Rendering,
     shown: Sequence[Example] = (),
+    use_cases: Sequence[UseCase] = (),
 ) -> tuple[HeldOut, list[CaseOutcome], Evidence]:
-    """A direct solver on held-out questions, alone, as it will be used, in two orders; and, where
-    its function alone answers the ``shown`` examples (called with the arguments the solver gave
-    it, its value rendered), that function on the held-out questions the same way. Returns the
-    verdict, each question's outcome (a question passes only when all of that holds) and the
-    evidence. (A function that returns a part of the answer, which its use cases' call code
-    completes, is judged through those use cases instead.)"""
+    """A direct solver on held-out questions, alone, as it will be used, in two orders; and its
+    function on them too, with the arguments the solver's own parser gave it: its value rendered
+    where it answers the ``shown`` examples that way by itself, else completed by a use case's call
+    code where one completes every shown example's answer from those arguments (a function that
+    returns a part of the answer). Returns the verdict, each question's outcome (a question passes
+    only when all of that holds) and the evidence."""
     examples = held.examples
     questions, expected = [e.question for e in examples], [e.answer for e in examples]
     runs = run_direct_spied(sb, tool_code, direct, entry, questions)
@@ -149,15 +151,16 @@ def judge_direct_held_out(
         if why is not None:
             outcomes[i] = CaseOutcome(passed=False, observed=outcomes[i].observed, error=why, failure="wrong")
     called = [i for i, r in enumerate(runs) if r.ok and r.arguments is not None and outcomes[i].passed]
-    if not (called and _function_answers_alone(sb, tool_code, direct, entry, shown, check, rendering)):
-        called = []  # a function that returns a part of the answer is judged through its use cases
-    if called:
-        function_runs = run_functions(sb, tool_code, entry, [runs[i].arguments or {} for i in called])
+    path = _function_path(sb, tool_code, direct, entry, shown, use_cases, check, rendering) if called else None
+    if path is None:
+        called = []  # the function was not judged on its own: the cheap model never calls it (direct only)
+    else:
+        how, function_runs = path.run(sb, tool_code, entry, [(questions[i], runs[i].arguments or {}) for i in called])
         judged = judge(function_runs, [expected[i] for i in called], [questions[i] for i in called], check, rendering)
         for i, fn in zip(called, judged, strict=True):
             if not fn.passed:
-                why = f"the solver answered rightly, but `{entry}` called with the solver's own arguments " + (
-                    f"returned {fn.observed!r}" if fn.error is None else f"failed: {fn.error}"
+                why = f"the solver answered rightly, but `{entry}` called with the solver's own arguments{how} " + (
+                    f"gave {fn.observed!r}" if fn.error is None else f"failed: {fn.error}"
                 )
                 outcomes[i] = CaseOutcome(passed=False, observed=fn.observed, error=why, failure="wrong")
     verdict = held_out_verdict(outcomes, examples, source=held.source, judged_by="direct solver", seed=held.seed)
@@ -168,6 +171,7 @@ def judge_direct_held_out(
         batch_limit=len(questions),
         orders=2,
         functions_checked=len(called),
+        function_completed=path is not None and path.call is not None and bool(called),
     )
     return verdict, outcomes, evidence
 
@@ -178,24 +182,47 @@ class ToolUserLike(Protocol):
     async def ause(self, tool: Tool, question: str, *, skip_direct: bool = False) -> Any: ...
 
 
-def _function_answers_alone(
+@dataclass
+class FunctionPath:
+    """How the function's value becomes an answer without the solver: rendered as it is (``call``
+    None), or completed by a use case's call code."""
+
+    call: str | None = None
+
+    def run(
+        self, sb: Sandbox, tool_code: str, entry: str, given: Sequence[tuple[str, dict[str, Any]]]
+    ) -> tuple[str, list[CaseRun]]:
+        """The function on each (question, arguments); with a phrase saying how it was called."""
+        if self.call is None:
+            return "", run_functions(sb, tool_code, entry, [a for _, a in given])
+        return " (completed by a use case's call code)", run_completed(sb, tool_code, self.call, entry, given)
+
+
+def _function_path(
     sb: Sandbox,
     tool_code: str,
     direct: str,
     entry: str,
     shown: Sequence[Example],
+    use_cases: Sequence[UseCase],
     check: Checker,
     rendering: Rendering,
-) -> bool:
-    """Whether the function, called with the solver's arguments, answers every shown example by itself."""
+) -> FunctionPath | None:
+    """How the function, called with the solver's arguments, answers every shown example without the
+    solver: by itself, or completed by one use case's call code (the same code for every example,
+    so it is generic); None when neither does (it is then judged only through the solver)."""
     if not shown:
-        return False
+        return None
     runs = run_direct_spied(sb, tool_code, direct, entry, [e.question for e in shown])
     if not all(r.ok and r.arguments is not None for r in runs):
-        return False
-    values = run_functions(sb, tool_code, entry, [r.arguments or {} for r in runs])
-    outcomes = judge(values, [e.answer for e in shown], [e.question for e in shown], check, rendering)
-    return all(o.passed for o in outcomes)
+        return None
+    given = [(e.question, r.arguments or {}) for e, r in zip(shown, runs, strict=True)]
+    answers, questions = [e.answer for e in shown], [e.question for e in shown]
+    for path in [FunctionPath(), *(FunctionPath(u.call) for u in use_cases if entry in u.call)]:
+        _, values = path.run(sb, tool_code, entry, given)
+        if all(o.passed for o in judge(values, answers, questions, check, rendering)):
+            return path
+    return None
 
 
 def judge_through_user(

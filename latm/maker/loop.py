@@ -304,7 +304,7 @@ class MakerBase:
         if not held.examples:
             return
         verdict, outcomes, evidence = judge_direct_held_out(
-            self.sandbox, s.code, code, s.entry, held, s.check, rendering, s.shown
+            self.sandbox, s.code, code, s.entry, held, s.check, rendering, s.shown, s.use_cases
         )
         a.observations.append({"held_out": verdict.model_dump(mode="json", exclude={"failures"})})
         if verdict.ok:

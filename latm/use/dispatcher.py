@@ -1,8 +1,9 @@
 """Dispatcher: which cached tool (if any) serves a question, cheapest signal first.
 
-1. The strict direct solvers of the cached tools: a solver that accepts the question is a
-   routing decision *and* an answer, at no LLM cost. One acceptor, or several that agree,
-   routes the question.
+1. The strict direct solvers of the cached tools whose signature the question fits
+   (``latm.use.routing_index``): a solver that accepts the question is a routing decision *and*
+   an answer, at no LLM cost. One acceptor, or several that agree, routes the question; two that
+   disagree answer nothing directly.
 2. Otherwise the cheap model classifies the question among the most similar tools (a small
    lexical ranking keeps the prompt short when there are many), in the paper's format:
    ``Task: <name>`` or ``Task: unknown``.
@@ -22,6 +23,7 @@ from latm.judge.canaries import Canaries
 from latm.judge.cases import CaseRun
 from latm.models import ChatModel
 from latm.models.usage import PriceTable, Usage
+from latm.use.routing_index import RoutingIndex, words
 from latm.use.tool_user import ToolUser, answer_of
 from toolcache import Tool, ToolCache
 
@@ -55,16 +57,6 @@ def routable_tools(cache: ToolCache, allow_shown_only: bool = False, max_error: 
     return [t for t in current if t is not None and routable(t, allow_shown_only, max_error)]
 
 
-# Every byte but a-z becomes a space: the same words as WORD.findall(text.lower()) (non-ASCII
-# characters turn into "?" first, which no [a-z]+ word contains), in a fraction of the time: a
-# batch tokenises every question, and this was a fifth of a Ray worker's time.
-_NOT_A_Z = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
-
-
-def words(text: str) -> set[str]:
-    return set(text.lower().encode("ascii", "replace").translate(_NOT_A_Z).decode("ascii").split())
-
-
 def tool_words(tool: Tool) -> set[str]:
     return words(" ".join([tool.task, tool.description, *(u.question for u in tool.use_cases[:2])]))
 
@@ -79,23 +71,6 @@ def ranked(question: str, tools: Sequence[Tool], vocab: dict[str, set[str]] | No
         return len(q & ref) / (len(q | ref) or 1)
 
     return sorted(tools, key=score, reverse=True)
-
-
-def rank_all(questions: Sequence[str], solvers: Sequence[Tool]) -> list[list[Tool]]:
-    """``ranked(q, solvers)`` for every question, computed once per (known words, word count):
-    the ranking depends on nothing else, and a batch repeats few such signatures."""
-    vocab = {t.id: tool_words(t) for t in solvers}
-    known: set[str] = set().union(*vocab.values()) if vocab else set()
-    memo: dict[tuple[frozenset[str], int], list[Tool]] = {}
-    out = []
-    for q in questions:
-        w = words(q)
-        key = (frozenset(w & known), len(w))
-        order = memo.get(key)
-        if order is None:
-            order = memo[key] = ranked(q, solvers, vocab)
-        out.append(order)
-    return out
 
 
 def failure_note(tool: Tool, run: CaseRun, first: bool) -> str | None:
@@ -114,11 +89,26 @@ OnAccepted = Callable[[Tool, list[tuple[int, str]]], None]
 
 @dataclass
 class DirectRouting:
-    """What the direct solvers made of a batch: each question's (tool, answer) acceptances, and
-    notes on solvers that timed out or failed unexpectedly on it."""
+    """What the direct solvers made of a batch: each question's (tool, answer) acceptances, the
+    questions they answer (one acceptor, or several that agree), and notes on solvers that timed out,
+    failed unexpectedly or disagreed on a question."""
 
     accepted: dict[int, list[tuple[Tool, str]]]
     notes: dict[int, list[str]] = field(default_factory=dict)
+    answered: dict[int, tuple[Tool, str]] = field(default_factory=dict)
+    solver_runs: int = 0
+
+
+def decide(hits: Sequence[tuple[Tool, str]]) -> tuple[Tool, str] | str | None:
+    """A question's direct answer from its acceptances: the answer when they agree, why not when two
+    disagree (neither answers it directly), None when no solver accepted it."""
+    if not hits:
+        return None
+    values = {v for _, v in hits}
+    if len(values) == 1:
+        return hits[0]
+    shown = "; ".join(f"{t.name} answered {v[:60]!r}" for t, v in hits[:3])
+    return f"direct solvers disagree ({shown}): none answers it directly"
 
 
 def route_direct(
@@ -126,20 +116,22 @@ def route_direct(
     questions: Sequence[str],
     solvers: Sequence[Tool],
     *,
-    agreement: bool = False,
     on_accepted: OnAccepted | None = None,
     canaries: Canaries | None = None,
 ) -> DirectRouting:
-    """Offers each question to the direct solvers in its lexical order, a rank at a time: each
-    tool's questions of a rank run as one sandbox batch, the batches of different tools side by
-    side (one per sandbox worker). Without ``agreement`` a question accepted at one rank is not
-    offered further (one solver run per question); with it every solver is tried.
-    ``on_accepted(tool, [(index, answer)])`` is called as each batch completes (to write rows).
-    With ``canaries``, each tool's batch carries questions with known answers; a tool that fails
-    one is quarantined, its batch's answers are dropped and it is offered nothing more."""
-    order = rank_all(questions, solvers)
+    """Offers each question to every direct solver whose signature it fits (``RoutingIndex``), so a
+    question that fits none costs no solver run, and one that two solvers accept is answered only
+    when they agree. Each tool's questions of a round run as one sandbox batch, the batches of
+    different tools side by side (one per sandbox worker). ``on_accepted(tool, [(index, answer)])``
+    is called as each question's answer is settled (to write rows). With ``canaries``, each tool's
+    batch carries questions with known answers; a tool that fails one is quarantined, its batch's
+    answers are dropped and it is offered nothing more."""
+    index = routing_index(solvers)
+    words_of = [words(q) for q in questions]
+    order = index.candidates_all(words_of)
     out = DirectRouting(accepted={i: [] for i in range(len(questions))})
     by_id = {t.id: t for t in solvers}
+    waiting = [len(c) for c in order]
 
     def run(tool: Tool, batch: list[int]) -> tuple[Tool, list[int], list[CaseRun] | None]:
         asked = [questions[i] for i in batch]
@@ -149,34 +141,67 @@ def route_direct(
         runs, ok = canaries.judge(tool, mixed, user.direct_many(tool, mixed.questions))
         return tool, batch, runs if ok else None
 
+    def settle(done: list[int]) -> None:
+        took: dict[str, list[tuple[int, str]]] = {}
+        for i in done:
+            decided = decide(out.accepted[i])
+            if isinstance(decided, tuple):
+                out.answered[i] = decided
+                took.setdefault(decided[0].id, []).append((i, decided[1]))
+            elif decided is not None:
+                out.notes.setdefault(i, []).append(decided)
+        if on_accepted is not None:
+            for tool_id, pairs in took.items():
+                on_accepted(by_id[tool_id], pairs)
+
     with ThreadPoolExecutor(max_workers=DIRECT_WORKERS) as pool:
-        for rank in range(len(solvers)):
+        for rank in range(max((len(c) for c in order), default=0)):
             batches: dict[str, list[int]] = {}
+            passed_over = []  # questions whose solver of this round was quarantined meanwhile
             for i, tools in enumerate(order):
-                if len(tools) > rank and (agreement or not out.accepted[i]):
+                if len(tools) > rank:
                     if canaries is not None and tools[rank].id in canaries.quarantined:
+                        waiting[i] -= 1
+                        passed_over.append(i)
                         continue
                     batches.setdefault(tools[rank].id, []).append(i)
-            if not batches:
-                break
+            settle([i for i in passed_over if waiting[i] == 0])
             jobs = [pool.submit(run, by_id[tid], batch) for tid, batch in batches.items()]
             for job in as_completed(jobs):
                 tool, batch, results = job.result()
+                out.solver_runs += len(batch)
                 if results is None:  # quarantined by a failed canary: none of this batch's answers is used
                     for i in batch:
                         out.notes.setdefault(i, []).append(f"{tool.name} was quarantined (a canary failed)")
-                    continue
-                took = []
-                for i, r in zip(batch, results, strict=True):
-                    value, _ = answer_of(r, questions[i], tool)
-                    if value is not None:
-                        out.accepted[i].append((tool, value))
-                        took.append((i, value))
-                    elif note := failure_note(tool, r, first=rank == 0):
-                        out.notes.setdefault(i, []).append(note)
-                if took and on_accepted is not None:
-                    on_accepted(tool, took)
+                else:
+                    for i, r in zip(batch, results, strict=True):
+                        value, _ = answer_of(r, questions[i], tool)
+                        if value is not None:
+                            out.accepted[i].append((tool, value))
+                        elif note := failure_note(tool, r, first=rank == 0):
+                            out.notes.setdefault(i, []).append(note)
+                ready = []
+                for i in batch:
+                    waiting[i] -= 1
+                    if waiting[i] == 0:
+                        ready.append(i)
+                settle(ready)
     return out
+
+
+_INDEXES: dict[tuple[str, ...], RoutingIndex] = {}
+
+
+def routing_index(solvers: Sequence[Tool]) -> RoutingIndex:
+    """The routing index of these solvers (kept for the last few sets of solvers: a batch engine asks
+    for the same set batch after batch)."""
+    key = tuple(t.id for t in solvers)
+    found = _INDEXES.get(key)
+    if found is None:
+        if len(_INDEXES) >= 8:
+            _INDEXES.pop(next(iter(_INDEXES)))
+        found = _INDEXES[key] = RoutingIndex(solvers)
+    return found
 
 
 def classify_prompt(question: str, tools: Sequence[Tool]) -> str:
@@ -226,32 +251,27 @@ class Dispatcher:
     def route(self, question: str) -> Route:
         return self.route_many([question])[0]
 
-    def route_many(self, questions: Sequence[str], *, agreement: bool | None = None) -> list[Route]:
-        """Routes many questions; each direct solver runs once over all questions it may serve.
-
-        With ``agreement`` (default for a single question) every solver is tried, so two
-        solvers that accept one question but disagree send it to the model; for batches the
-        first acceptor in lexical order decides, which costs one solver run per question.
-        """
-        return run_sync(self.aroute_many(questions, agreement=agreement))
+    def route_many(self, questions: Sequence[str]) -> list[Route]:
+        """Routes many questions: each is offered to the direct solvers whose signature it fits (each
+        solver runs once over its questions), and two that accept a question but disagree send it to
+        the model; the rest go to the model's classification."""
+        return run_sync(self.aroute_many(questions))
 
     async def aroute_many(
         self,
         questions: Sequence[str],
         *,
-        agreement: bool | None = None,
         concurrency: int = 16,
         tried: dict[int, list[str]] | None = None,
     ) -> list[Route]:
         """``tried``: the direct solvers were already offered these questions (by the local
         engine), with these notes; they are not run again."""
         tools = self.tools()
-        agreement = len(questions) == 1 if agreement is None else agreement
         routes: list[Route | None] = [None] * len(questions)
         notes: dict[int, list[str]] = dict(tried or {})
         if tools:
             if tried is None:
-                notes = await asyncio.to_thread(self._route_direct, questions, tools, routes, agreement)
+                notes = await asyncio.to_thread(self._route_direct, questions, tools, routes)
             pending = [i for i, r in enumerate(routes) if r is None]
             if pending:
                 classified = await self._classify_all(
@@ -262,18 +282,14 @@ class Dispatcher:
         return [r or Route(tool=None, reason="the cache holds no tools") for r in routes]
 
     def _route_direct(
-        self, questions: Sequence[str], tools: list[Tool], routes: list[Route | None], agreement: bool
+        self, questions: Sequence[str], tools: list[Tool], routes: list[Route | None]
     ) -> dict[int, list[str]]:
         solvers = [t for t in tools if t.direct]
-        found = route_direct(self.user, questions, solvers, agreement=agreement, canaries=self.canaries)
-        for i, hits in found.accepted.items():
-            values = {v for _, v in hits}
-            if len(values) == 1:
-                tool, value = hits[0]
-                reason = f"direct solver of {tool.name} accepted it" + (
-                    f" ({len(hits)} agree)" if len(hits) > 1 else ""
-                )
-                routes[i] = Route(tool=tool, reason=reason, direct_value=value)
+        found = route_direct(self.user, questions, solvers, canaries=self.canaries)
+        for i, (tool, value) in found.answered.items():
+            agree = len(found.accepted[i])
+            reason = f"direct solver of {tool.name} accepted it" + (f" ({agree} agree)" if agree > 1 else "")
+            routes[i] = Route(tool=tool, reason=reason, direct_value=value)
         return found.notes
 
     async def _classify_all(

@@ -36,7 +36,7 @@ from latm.models.usage import PriceTable, Usage
 from sandbox import Sandbox
 from toolcache import Tool
 
-__all__ = ["Answer", "ToolUser", "answer_of", "normalize_value", "tool_prompt"]
+__all__ = ["Answer", "ToolUser", "answer_of", "direct_only", "function_answers", "normalize_value", "tool_prompt"]
 
 Mode = Literal["direct", "llm", "failed"]
 Calling = Literal["auto", "functions", "code"]
@@ -110,9 +110,20 @@ def direct_only(tool: Tool) -> bool:
     cheap model may not call that function, whose answers nothing unseen has checked."""
     e = tool.verification.evidence
     held = tool.verification.held_out
-    return bool(tool.direct) and e.held_out > 0 and e.functions_checked == 0 and (
-        held is not None and held.judged_by == "direct solver"
+    return (
+        bool(tool.direct)
+        and e.held_out > 0
+        and e.functions_checked == 0
+        and (held is not None and held.judged_by == "direct solver")
     )
+
+
+def function_answers(tool: Tool) -> bool:
+    """Whether the function's own value, rendered, was judged as an answer: a tool without a direct
+    solver (judged through the user model, or on its shown examples), or one whose function was judged
+    alone with its solver's arguments. (A function whose value a use case's call code completes is
+    called by call code only; one never judged alone is not called at all: ``direct_only``.)"""
+    return not direct_only(tool) and not tool.verification.evidence.function_completed
 
 
 @public_errors
@@ -199,7 +210,7 @@ class ToolUser:
                 usage=usage,
                 error="the tool's direct solver did not accept the question and no user model is set",
             )
-        if self._offers_functions():
+        if self._offers_functions() and function_answers(tool):
             answer = await self._by_function(tool, question, usage)
             if answer is not None:
                 return answer

@@ -375,3 +375,104 @@ def test_a_function_never_judged_alone_is_not_called_by_the_cheap_model(sb: Sand
     assert (
         ToolUser(model, sb).use(judged, "please alphabetize: b a").value == "a b"
     )  # judged alone: the model may call it
+
+
+REVERSED_FN = "def sort_words(text):\n    return sorted(text.split(), reverse=True)  # the caller turns it round"
+REVERSED_CALL = f"{PARSED}\nans = ' '.join(reversed(ret))"
+REVERSED_DIRECT = block(
+    "def solve(question):\n    prefix = 'Sort the following words alphabetically: List: '\n"
+    "    if not question.startswith(prefix):\n        raise ValueError('not mine')\n"
+    "    return ' '.join(reversed(sort_words(question[len(prefix):])))"
+)
+
+
+def make_completed(sb: Sandbox, fn: str, direct: str) -> MakeResult:
+    tests = block("\n\n".join(f"{REVERSED_CALL}\nassert ans == {ex.answer!r}" for ex in VALID))
+    wrap = wrap_reply(fn, VALID, lambda ex: REVERSED_CALL)
+    maker = ToolMaker(
+        ScriptedModel([block(fn), tests, wrap, direct, direct, direct], name="gpt-4o"), sb, strategy="latm"
+    )
+    return maker.make("word_sorting", TRAIN, VALID)
+
+
+def test_a_function_whose_value_a_use_case_completes_is_judged_through_that_call_code(sb: Sandbox) -> None:
+    from latm import ToolUser
+    from latm.interop.exposure import Exposed, call_exposed
+
+    result = make_completed(sb, REVERSED_FN, REVERSED_DIRECT)
+    assert result.tool is not None and result.tool.direct is not None, result.reason
+    evidence = result.tool.verification.evidence
+    assert evidence.functions_checked == 300 and evidence.function_completed
+    # in LLM mode the cheap model writes call code like the use cases; it is never offered the bare function
+    model = ScriptedModel([block("ret = sort_words('b a')\nans = ' '.join(reversed(ret))")], name="gpt-4o-mini")
+    answer = ToolUser(model, sb, calling="auto").use(result.tool, "please alphabetize: b a")
+    assert (answer.value, answer.mode, answer.calling) == ("a b", "llm", "code")
+    exposed = Exposed(
+        name="sort_words",
+        tool=result.tool,
+        description="",
+        parameters={"type": "object", "properties": {"text": {}}},
+        parameters_from="use cases",
+    )
+    assert list(exposed.input_schema()["properties"]) == ["question"]
+    by_arguments = call_exposed(sb, exposed, {"text": "b a"})
+    assert not by_arguments.ok and "takes `question` only" in (by_arguments.error or "")
+
+
+def test_a_lookup_function_completed_by_call_code_behind_a_solver_that_answers_by_itself_is_refused(
+    sb: Sandbox,
+) -> None:
+    # The function knows the shown lists only (else '?'); the solver uses its value when it has one
+    # (so the mutations see a solver that needs the function) and computes the answer itself otherwise.
+    table = {ex.question.split("List: ")[1]: sorted(ex.answer.split(), reverse=True) for ex in TRAIN + VALID}
+    lookup = f"TABLE = {table!r}\n\ndef sort_words(text):\n    return TABLE.get(text, ['?'])"
+    hedged = block(
+        "def solve(question):\n    prefix = 'Sort the following words alphabetically: List: '\n"
+        "    if not question.startswith(prefix):\n        raise ValueError('not mine')\n"
+        "    rest = question[len(prefix):]\n    got = sort_words(rest)\n"
+        "    return ' '.join(sorted(rest.split())) if got == ['?'] else ' '.join(reversed(got))"
+    )
+    result = make_completed(sb, lookup, hedged)
+    assert result.tool is None or result.tool.direct is None, "a lookup function was admitted behind its solver"
+    assert "direct:held_out" in steps(result)
+
+
+def test_llm_mode_canaries_quarantine_a_tool_the_cheap_model_calls_before_its_rows_are_answered(
+    tmp_path: Path, process_sandbox: Sandbox
+) -> None:
+    # A tool judged through the user model (no direct solver) that answers wrongly in use: with LLM-mode
+    # canaries (they cost user tokens, so they are asked for) its share of the batch goes to the fallback.
+    code = "def sort_words(words):\n    return ' '.join(sorted(words, reverse=True))"  # wrong on every list
+    forged = Tool(
+        name="sort_words",
+        task="word_sorting",
+        entry=Entry(name="sort_words", signature="sort_words(words)"),
+        code=code,
+        use_cases=[
+            UseCase(question=ex.question, call=SORTING.reference.call_for(ex.question), answer=ex.answer)
+            for ex in VALID
+        ],
+        verification=Verification(
+            passed=3,
+            total=3,
+            held_out=HeldOut(passed=10, total=10, source="generated", judged_by="user model gpt-4o-mini"),
+            evidence=Evidence(held_out=10, batch_limit=1),
+        ),
+    )
+    call = block("ret = sort_words(question.split('List: ')[1].split())\nans = ret")
+
+    def reply(messages: list[dict[str, str]]) -> str:  # routes every question to the tool, writes its call
+        return "Task: word_sorting" if "Which task does" in messages[-1]["content"] else call
+
+    questions = [ex.question for ex in SORTING.generate(20, seed=5)]
+    answered = {}
+    for llm_canaries in (False, True):
+        user = ScriptedModel(reply, name="gpt-4o-mini")
+        with ToolCache(tmp_path / f"tools-{llm_canaries}") as cache:
+            tool = cache.put(forged)
+            with LATM(user=user, cache=cache, sandbox=process_sandbox, llm_canaries=llm_canaries) as latm:
+                solutions = latm.solve_many(questions)
+            answered[llm_canaries] = (sum(s.ok for s in solutions), user.calls, cache.get(tool.id).status)
+    assert answered[False] == (20, 40, "verified")  # 20 routings and 20 calls: twenty silent wrong answers
+    # 20 routings, one canary (1% of 20, at least one) answered wrongly, and then no call and no row from it
+    assert answered[True] == (0, 21, "quarantined")

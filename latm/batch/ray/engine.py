@@ -89,14 +89,17 @@ class Ledger:
         self.taken: set[str] = set()
         self.workers: set[str] = set()
         self.pids: dict[str, int] = {}
+        self.quarantined: dict[str, str] = {}  # tool id -> why, from any worker's canaries
 
-    def add(self, key: str, entry: dict[str, Any]) -> bool:
+    def add(self, key: str, entry: dict[str, Any]) -> dict[str, str]:
+        """Records a batch's entry (once); returns every quarantine the job's workers reported so far,
+        so a worker stops using a tool another worker's canary caught from its next batch on."""
         self.workers.add(entry["worker"])
         self.pids[entry["worker"]] = entry["pid"]
-        if key in self.taken or key in self.entries:
-            return False
-        self.entries[key] = entry
-        return True
+        self.quarantined.update((entry.get("canaries") or {}).get("quarantined", {}))
+        if key not in self.taken and key not in self.entries:
+            self.entries[key] = entry
+        return dict(self.quarantined)
 
     def hello(self, worker: str, pid: int) -> None:
         self.workers.add(worker)
@@ -143,6 +146,7 @@ class SolveWorker:
             on_miss=job["on_miss"],
             prices=job["prices"],
             allow_shown_only=job["allow_shown_only"],
+            llm_canaries=job["llm_canaries"],
             source="ray",
         )
         from latm.batch.local import direct_solvers
@@ -196,7 +200,12 @@ class SolveWorker:
         }
         import ray
 
-        ray.get(self.ledger.add.remote(batch_key(batch), entry))
+        caught = ray.get(self.ledger.add.remote(batch_key(batch), entry))
+        fresh = set(caught) & {t.id for t in self.cache.list() if t.status != "quarantined"} if caught else set()
+        if fresh:  # another worker's canary caught a tool: this worker routes nothing more to it
+            for tool_id in fresh:
+                self.cache.set_status(tool_id, "quarantined", reason=caught[tool_id])
+            self.solvers = [t for t in self.solvers if t.id not in fresh]
         renamed = [f"input_{c}" if c in ADDED_COLUMNS else c for c in batch.column_names]
         out = batch.rename_columns(renamed)
         types = {
@@ -412,6 +421,7 @@ def solve_dataset(
         "on_miss": latm.on_miss,
         "prices": latm.prices,
         "allow_shown_only": latm.allow_shown_only,
+        "llm_canaries": getattr(latm, "llm_canaries", False),
     }
     dataset = ds.map_batches(
         SolveWorker,

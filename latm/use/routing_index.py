@@ -1,0 +1,103 @@
+"""Which tools could take a question, without asking them: routing that does not grow with the cache.
+
+A tool's *signature* is the set of words every question of its task has: the fixed words of its
+template ("sort", "following", "alphabetically", "list" for word sorting; "how", "many", "vowels"
+for a user's counting task). It is read off the labelled questions the tool carries (use cases,
+shown and kept-back examples) and, for a built-in task, off ``SIGNATURE_SAMPLE`` generated ones.
+A question is offered only to the solvers whose signature it contains; one that contains none is a
+miss at once, with no solver run. The rule holds for any task: a question without one of its task's
+fixed words is another task (a changed fixed word, "times" for "plus", is exactly what a strict
+parser refuses), so the index refuses it before any solver has to.
+
+Lookup is flat in the number of tools: each signature is filed under its rarest word, a question
+looks up only its own words, and the candidates found are checked whole; a batch's questions with
+the same relevant words share one lookup. A tool with fewer than ``MIN_QUESTIONS`` known questions
+has no reliable signature (one question's words are all "fixed") and is offered every question.
+"""
+
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+from tasks import TASKS
+from toolcache import Tool
+
+MIN_QUESTIONS = 3
+SIGNATURE_SAMPLE = 60
+
+
+# Every byte but a-z becomes a space: the same words as WORD.findall(text.lower()) (non-ASCII
+# characters turn into "?" first, which no [a-z]+ word contains), in a fraction of the time: a
+# batch tokenises every question, and this was a fifth of a Ray worker's time.
+_NOT_A_Z = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
+
+
+def words(text: str) -> set[str]:
+    return set(text.lower().encode("ascii", "replace").translate(_NOT_A_Z).decode("ascii").split())
+
+
+@lru_cache(maxsize=64)
+def _generated_signature(task: str) -> frozenset[str]:
+    questions = [e.question for e in TASKS[task].generate(SIGNATURE_SAMPLE, seed=1)]
+    return frozenset(set.intersection(*(words(q) for q in questions))) if questions else frozenset()
+
+
+def known_questions(tool: Tool) -> list[str]:
+    """The labelled questions a tool carries: its use cases, shown and kept-back examples."""
+    seen = [u.question for u in tool.use_cases]
+    seen += [e.question for e in tool.verification.examples]
+    seen += [e.question for e in tool.verification.canary_questions]
+    return list(dict.fromkeys(q for q in seen if q.strip()))
+
+
+def signature(tool: Tool) -> frozenset[str] | None:
+    """The words every question of the tool's task has; None when too few questions are known to say."""
+    questions = known_questions(tool)
+    if tool.task in TASKS:
+        common = set(_generated_signature(tool.task))
+        for q in questions:
+            common &= words(q)
+        return frozenset(common)
+    if len(questions) < MIN_QUESTIONS:
+        return None
+    return frozenset(set.intersection(*(words(q) for q in questions)))
+
+
+class RoutingIndex:
+    """The tools whose signature a question contains (and the tools without a signature)."""
+
+    def __init__(self, tools: Iterable[Tool]) -> None:
+        self.tools = list(tools)
+        self._signatures: list[frozenset[str]] = []
+        self._open: list[int] = []  # tools offered every question (no signature, or an empty one)
+        self._by_word: dict[str, list[int]] = {}
+        signed: list[tuple[int, frozenset[str]]] = []
+        for i, tool in enumerate(self.tools):
+            sig = signature(tool)
+            self._signatures.append(sig or frozenset())
+            if sig:
+                signed.append((i, sig))
+            else:
+                self._open.append(i)
+        frequency: dict[str, int] = {}
+        for _, sig in signed:
+            for w in sig:
+                frequency[w] = frequency.get(w, 0) + 1
+        for i, sig in signed:
+            rarest = min(sig, key=lambda w: (frequency[w], w))
+            self._by_word.setdefault(rarest, []).append(i)
+        self.vocabulary = frozenset(frequency)
+        self._memo: dict[frozenset[str], list[int]] = {}
+
+    def candidates(self, question_words: set[str]) -> list[Tool]:
+        return [self.tools[i] for i in self._indices(question_words)]
+
+    def _indices(self, question_words: set[str]) -> list[int]:
+        relevant = frozenset(question_words & self.vocabulary)
+        found = self._memo.get(relevant)
+        if found is None:
+            hits = [i for w in relevant for i in self._by_word.get(w, ()) if self._signatures[i] <= relevant]
+            found = self._memo[relevant] = sorted(set(hits) | set(self._open))
+        return found
+
+    def candidates_all(self, questions_words: Sequence[set[str]]) -> list[list[Tool]]:
+        return [self.candidates(w) for w in questions_words]
