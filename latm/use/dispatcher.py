@@ -136,7 +136,7 @@ def route_direct(
     def run(tool: Tool, batch: list[int]) -> tuple[Tool, list[int], list[CaseRun] | None]:
         asked = [questions[i] for i in batch]
         if canaries is None:
-            return tool, batch, user.direct_many(tool, asked)
+            return tool, batch, user.direct_many(tool, asked, fitted=True)
         mixed = canaries.mix(tool, asked)
         runs, ok = canaries.judge(tool, mixed, user.direct_many(tool, mixed.questions))
         return tool, batch, runs if ok else None

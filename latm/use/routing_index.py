@@ -51,6 +51,18 @@ def known_questions(tool: Tool) -> list[str]:
 
 def signature(tool: Tool) -> frozenset[str] | None:
     """The words every question of the tool's task has; None when too few questions are known to say."""
+    key = (tool.id, len(tool.use_cases), len(tool.verification.examples), len(tool.verification.canary_questions))
+    if key not in _SIGNATURES:
+        if len(_SIGNATURES) >= 4096:
+            _SIGNATURES.clear()
+        _SIGNATURES[key] = _signature(tool)
+    return _SIGNATURES[key]
+
+
+_SIGNATURES: dict[tuple[str, int, int, int], frozenset[str] | None] = {}
+
+
+def _signature(tool: Tool) -> frozenset[str] | None:
     questions = known_questions(tool)
     if tool.task in TASKS:
         common = set(_generated_signature(tool.task))
@@ -60,6 +72,12 @@ def signature(tool: Tool) -> frozenset[str] | None:
     if len(questions) < MIN_QUESTIONS:
         return None
     return frozenset(set.intersection(*(words(q) for q in questions)))
+
+
+def missing_words(tool: Tool, question_words: set[str]) -> list[str]:
+    """The fixed words of the tool's task that a question lacks (none: it may be the task's question)."""
+    sig = signature(tool)
+    return sorted(sig - question_words) if sig else []
 
 
 class RoutingIndex:

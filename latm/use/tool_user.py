@@ -33,6 +33,7 @@ from latm.judge.cases import CaseRun, run_call, run_direct, run_function
 from latm.judge.rendering import RenderingError, normalize_value, render
 from latm.models import ChatModel, Completion, FunctionCallingModel, Message
 from latm.models.usage import PriceTable, Usage
+from latm.use.routing_index import missing_words, words
 from sandbox import Sandbox
 from toolcache import Tool
 
@@ -161,17 +162,32 @@ class ToolUser:
 
     # -- direct mode ---------------------------------------------------------------------------
 
-    def direct_many(self, tool: Tool, questions: Sequence[str]) -> list[CaseRun]:
+    def direct_many(self, tool: Tool, questions: Sequence[str], *, fitted: bool = False) -> list[CaseRun]:
         """Runs the tool's direct solver on many questions, in sandbox batches of at most as many
         calls as the judge ran in one (each batch a fresh child): no tool runs in a state the
-        judge did not see (its 41st call in one process, when the judge never ran 41)."""
+        judge did not see (its 41st call in one process, when the judge never ran 41).
+
+        A question that lacks a fixed word of the tool's task (``latm.use.routing_index``) is another
+        task's, whatever the solver would make of it: it is refused without running (``fitted``: the
+        caller already offered only questions that fit)."""
         if not tool.direct:
             raise UserError(f"tool {tool.name} has no direct solver")
-        limit = tool.verification.evidence.batch_limit or len(questions) or 1
+        refused: dict[int, CaseRun] = {}
+        if not fitted:
+            for i, q in enumerate(questions):
+                if lacking := missing_words(tool, words(q)):
+                    shown = ", ".join(repr(w) for w in lacking[:5])
+                    why = f"ValueError: not a question of the task {tool.task}: it lacks the word(s) {shown}"
+                    refused[i] = CaseRun(ok=False, error=why)
+        asked = [q for i, q in enumerate(questions) if i not in refused]
+        limit = tool.verification.evidence.batch_limit or len(asked) or 1
         runs: list[CaseRun] = []
-        for start in range(0, len(questions), limit):
-            runs.extend(run_direct(self.sandbox, tool.code, tool.direct, questions[start : start + limit]))
-        return runs
+        for start in range(0, len(asked), limit):
+            runs.extend(run_direct(self.sandbox, tool.code, tool.direct, asked[start : start + limit]))
+        if not refused:
+            return runs
+        ran = iter(runs)
+        return [refused[i] if i in refused else next(ran) for i in range(len(questions))]
 
     # -- one question ----------------------------------------------------------------------------
 

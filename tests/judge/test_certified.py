@@ -476,3 +476,23 @@ def test_llm_mode_canaries_quarantine_a_tool_the_cheap_model_calls_before_its_ro
     assert answered[False] == (20, 40, "verified")  # 20 routings and 20 calls: twenty silent wrong answers
     # 20 routings, one canary (1% of 20, at least one) answered wrongly, and then no call and no row from it
     assert answered[True] == (0, 21, "quarantined")
+
+
+def test_with_one_passing_candidate_a_second_sample_answers_the_synthetic_questions(sb: Sandbox) -> None:
+    examples = adding_examples()
+    right = "```python\ndef f(x):\n    return x[0] + x[1]\n```"
+    small_only = "```python\ndef f(x):\n    return x[0] + x[1] if x[0] < 20 else x[0]\n```"  # right on every shown one
+    # samples=1: the search stops at its first passing candidate; the second opinion is sampled after
+    made = ToolMaker(adding_model([right, small_only]), sb, strategy="search", samples=1).make(
+        "adding", examples[:3], examples[3:6], held_out=examples[6:]
+    )
+    assert made.tool is not None and made.tool.verification.evidence.synthetic_agreed > 0, made.reason
+    refused = ToolMaker(adding_model([small_only, right]), sb, strategy="search", samples=1).make(
+        "adding", examples[:3], examples[3:6], held_out=examples[6:]
+    )
+    assert refused.tool is None and "worked out" in (refused.reason or "")
+    alone = ToolMaker(adding_model([right]), sb, strategy="search", samples=1).make(
+        "adding", examples[:3], examples[3:6], held_out=examples[6:]
+    )
+    assert alone.tool is not None and alone.tool.verification.evidence.synthetic_agreed == 0
+    assert any("no second candidate" in note for note in alone.tool.verification.notes)

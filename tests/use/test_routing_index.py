@@ -95,3 +95,18 @@ def test_every_real_question_fits_its_tasks_signature(task: str, demo_cache: Too
     assert sig, "a built-in task has fixed words"
     real = json.loads((SHARED / "bbh-dev" / f"{task}.json").read_text())["examples"]
     assert [ex["input"][:60] for ex in real if not sig <= words(ex["input"])] == []
+
+
+def test_a_solver_is_never_handed_a_question_without_its_tasks_fixed_words(
+    demo_cache: ToolCache, process_sandbox: Sandbox
+) -> None:
+    from latm.judge.cases import run_direct
+
+    tool = demo_cache.current("schedule_meeting")
+    assert tool is not None and tool.direct is not None
+    question = get_task("schedule_meeting").generate(1, seed=3)[0].question
+    changed = question.replace("earliest", "latest")
+    assert changed != question
+    assert run_direct(process_sandbox, tool.code, tool.direct, [changed])[0].ok  # its solver would answer it
+    answer = ToolUser(None, process_sandbox).use(tool, changed)
+    assert answer.value is None and "lacks the word(s) 'earliest'" in (answer.error or "")

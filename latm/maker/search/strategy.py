@@ -203,12 +203,24 @@ class SearchMaker:
         result.reason = f"no candidate answered every shown example ({result.samples} sampled, {result.spent} tokens)"
         return result
 
-    def _sample(self, prompt: str, result: SearchResult, greedy_first: bool) -> list[str]:
+    def second_sample(self, shown: Sequence[Example], result: SearchResult, tries: int = 2) -> str | None:
+        """Another candidate for the found function, sampled afresh, that also answers every shown example
+        (a second opinion for synthetic questions), or None within ``tries`` samples."""
+        assert result.template is not None and result.view is not None
+        prompt = candidate_prompt(result.template, result.view, shown)
+        for _ in range(tries):
+            codes = [c for c in self._sample(prompt, result, greedy_first=False, n=1) if c != result.code]
+            passing = [c for c in self._score(codes, result.template, result.view, shown) if c.right == len(shown)]
+            if passing:
+                return passing[0].code
+        return None
+
+    def _sample(self, prompt: str, result: SearchResult, greedy_first: bool, n: int | None = None) -> list[str]:
         codes = []
-        for n in range(self.samples):
+        for k in range(self.samples if n is None else n):
             if result.spent >= self.token_budget:
                 break
-            temperature = 0.0 if greedy_first and n == 0 else self.temperature
+            temperature = 0.0 if greedy_first and k == 0 else self.temperature
             try:
                 done = self.model.complete(
                     [{"role": "user", "content": prompt}], temperature=temperature, max_tokens=self.max_tokens
@@ -287,18 +299,23 @@ def tool_parts(task: str, template: Template, view: View, code: str) -> tuple[st
 class SearchStrategy(MakerBase):
     """The search strategy as a way of making: the found function becomes a tool judged like any."""
 
-    def _synthetic_evidence(self, s: Session, found: SearchResult) -> None:
+    def _synthetic_evidence(self, s: Session, found: SearchResult, searcher: SearchMaker) -> None:
         """A user's task has few labelled examples: questions made from its template, answered by the
-        found function and by another candidate that also passed every shown example; where they
-        disagree, the maker model works the question out, and a found function that answered it
-        wrongly is refused. The agreed ones are shown beside the bound (never folded into it)."""
+        found function and by another candidate that also passed every shown example (one the search
+        found, else a fresh sample); where they disagree, the maker model works the question out, and a
+        found function that answered it wrongly is refused. The agreed ones are shown beside the bound
+        (never folded into it)."""
         assert found.template is not None and found.view is not None and found.code is not None
         questions = synthetic_questions(found.template, found.view, [ex.question for ex in s.shown])
         if not questions:
             return
-        agreed, disagreements = agreement(
-            self.sandbox, found.template, found.view, found.code, found.alternatives[0], questions
-        )
+        found.usage = Usage()  # what the search spent is the session's already; a second sample adds to it
+        other = found.alternatives[0] if found.alternatives else searcher.second_sample(s.shown, found)
+        s.usage.merge(found.usage)
+        if other is None:
+            s.notes.append("no second candidate answered every shown example: no synthetic questions checked it")
+            return
+        agreed, disagreements = agreement(self.sandbox, found.template, found.view, found.code, other, questions)
         for question, ours, theirs in disagreements[:SETTLED]:
             done = self.model.complete([{"role": "user", "content": cot_prompt(question)}], temperature=0.0)
             s.usage.record("maker", done.model, done.usage, cached=done.cached, prices=self.prices)
@@ -350,8 +367,8 @@ class SearchStrategy(MakerBase):
             ]
             solver = Attempt(step="direct", number=1, round=s.round, prompt="the framework's parser", code=direct)
             self._check_solver(s, solver, direct)
-            if s.task not in TASKS and found.alternatives:
-                self._synthetic_evidence(s, found)
+            if s.task not in TASKS:
+                self._synthetic_evidence(s, found, searcher)
         except replies.ReplyProblem as problem:
             judged.outcome, judged.feedback = problem.kind, str(problem)
             self._log(s, judged)
