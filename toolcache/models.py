@@ -102,6 +102,7 @@ class Evidence(BaseModel):
     orders: int = 1  # in how many orders the held-out questions ran (answers must not depend on it)
     functions_checked: int = 0  # held-out questions on which the function was judged with the solver's arguments
     function_completed: bool = False  # ... its value completed by a use case's call code (not an answer alone)
+    argument_shapes: dict[str, list[str]] = Field(default_factory=dict)  # ... the shapes of those arguments
     synthetic_agreed: int = 0  # unlabelled questions two candidates agreed on: shown beside the bound
 
 

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from latm.errors import raises_ours
+from latm.judge.arguments import off_form
 from latm.judge.canaries import Canaries
 from latm.judge.cases import CaseRun
 from latm.judge.rendering import RenderingError, render
@@ -106,6 +107,7 @@ def describe(tool: Tool, parameters_from: ParametersFrom) -> str:
     example = tool.use_cases[0].question if tool.use_cases else ""
     how = {
         "annotations": "its arguments are typed from the function's annotations",
+        "judged arguments": "its argument types are those of the arguments it was judged on (unseen questions)",
         "use cases": "its argument types are inferred from the arguments its verified use cases passed",
         "unknown": "its argument types are unknown",
     }[parameters_from]
@@ -184,6 +186,8 @@ def call_exposed(
         ]
         hint = f"; it takes {', '.join(sorted(expected)) or 'no arguments'}" + (" or `question`" if tool.direct else "")
         return CallResult(ok=False, error="; ".join(p for p in parts if p) + hint, mode="function")
+    if problems := off_form(arguments, tool.verification.evidence.argument_shapes):
+        return CallResult(ok=False, error="; ".join(problems), mode="function")
     result = sandbox.call(tool.code, tool.entry.name, [], arguments)
     if not result.ok:
         err = result.error

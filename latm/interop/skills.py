@@ -201,6 +201,7 @@ def _arguments_table(exposed: Exposed) -> str:
         )
     source = {
         "annotations": "typed from the function's annotations",
+        "judged arguments": "types those of the arguments it was judged on (unseen questions)",
         "use cases": "types inferred from the arguments its verified use cases passed",
         "unknown": "some types unknown",
     }[exposed.parameters_from]

@@ -17,12 +17,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from latm.judge.arguments import SHAPE_SOURCE
 from sandbox import ExecutionResult, Sandbox
 from sandbox.core import Call
 
 Mutation = Literal["raise", "sentinel", "replay"]
 
-HARNESS = """
+HARNESS = (
+    """
 
 import ast as _latm_ast
 
@@ -168,12 +170,47 @@ def _latm_replayed_direct(_latm_question, _latm_entry, _latm_value):
         globals()[_latm_entry] = _latm_fn
 
 
-def _latm_completed_case(_latm_src, _latm_question, _latm_entry, _latm_args):
+def _latm_completed_case(_latm_src, _latm_question, _latm_entry, _latm_args, _latm_value=None):
     # A use case's call code, its call of the entry function answered by the entry called with
-    # _latm_args instead (the arguments a direct solver gave it for _latm_question).
+    # _latm_args instead (the arguments a direct solver gave it for _latm_question), or, with
+    # _latm_value, by that value (a repr). Also reports the arguments the call code passed, bound
+    # to the entry's parameters (None when they are not plain data).
+    import inspect as _latm_inspect
+
     _latm_fn = globals()[_latm_entry]
-    _latm_given = {_latm_entry: lambda *args, **kwargs: _latm_fn(**_latm_args)}
-    return _latm_jsonable(_latm_exec(_latm_src, _latm_question, _latm_given))
+    _latm_passed = []
+
+    def _latm_given(*args, **kwargs):
+        try:
+            _latm_passed.append(_latm_plain(dict(_latm_inspect.signature(_latm_fn).bind(*args, **kwargs).arguments)))
+        except TypeError:
+            _latm_passed.append(None)
+        if _latm_value is not None:
+            return _latm_ast.literal_eval(_latm_value)
+        return _latm_fn(**_latm_args)
+
+    _latm_ans = _latm_exec(_latm_src, _latm_question, {_latm_entry: _latm_given})
+    return {"ans": _latm_jsonable(_latm_ans), "passed": _latm_passed[0] if len(_latm_passed) == 1 else None}
+
+
+def _latm_guarded_case(_latm_src, _latm_question, _latm_entry, _latm_judged):
+    # The cheap model's call code, its calls of the entry function refused when their arguments are
+    # not of the form the function was judged on.
+    import inspect as _latm_inspect
+
+    _latm_fn = globals()[_latm_entry]
+
+    def _latm_guarded(*args, **kwargs):
+        try:
+            bound = dict(_latm_inspect.signature(_latm_fn).bind(*args, **kwargs).arguments)
+        except TypeError:
+            bound = {}
+        problems = _latm_off_form(bound, _latm_judged)
+        if problems:
+            raise TypeError("; ".join(problems))
+        return _latm_fn(*args, **kwargs)
+
+    return _latm_jsonable(_latm_exec(_latm_src, _latm_question, {_latm_entry: _latm_guarded}))
 
 
 def _latm_plain(value):
@@ -194,8 +231,9 @@ def _latm_jsonable(value):
         return [_latm_jsonable(v) for v in value]
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
-    return str(value)
-"""
+    return str(value)"""
+    + SHAPE_SOURCE
+)
 
 
 class CaseRun(BaseModel):
@@ -352,11 +390,39 @@ def run_completed(
     code's call of ``entry`` answered by ``entry(**arguments)``. This judges a function that returns a
     part of the answer (which the call code completes) on questions other than the use case's own."""
     calls: list[Call] = [([call, q, entry, dict(a)], {}) for q, a in runs]
-    return _runs(sb.call_many(tool_code + HARNESS, "_latm_completed_case", calls))
+    return _completed(sb.call_many(tool_code + HARNESS, "_latm_completed_case", calls))
 
 
-def run_call(sb: Sandbox, tool_code: str, call: str, question: str) -> CaseRun:
-    """Runs one piece of call code (the tool user's) after the tool code."""
+def run_completed_with(
+    sb: Sandbox, tool_code: str, call: str, entry: str, runs: Sequence[tuple[str, str]]
+) -> list[CaseRun]:
+    """A use case's call code once per (question, value): its call of ``entry`` answered by ``value`` (a
+    repr). An answer that follows the value, not the question, is completed from the value alone."""
+    calls: list[Call] = [([call, q, entry, {}, v], {}) for q, v in runs]
+    return _completed(sb.call_many(tool_code + HARNESS, "_latm_completed_case", calls))
+
+
+def _completed(results: Sequence[ExecutionResult]) -> list[CaseRun]:
+    out = []
+    for run in _runs(results):
+        if run.ok and isinstance(run.value, dict):
+            run = CaseRun(ok=True, value=run.value.get("ans"), arguments=run.value.get("passed"))
+        out.append(run)
+    return out
+
+
+def run_call(
+    sb: Sandbox,
+    tool_code: str,
+    call: str,
+    question: str,
+    entry: str | None = None,
+    judged: dict[str, Any] | None = None,
+) -> CaseRun:
+    """Runs one piece of call code (the tool user's) after the tool code; with ``entry`` and the argument
+    shapes it was ``judged`` on, a call of it with arguments of another form raises TypeError."""
+    if entry and judged:
+        return _runs([sb.call(tool_code + HARNESS, "_latm_guarded_case", [call, question, entry, judged])])[0]
     return _runs([sb.call(tool_code + HARNESS, "_latm_case", [call, question])])[0]
 
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from latm._aio import run_sync
-from latm.judge.cases import CaseRun, run_completed, run_direct, run_direct_spied, run_functions
+from latm.judge.arguments import shapes_seen
+from latm.judge.cases import CaseRun, run_completed, run_completed_with, run_direct, run_direct_spied, run_functions
 from latm.judge.checking import CaseOutcome, Checker, as_text, checker_for, judge
 from latm.models.usage import Usage
 from sandbox import Sandbox
@@ -172,6 +173,7 @@ def judge_direct_held_out(
         orders=2,
         functions_checked=len(called),
         function_completed=path is not None and path.call is not None and bool(called),
+        argument_shapes=shapes_seen(runs[i].arguments or {} for i in called),
     )
     return verdict, outcomes, evidence
 
@@ -209,8 +211,10 @@ def _function_path(
     rendering: Rendering,
 ) -> FunctionPath | None:
     """How the function, called with the solver's arguments, answers every shown example without the
-    solver: by itself, or completed by one use case's call code (the same code for every example,
-    so it is generic); None when neither does (it is then judged only through the solver)."""
+    solver: by itself, or completed by one use case's call code (the same code for every example, so
+    it is generic), where that code passes the function the same form of arguments the solver does
+    and completes the answer from the function's value alone; None when neither holds (the function
+    is then judged only through the solver)."""
     if not shown:
         return None
     runs = run_direct_spied(sb, tool_code, direct, entry, [e.question for e in shown])
@@ -220,9 +224,38 @@ def _function_path(
     answers, questions = [e.answer for e in shown], [e.question for e in shown]
     for path in [FunctionPath(), *(FunctionPath(u.call) for u in use_cases if entry in u.call)]:
         _, values = path.run(sb, tool_code, entry, given)
-        if all(o.passed for o in judge(values, answers, questions, check, rendering)):
+        if not all(o.passed for o in judge(values, answers, questions, check, rendering)):
+            continue
+        if path.call is None:
+            return path
+        same_form = all(
+            v.arguments is not None and shapes_seen([v.arguments]) == shapes_seen([a])
+            for v, (_, a) in zip(values, given, strict=True)
+        )
+        if same_form and _completes_from_value(sb, tool_code, entry, path.call, shown, runs, check, rendering):
             return path
     return None
+
+
+def _completes_from_value(
+    sb: Sandbox,
+    tool_code: str,
+    entry: str,
+    call: str,
+    shown: Sequence[Example],
+    runs: Sequence[CaseRun],
+    check: Checker,
+    rendering: Rendering,
+) -> bool:
+    """Whether the call code, its function answering the value it returned for one shown question while
+    the code runs on another, gives the first question's answer: the answer comes from the function's
+    value (a call code that checks the value only as a gate and works the answer out itself does not)."""
+    if len(shown) < 2 or any(r.returned is None for r in runs):
+        return False
+    crossed = [(shown[(k + 1) % len(shown)].question, runs[k].returned or "") for k in range(len(shown))]
+    values = run_completed_with(sb, tool_code, call, entry, crossed)
+    outcomes = judge(values, [e.answer for e in shown], [e.question for e in shown], check, rendering)
+    return all(o.passed for o in outcomes)
 
 
 def judge_through_user(

@@ -56,11 +56,25 @@ CHANGED_WORDS = (
 CHANGED_SYMBOLS = ["*", "-", "/", "%", "^", "=", "<", ">", "&", "|", "~", "#"]
 
 
-def near_misses(task: str, questions: Sequence[str], limit: int = 12, seed: int | None = None) -> list[Probe]:
-    """Questions of the task with one of its fixed tokens changed: another task, which a strict solver
-    refuses (no answer to them is right). The fixed tokens are those every given question has, wherever
-    they stand ("plus" in "What is A plus B?", "+" in "A + B"), words and symbols alike; each is
-    replaced by a stand-in drawn at random."""
+CLAUSES = (
+    "Then double the result.",
+    "Give the answer backwards.",
+    "Then add one to it.",
+    "Answer for the first half only.",
+    "Ignore the last part.",
+)
+
+
+def near_misses(
+    task: str, questions: Sequence[str], limit: int = 12, seed: int | None = None, also: Sequence[str] = ()
+) -> list[Probe]:
+    """Questions of the task made into another task, which a strict solver refuses (no answer to them
+    is right): one of its fixed tokens changed, or the question extended. The fixed tokens are those
+    every given question has (and every question in ``also``, questions known to be of the task that
+    are not shown: a token they vary is not fixed), wherever they stand ("plus" in "What is A plus B?",
+    "+" in "A + B"), words and symbols alike; each is replaced by a stand-in drawn at random. The
+    extensions repeat a fixed token between two varying parts with its operand ("6 plus 7 plus 7"), and,
+    where every question ends alike, append a clause after that ending ("... Then double the result.")."""
     token_lists = [q.split(" ") for q in questions if q.strip()]
     if len(token_lists) < 2:
         return []
@@ -70,6 +84,8 @@ def near_misses(task: str, questions: Sequence[str], limit: int = 12, seed: int 
         return token.strip(".,:;?!'\"()[]{}") or token
 
     common = set.intersection(*({core(t) for t in tokens} for tokens in token_lists))
+    for question in also:
+        common &= {core(t) for t in question.split(" ")}
     fixed = sorted((t for t in common if t and not t.lstrip("-").isdigit()), key=lambda t: (-len(t), t))
     base = token_lists[0]
     probes = []
@@ -80,6 +96,18 @@ def near_misses(task: str, questions: Sequence[str], limit: int = 12, seed: int 
         changed = list(base)
         changed[position] = base[position].replace(original, stand_in, 1)
         probes.append(Probe(task=f"{task} with a changed word ({original!r})", question=" ".join(changed), answer=None))
+    between = [i for i in range(1, len(base) - 1) if core(base[i]) in fixed and core(base[i + 1]) not in common]
+    for i in between[:2]:
+        operand = base[i + 1]
+        bare = operand.rstrip(".,:;?!'\")]}") or operand  # its operand, without the question's end
+        extended = [*base[: i + 1], bare, base[i], operand, *base[i + 2 :]]
+        probes.append(Probe(task=f"{task} extended ({base[i]!r} repeated)", question=" ".join(extended), answer=None))
+    endings = {tokens[-1] for tokens in token_lists} | {q.split(" ")[-1] for q in also}
+    marks = {tokens[-1][-1:] for tokens in token_lists if tokens[-1]}
+    if len(endings) == 1 or (len(marks) == 1 and not marks.pop().isalnum()):
+        probes.append(
+            Probe(task=f"{task} with a clause added", question=" ".join(base) + " " + rng.choice(CLAUSES), answer=None)
+        )
     return probes
 
 

@@ -257,7 +257,9 @@ class MakerBase:
         self._carried(code, "The solver", s)
         probes = strictness_probes(s.task, self.cache)
         if s.task not in TASKS:  # a user's task is its shown questions' form: a changed fixed word is another
-            probes += near_misses(s.task, [ex.question for ex in s.shown])
+            probes += near_misses(
+                s.task, [ex.question for ex in s.shown], also=[ex.question for ex in s.kept_back or []]
+            )
         caught = captured(self.sandbox, s.code, code, probes, rendering)
         if caught:
             raise replies.ReplyProblem("not_strict", prompts.not_strict(caught))

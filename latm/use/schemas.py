@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from toolcache import Tool
 
-ParametersFrom = Literal["annotations", "use cases", "unknown"]
+ParametersFrom = Literal["annotations", "judged arguments", "use cases", "unknown"]
 
 
 def clean_name(text: str) -> str:
@@ -49,6 +49,15 @@ def _schema_of_annotation(node: ast.expr | None) -> dict[str, Any]:
         if outer == "Optional":
             return _schema_of_annotation(inner[0])
     return {}
+
+
+def _schema_of_shape(shape: str) -> dict[str, Any]:
+    """The JSON schema of an argument shape (``latm.judge.arguments``); {} for one it cannot say."""
+    if shape.startswith("array<") and shape != "array<mixed>":
+        items = _schema_of_shape(shape[len("array<") : -1])
+        return {"type": "array", **({"items": items} if items else {})}
+    plain = {"string", "integer", "number", "boolean", "object"}
+    return {"type": shape} if shape in plain else {"type": "array"} if shape == "array" else {}
 
 
 def _schema_of_value(value: Any) -> dict[str, Any]:
@@ -117,6 +126,11 @@ def parameters_of(tool: Tool) -> tuple[dict[str, Any], ParametersFrom]:
     optional |= {a.arg for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True) if d is not None}
     props = {a.arg: _schema_of_annotation(a.annotation) for a in args}
     source: ParametersFrom = "annotations"
+    judged = tool.verification.evidence.argument_shapes
+    for name in names:  # the form the function was judged on, where its annotations say nothing
+        if not props[name] and len(judged.get(name, [])) == 1:
+            props[name] = _schema_of_shape(judged[name][0])
+            source = "judged arguments" if props[name] else source
     if any(not schema for schema in props.values()):
         seen = use_case_arguments(tool, names)
         for name in names:

@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 from latm import replies
 from latm._aio import run_sync
 from latm.errors import ModelError, ModelHTTPError, UserError, public_errors
+from latm.judge.arguments import off_form
 from latm.judge.cases import CaseRun, run_call, run_direct, run_function
 from latm.judge.rendering import RenderingError, normalize_value, render
 from latm.models import ChatModel, Completion, FunctionCallingModel, Message
@@ -287,6 +288,12 @@ class ToolUser:
             except (ValueError, json.JSONDecodeError) as exc:
                 error = f"unusable call: {exc}"
             else:
+                if problems := off_form(arguments, tool.verification.evidence.argument_shapes):
+                    error = f"calling {name}({call.arguments[:200]}) refused: {'; '.join(problems)}"
+                    messages.append(
+                        {"role": "user", "content": f"{error}\nCall `{name}` again with corrected arguments."}
+                    )
+                    continue
                 run = await asyncio.to_thread(run_function, self.sandbox, tool.code, tool.entry.name, arguments)
                 value, why = answer_of(run, question, tool)
                 if value is not None:
@@ -316,7 +323,9 @@ class ToolUser:
                 error = f"{problem.kind}: {problem}"
                 messages.append({"role": "user", "content": str(problem)})
                 continue
-            run = await asyncio.to_thread(run_call, self.sandbox, tool.code, replies.answer_code(call), question)
+            shapes = tool.verification.evidence.argument_shapes
+            code = replies.answer_code(call)
+            run = await asyncio.to_thread(run_call, self.sandbox, tool.code, code, question, tool.entry.name, shapes)
             value, why = answer_of(run, question, tool)
             if value is not None:
                 return Answer(value=value, mode="llm", usage=usage, calling="code")

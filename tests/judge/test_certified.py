@@ -13,7 +13,7 @@ from latm import LATM
 from latm.maker import MakeResult, ToolMaker
 from latm.testing import ScriptedModel
 from sandbox import Sandbox
-from tasks import get_task
+from tasks import Example, get_task
 from tasks.word_sorting import WORDS
 from toolcache import Entry, Evidence, HeldOut, Tool, ToolCache, UseCase, Verification
 
@@ -496,3 +496,112 @@ def test_with_one_passing_candidate_a_second_sample_answers_the_synthetic_questi
     )
     assert alone.tool is not None and alone.tool.verification.evidence.synthetic_agreed == 0
     assert any("no second candidate" in note for note in alone.tool.verification.notes)
+
+
+def _buying(name: str, a: int, b: int, thing: str = "apples") -> Example:
+    return Example(
+        question=f"{name} has {a} {thing} and buys {b} more. How many {thing} does {name} have?", answer=str(a + b)
+    )
+
+
+def _user_task_making(sb: Sandbox, parsed: str, solver: str, kept: list) -> MakeResult:
+    train = [_buying("Tom", 3, 4), _buying("Ann", 10, 2), _buying("Bo", 7, 7)]
+    valid = [_buying("Cy", 1, 9), _buying("Di", 22, 5), _buying("Ed", 6, 0)]
+    fn = "def total(start, bought):\n    return start + bought"
+    tests = block("\n\n".join(f"{parsed}\nans = ret\nassert ans == {e.answer}" for e in valid))
+    wrap = wrap_reply(fn, valid, lambda e: f"{parsed}\nans = ret")
+    model = ScriptedModel([block(fn), tests, wrap, solver, solver, solver], name="gpt-4o")
+    return ToolMaker(model, sb, strategy="latm").make("buying", train, valid, kept)
+
+
+FULL = r"(\w+) has (\d+) (\w+) and buys (\d+) more\. How many (\w+) does (\w+) have\?"
+
+
+def test_a_solver_that_answers_a_question_with_words_added_is_not_strict(sb: Sandbox) -> None:
+    # Anchored at the start only: "... How many apples does Tom have? Then double the result." would be
+    # answered as if the clause were not there.
+    loose = r"(\w+) has (\d+) (\w+) and buys (\d+) more"
+    parsed = f"import re\nm = re.match(r'{loose}', question)\nret = total(int(m.group(2)), int(m.group(4)))"
+    solver = block(
+        f"import re\n\ndef solve(question):\n    m = re.match(r'{loose}', question)\n"
+        "    if m is None:\n        raise ValueError('not mine')\n    return total(int(m.group(2)), int(m.group(4)))"
+    )
+    kept = [_buying("Flo", 12, 30), _buying("Gus", 5, 8), _buying("Hal", 40, 41)]
+    result = _user_task_making(sb, parsed, solver, kept)
+    assert steps(result)[3:] == ["direct:not_strict"] * 3
+    assert result.tool is None or result.tool.direct is None
+
+
+def test_a_word_the_shown_examples_share_by_chance_but_kept_back_ones_vary_is_not_a_fixed_word(sb: Sandbox) -> None:
+    parsed = f"import re\nm = re.fullmatch(r'{FULL}', question)\nret = total(int(m.group(2)), int(m.group(4)))"
+    solver = block(
+        f"import re\n\ndef solve(question):\n    m = re.fullmatch(r'{FULL}', question)\n"
+        "    if m is None:\n        raise ValueError('not mine')\n    return total(int(m.group(2)), int(m.group(4)))"
+    )
+    kept = [_buying("Flo", 12, 30), _buying("Gus", 5, 8, "pears"), _buying("Hal", 40, 41, "plums")]
+    result = _user_task_making(sb, parsed, solver, kept)  # every shown example is about apples
+    assert result.tool is not None and result.tool.direct is not None, steps(result)
+    assert result.tool.verification.trust == "held_out"
+
+
+def test_call_code_that_checks_the_function_as_a_gate_and_answers_by_itself_does_not_judge_the_function(
+    sb: Sandbox,
+) -> None:
+    # The function echoes its input (the gate) beside a wrong list; the call code and the solver check
+    # the echo and sort by themselves. The function's value does not make the answer: it is not judged.
+    fn = "def sort_words(text):\n    return [text, sorted(text.split(), key=len)]"
+    call = (
+        "words = question.split('List: ')[1]\nret = sort_words(words)\n"
+        "if not (isinstance(ret, list) and ret[0] == words):\n    raise ValueError('tool failed')\n"
+        "ans = ' '.join(sorted(words.split()))"
+    )
+    gated = block(
+        "def solve(question):\n    prefix = 'Sort the following words alphabetically: List: '\n"
+        "    if not question.startswith(prefix):\n        raise ValueError('not mine')\n"
+        "    rest = question[len(prefix):]\n    ret = sort_words(rest)\n"
+        "    if not (isinstance(ret, list) and ret[0] == rest):\n        raise ValueError('tool failed')\n"
+        "    return ' '.join(sorted(rest.split()))"
+    )
+    tests = block("\n\n".join(f"{call}\nassert ans == {ex.answer!r}" for ex in VALID))
+    wrap = wrap_reply(fn, VALID, lambda ex: call)
+    model = ScriptedModel([block(fn), tests, wrap, gated, gated, gated], name="gpt-4o")
+    result = ToolMaker(model, sb, strategy="latm").make("word_sorting", TRAIN, VALID)
+    assert result.tool is not None and result.tool.direct is not None, result.reason
+    assert result.tool.verification.evidence.functions_checked == 0  # direct only: never called alone
+
+
+def test_a_function_call_in_another_form_than_the_one_judged_is_refused(sb: Sandbox) -> None:
+    from latm import ToolUser
+    from latm.interop.exposure import call_exposed, expose
+
+    fn = "def sort_words(words):\n    return ' '.join(sorted(words))"
+    parsed = "ret = sort_words(question.split('List: ')[1].split())"
+    direct = block(
+        "def solve(question):\n    prefix = 'Sort the following words alphabetically: List: '\n"
+        "    if not question.startswith(prefix):\n        raise ValueError('not mine')\n"
+        "    return sort_words(question[len(prefix):].split())"
+    )
+    tests = block("\n\n".join(f"{parsed}\nans = ret\nassert ans == {ex.answer!r}" for ex in VALID))
+    wrap = wrap_reply(fn, VALID, lambda ex: f"{parsed}\nans = ret")
+    result = ToolMaker(ScriptedModel([block(fn), tests, wrap, direct], name="gpt-4o"), sb, strategy="latm").make(
+        "word_sorting", TRAIN, VALID
+    )
+    assert result.tool is not None and result.tool.verification.evidence.argument_shapes == {"words": ["array<string>"]}
+    text_form = block("ans = sort_words('pear apple')")  # the text where the list was judged
+    answer = ToolUser(ScriptedModel([text_form, text_form], name="gpt-4o-mini"), sb, calling="code").use(
+        result.tool, "alphabetize: pear apple"
+    )
+    assert answer.value is None and "the form the tool was judged on" in (answer.error or "")
+    with _memory_cache() as cache:
+        cache.put(result.tool)
+        exposed = expose(cache)[0]
+        assert exposed.input_schema()["properties"]["words"] == {"type": "array", "items": {"type": "string"}}
+        refused = call_exposed(sb, exposed, {"words": "pear apple"})
+        assert not refused.ok and "must be array<string>" in (refused.error or "")
+        assert call_exposed(sb, exposed, {"words": ["pear", "apple"]}).answer == "apple pear"
+
+
+def _memory_cache() -> ToolCache:
+    import tempfile
+
+    return ToolCache(Path(tempfile.mkdtemp()) / "tools")
