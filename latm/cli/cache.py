@@ -223,18 +223,31 @@ def history(task: str, as_json: bool) -> None:
 
 @cache_group.command("rm")
 @click.argument("ref")
+@sandbox_options
 @click.option("--json", "as_json", is_flag=True)
-def rm(ref: str, as_json: bool) -> None:
-    """Remove a tool."""
+def rm(ref: str, settings: Settings, as_json: bool) -> None:
+    """Remove a tool.
+
+    The other direct solvers are then asked its task's questions (in the sandbox): one that answers
+    them wrongly (they reached it only because the removed tool took them first) is quarantined."""
+    from latm.judge.strictness import reprobe
+    from latm.use.dispatcher import routable_tools
+
     with open_cache() as cache:
         try:
             tool = cache.remove(ref)
         except ToolCacheError as exc:
             fail(str(exc))
+        caught: list[tuple[Tool, str]] = []
+        if any(t.direct for t in routable_tools(cache)):
+            with settings.open_sandbox() as sb:
+                caught = reprobe(cache, tool, sb, left=True)
     if as_json:
-        emit_json({"removed": tool.id})
-    else:
-        console.print(f"removed {tool.name} ({tool.short_id}, task {tool.task} v{tool.version})")
+        emit_json({"removed": tool.id, "quarantined": {t.short_id: why for t, why in caught}})
+        return
+    console.print(f"removed {tool.name} ({tool.short_id}, task {tool.task} v{tool.version})", markup=False)
+    for t, why in caught:
+        console.print(f"quarantined {t.name} ({t.short_id}): {why}", markup=False, highlight=False)
 
 
 @cache_group.command("export")

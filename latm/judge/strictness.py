@@ -111,14 +111,22 @@ def near_misses(
     return probes
 
 
-def reprobe(cache: ToolCache, new: Tool, sb: Sandbox) -> list[tuple[Tool, str]]:
-    """When a tool enters the cache, every other routable direct solver is asked the new task's
-    labelled questions; one that answers them wrongly is quarantined (it captured questions of a task
-    made after it). Returns the quarantined tools with the reason."""
+REPROBES = 30  # generated questions of a built-in task a re-probe asks, beside the tool's own
+
+
+def reprobe(cache: ToolCache, new: Tool, sb: Sandbox, *, left: bool = False) -> list[tuple[Tool, str]]:
+    """When a tool enters the cache (or leaves it: ``left``), every other routable direct solver is
+    asked that task's labelled questions (the tool's own, and fresh ones for a built-in task); one
+    that answers them wrongly is quarantined: it captured questions of a task made after it, or the
+    questions the tool that left used to answer. Returns the quarantined tools with the reason."""
     labelled = [Probe(task=new.task, question=u.question, answer=u.answer) for u in new.use_cases]
     labelled += [
         Probe(task=new.task, question=e.question, answer=e.expected) for e in new.verification.canary_questions
     ]
+    if new.task in TASKS:
+        labelled += [
+            Probe(task=new.task, question=e.question, answer=e.answer) for e in TASKS[new.task].generate(REPROBES)
+        ]
     if not labelled:
         return []
     out = []
@@ -129,8 +137,9 @@ def reprobe(cache: ToolCache, new: Tool, sb: Sandbox) -> list[tuple[Tool, str]]:
         caught = captured(sb, tool.code, tool.direct, labelled, tool.rendering)
         if caught:
             probe, answer = caught[0]
+            when = "whose tool was removed" if left else "made after it"
             why = (
-                f"its direct solver answered {len(caught)} question(s) of the task {new.task}, made after it, "
+                f"its direct solver answered {len(caught)} question(s) of the task {new.task}, {when}, "
                 f"wrongly (e.g. {probe.question[:80]!r}: {answer[:60]!r}, the answer is {probe.answer!r}); "
                 "make it again to route it"
             )

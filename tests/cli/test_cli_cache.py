@@ -79,3 +79,49 @@ def test_stats(two_tools: list[str]) -> None:
     data = json.loads(latm("cache", "stats", "--json").output)
     assert data["tools"] == 2 and data["uses"] == 4 and data["llm_uses"] == 1
     assert "saved" in latm("cache", "stats").output
+
+
+def test_rm_reprobes_the_other_solvers_with_the_removed_tasks_questions() -> None:
+    # A loose solver of another task that takes word-sorting questions and answers them backwards: while
+    # the word-sorting tool was there the two disagreed (no direct answer); once it is removed, the loose
+    # one would answer them alone, so `rm` quarantines it.
+    from tasks import get_task
+    from toolcache import Entry, Evidence, HeldOut, Tool, UseCase, Verification
+
+    reference = get_task("word_sorting").reference
+    shown = get_task("word_sorting").generate(3, seed=2)
+    proper = Tool(
+        name="sort_words",
+        task="word_sorting",
+        entry=Entry(name="sort_words", signature="sort_words(words)"),
+        code=reference.code,
+        direct=reference.direct,
+        use_cases=[UseCase(question=e.question, call=reference.call_for(e.question), answer=e.answer) for e in shown],
+        verification=Verification(
+            passed=3,
+            total=3,
+            held_out=HeldOut(passed=300, total=300, source="generated", judged_by="direct solver"),
+            evidence=Evidence(held_out=300, batch_limit=300),
+        ),
+    )
+    with ToolCache() as c:
+        kept = c.put(proper)
+        backwards = c.put(
+            Tool.model_validate(
+                {
+                    **proper.model_dump(),
+                    "id": "",
+                    "task": "alphabet_backwards",
+                    "direct": (
+                        "def solve(question):\n    prefix = 'Sort the following words alphabetically: List: '\n"
+                        "    if not question.startswith(prefix):\n        raise ValueError('not mine')\n"
+                        "    return ' '.join(sorted(question[len(prefix):].split(), reverse=True))\n"
+                    ),
+                }
+            )
+        )
+    r = latm("cache", "rm", kept.id, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["quarantined"].keys() == {backwards.short_id}
+    with ToolCache() as c:
+        assert c.get(backwards.id).status == "quarantined"
