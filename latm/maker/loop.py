@@ -169,6 +169,10 @@ class MakerBase:
             return
         raise StepFailed(step, s.attempts[-1].outcome + ": " + s.attempts[-1].feedback[:300])
 
+    def _before_admission(self, s: Session) -> None:
+        """What a strategy checks once a tool has passed every step, before it is stored (a
+        ``ReplyProblem`` or ``StepFailed`` refuses it)."""
+
     def _judged_unseen(self, s: Session) -> bool:
         """Whether the tool will be judged on questions its maker never saw."""
         return bool(s.kept_back) or (s.task in TASKS and max(self.held_out, self.held_out_direct) > 0)

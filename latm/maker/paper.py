@@ -24,6 +24,10 @@ class PaperProtocol(MakerBase):
             self._direct(s)
         if s.direct is None:
             self._judge_held_out(s)
+        try:
+            self._before_admission(s)
+        except replies.ReplyProblem as problem:
+            raise StepFailed("synthetic", str(problem)[:300]) from problem
         tool = self._tool(s)
         return self.cache.put(tool) if self.cache is not None else tool
 

@@ -605,3 +605,45 @@ def _memory_cache() -> ToolCache:
     import tempfile
 
     return ToolCache(Path(tempfile.mkdtemp()) / "tools")
+
+
+def _paper_adding_model(fn: str, second: str) -> ScriptedModel:
+    """The paper's protocol for "adding" (function, tests, use cases, solver), then, asked for a function
+    of the framework's reading, ``second``; a chain-of-thought question gets the sum worked out."""
+    examples = adding_examples()
+    parsed = (
+        "import re\nm = re.fullmatch(r'What is (\\d+) plus (\\d+)\\?', question)\n"
+        "ret = add(int(m.group(1)), int(m.group(2)))"
+    )
+    tests = block("\n\n".join(f"{parsed}\nans = ret\nassert ans == {e.answer}" for e in examples[3:6]))
+    wrap = wrap_reply(fn, examples[3:6], lambda e: f"{parsed}\nans = ret")
+    solver = block(
+        "import re\n\ndef solve(question):\n    m = re.fullmatch(r'What is (\\d+) plus (\\d+)\\?', question)\n"
+        "    if m is None:\n        raise ValueError('not mine')\n    return add(int(m.group(1)), int(m.group(2)))"
+    )
+    paper = iter([block(fn), tests, wrap, solver])
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        content = messages[-1]["content"]
+        if "Think step by step" in content:
+            a, b = (int(n) for n in re.findall(r"\d+", content.split("Question:")[-1])[:2])
+            return f"{a} plus {b} is {a + b}.\nAnswer: {a + b}"
+        if "read by the framework into the call of `f`" in content:
+            return second
+        return next(paper, "no more")
+
+    return ScriptedModel(reply, name="gpt-4o")
+
+
+def test_a_users_tool_made_by_the_papers_protocol_is_checked_on_synthetic_questions_too(sb: Sandbox) -> None:
+    examples = adding_examples()  # every example's first number is under 20
+    right = "```python\ndef f(x):\n    return x[0] + x[1]\n```"
+    small_only = "def add(a, b):\n    return a + b if a < 20 else a"
+    wrong = ToolMaker(_paper_adding_model(small_only, right), sb, strategy="latm").make(
+        "adding", examples[:3], examples[3:6], held_out=examples[6:]
+    )
+    assert wrong.tool is None and "worked out" in (wrong.reason or ""), wrong.reason
+    honest = ToolMaker(_paper_adding_model("def add(a, b):\n    return a + b", right), sb, strategy="latm").make(
+        "adding", examples[:3], examples[3:6], held_out=examples[6:]
+    )
+    assert honest.tool is not None and honest.tool.verification.evidence.synthetic_agreed > 0, honest.reason

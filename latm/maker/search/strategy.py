@@ -26,11 +26,11 @@ from typing import Any
 
 from latm import replies
 from latm.errors import ModelError, StepFailed
-from latm.judge.cases import error_text
+from latm.judge.cases import error_text, run_direct
 from latm.judge.rendering import RenderingError, render
 from latm.maker.loop import MakerBase
 from latm.maker.making_record import Attempt, Session
-from latm.maker.search.synthetic import SETTLED, agreement, synthetic_questions
+from latm.maker.search.synthetic import SETTLED, agreement, candidate_answers, synthetic_questions
 from latm.maker.search.templates import (
     CANDIDATE_HARNESS,
     Template,
@@ -263,6 +263,15 @@ class SearchMaker:
         return out
 
 
+def _solver_answer(run: Any, question: str, rendering: Any) -> str | None:
+    if not run.ok:
+        return None
+    try:
+        return render(run.value, question, rendering)
+    except RenderingError:
+        return None
+
+
 def _answer(value: Any, question: str) -> str | None:
     try:
         return render(value, question)
@@ -300,31 +309,58 @@ class SearchStrategy(MakerBase):
     """The search strategy as a way of making: the found function becomes a tool judged like any."""
 
     def _synthetic_evidence(self, s: Session, found: SearchResult, searcher: SearchMaker) -> None:
-        """A user's task has few labelled examples: questions made from its template, answered by the
-        found function and by another candidate that also passed every shown example (one the search
-        found, else a fresh sample); where they disagree, the maker model works the question out, and a
-        found function that answered it wrongly is refused. The agreed ones are shown beside the bound
-        (never folded into it)."""
+        """The search's tool: its synthetic questions answered by the found function's tool and by
+        another candidate that also passed every shown example (one the search found, else a fresh
+        sample)."""
         assert found.template is not None and found.view is not None and found.code is not None
-        questions = synthetic_questions(found.template, found.view, [ex.question for ex in s.shown])
-        if not questions:
-            return
         found.usage = Usage()  # what the search spent is the session's already; a second sample adds to it
         other = found.alternatives[0] if found.alternatives else searcher.second_sample(s.shown, found)
         s.usage.merge(found.usage)
+        self._check_synthetic(s, found.template, found.view, other)
+
+    def _before_admission(self, s: Session) -> None:
+        """A user's task made by the paper's protocol with a direct solver: synthetic questions of the
+        form the framework reads off the shown questions, answered by the tool's solver and by a
+        function of that reading sampled afresh (an independent second opinion)."""
+        if s.task in TASKS or s.direct is None:
+            return
+        questions = [ex.question for ex in s.shown]
+        template = discover(questions)
+        views = [v for v in views_for(template, questions) if v.kind in ("numbers", "words")] if template else []
+        if template is None or not views:
+            s.notes.append("the shown questions have no form the framework reads: no synthetic questions checked it")
+            return
+        budget = max(0, self.token_budget - s.usage.tokens)
+        searcher = SearchMaker(self.model, self.sandbox, s.check, samples=1, token_budget=budget, prices=self.prices)
+        result = SearchResult(template=template, view=views[0])
+        other = searcher.second_sample(s.shown, result)
+        s.usage.merge(result.usage)
+        self._check_synthetic(s, template, views[0], other)
+
+    def _check_synthetic(self, s: Session, template: Template, view: View, other: str | None) -> None:
+        """Synthetic questions answered by the tool's direct solver and by ``other`` (a function of
+        ``view``); where they disagree the maker model works the question out (``SETTLED`` at most)
+        and a tool wrong on it is refused. The agreed ones are shown beside the bound."""
+        questions = synthetic_questions(template, view, [ex.question for ex in s.shown])
+        if not questions:
+            return
         if other is None:
             s.notes.append("no second candidate answered every shown example: no synthetic questions checked it")
             return
-        agreed, disagreements = agreement(self.sandbox, found.template, found.view, found.code, other, questions)
-        for question, ours, theirs in disagreements[:SETTLED]:
+        assert s.direct is not None
+        runs = run_direct(self.sandbox, s.code, s.direct, questions)
+        ours = [_solver_answer(r, q, s.rendering) for r, q in zip(runs, questions, strict=True)]
+        theirs = candidate_answers(self.sandbox, template, view, other, questions)
+        agreed, disagreements = agreement(questions, ours, theirs)
+        for question, mine, second in disagreements[:SETTLED]:
             done = self.model.complete([{"role": "user", "content": cot_prompt(question)}], temperature=0.0)
             s.usage.record("maker", done.model, done.usage, cached=done.cached, prices=self.prices)
             settled = parse_final_answer(done.text)
-            if settled is not None and (ours is None or not s.check(ours, settled)):
+            if settled is not None and (mine is None or not s.check(mine, settled)):
                 raise replies.ReplyProblem(
                     "synthetic",
-                    f"on a question made from the task's form ({question[:120]!r}) the found function answered "
-                    f"{ours!r}, another candidate {theirs!r}, and the maker worked out {settled!r}",
+                    f"on a question made from the task's form ({question[:120]!r}) the tool answered "
+                    f"{mine!r}, another candidate {second!r}, and the maker worked out {settled!r}",
                 )
         s.evidence = s.evidence.model_copy(update={"synthetic_agreed": agreed})
 
@@ -367,7 +403,7 @@ class SearchStrategy(MakerBase):
             ]
             solver = Attempt(step="direct", number=1, round=s.round, prompt="the framework's parser", code=direct)
             self._check_solver(s, solver, direct)
-            if s.task not in TASKS:
+            if s.task not in TASKS and found.code is not None:
                 self._synthetic_evidence(s, found, searcher)
         except replies.ReplyProblem as problem:
             judged.outcome, judged.feedback = problem.kind, str(problem)

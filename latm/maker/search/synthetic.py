@@ -3,10 +3,15 @@
 A user brings a few labelled examples, too few to bound a tool. The framework knows the task's
 template and how each question's varying part reads, so it makes new questions by varying the
 numbers (numbers view) or recombining the words (words view) of the shown questions, keeping the
-template. Two candidates that both passed every shown example answer them; agreement is evidence
+template. The tool's direct solver and another candidate that passed every shown example answer them
+(the second-best of the search, or a fresh sample of a function of the same view, whichever way the
+tool was made); agreement is evidence
 shown beside the error bound (never folded into it: it is unlabelled), and a disagreement is settled
 by the maker model (``SETTLED`` at most). Other views, and multiple-choice questions (whose answer
 must be among the options), get no synthetic questions.
+
+The second opinion is a function of the view the framework reads (its own parser), so a tool made
+by the paper's protocol, whose parser the model wrote, is checked against an independent reading.
 """
 
 import random
@@ -61,27 +66,28 @@ def synthetic_questions(
     return out
 
 
-def agreement(
-    sb: Sandbox, template: Template, view: View, one: str, other: str, questions: Sequence[str]
-) -> tuple[int, list[tuple[str, str | None, str | None]]]:
-    """How many ``questions`` the two candidates answer alike, and the (question, one's, other's) answers
-    where they do not."""
-    inputs = [view.args(template, q) for q in questions]
-    calls: list[Any] = [([code, args], {}) for code in (one, other) for args in inputs]
+def candidate_answers(
+    sb: Sandbox, template: Template, view: View, code: str, questions: Sequence[str]
+) -> list[str | None]:
+    """A candidate ``f``'s answer to each question (None where it raised or gave none), in one round."""
+    calls: list[Any] = [([code, view.args(template, q)], {}) for q in questions]
     results = sb.call_many(CANDIDATE_HARNESS, "_latm_candidate", calls)
-    n = len(questions)
+    return [_rendered(r.value, q) if r.ok else None for r, q in zip(results, questions, strict=True)]
 
-    def answer(r: Any, question: str) -> str | None:
-        if not r.ok:
-            return None
-        try:
-            return render(r.value, question)
-        except RenderingError:
-            return None
 
+def _rendered(value: Any, question: str) -> str | None:
+    try:
+        return render(value, question)
+    except RenderingError:
+        return None
+
+
+def agreement(
+    questions: Sequence[str], ours: Sequence[str | None], theirs: Sequence[str | None]
+) -> tuple[int, list[tuple[str, str | None, str | None]]]:
+    """How many questions the two answer alike, and the (question, ours, theirs) where they do not."""
     agreed, differ = 0, []
-    for q, a, b in zip(questions, results[:n], results[n:], strict=True):
-        x, y = answer(a, q), answer(b, q)
+    for q, x, y in zip(questions, ours, theirs, strict=True):
         if x is not None and x == y:
             agreed += 1
         else:
