@@ -114,7 +114,10 @@ class RoutingIndex:
         found = self._memo.get(relevant)
         if found is None:
             hits = [i for w in relevant for i in self._by_word.get(w, ()) if self._signatures[i] <= relevant]
-            found = self._memo[relevant] = sorted(set(hits) | set(self._open))
+            # the most specific first: where two agree, the answer is credited to the task the question fits best
+            found = self._memo[relevant] = sorted(
+                set(hits) | set(self._open), key=lambda i: (-len(self._signatures[i]), i)
+            )
         return found
 
     def candidates_all(self, questions_words: Sequence[set[str]]) -> list[list[Tool]]:
