@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from latm.judge.cases import run_direct
 from latm.judge.checking import checker_for
+from latm.judge.option_blocks import option_block, option_style
 from latm.judge.rendering import RenderingError, render
 from sandbox import Sandbox
 from tasks import TASKS
@@ -75,9 +76,16 @@ def near_misses(
     "+" in "A + B"), words and symbols alike; each is replaced by a stand-in drawn at random. The
     extensions repeat a fixed token between two varying parts with its operand ("6 plus 7 plus 7"), and,
     where every question ends alike, append a clause after that ending ("... Then double the result.")."""
-    token_lists = [q.split(" ") for q in questions if q.strip()]
-    if len(token_lists) < 2:
+    questions = [q for q in questions if q.strip()]
+    if len(questions) < 2:
         return []
+    style = option_style(questions)  # an option block is data: the probes change the text above it
+    tail = ""
+    if style is not None:
+        tail = questions[0][len((option_block(questions[0], style[0]) or ("",))[0]) :]
+        questions = [(option_block(q, style[0]) or (q,))[0] for q in questions]
+        also = [(option_block(q, style[0]) or (q,))[0] for q in also]
+    token_lists = [q.split(" ") for q in questions]
     rng = random.Random(seed if seed is not None else random.SystemRandom().randrange(2**31))
 
     def core(token: str) -> str:
@@ -95,18 +103,26 @@ def near_misses(
         stand_in = rng.choice([c for c in pool if c.lower() != original.lower()])
         changed = list(base)
         changed[position] = base[position].replace(original, stand_in, 1)
-        probes.append(Probe(task=f"{task} with a changed word ({original!r})", question=" ".join(changed), answer=None))
+        probes.append(
+            Probe(task=f"{task} with a changed word ({original!r})", question=" ".join(changed) + tail, answer=None)
+        )
     between = [i for i in range(1, len(base) - 1) if core(base[i]) in fixed and core(base[i + 1]) not in common]
     for i in between[:2]:
         operand = base[i + 1]
         bare = operand.rstrip(".,:;?!'\")]}") or operand  # its operand, without the question's end
         extended = [*base[: i + 1], bare, base[i], operand, *base[i + 2 :]]
-        probes.append(Probe(task=f"{task} extended ({base[i]!r} repeated)", question=" ".join(extended), answer=None))
+        probes.append(
+            Probe(task=f"{task} extended ({base[i]!r} repeated)", question=" ".join(extended) + tail, answer=None)
+        )
     endings = {tokens[-1] for tokens in token_lists} | {q.split(" ")[-1] for q in also}
     marks = {tokens[-1][-1:] for tokens in token_lists if tokens[-1]}
     if len(endings) == 1 or (len(marks) == 1 and not marks.pop().isalnum()):
         probes.append(
-            Probe(task=f"{task} with a clause added", question=" ".join(base) + " " + rng.choice(CLAUSES), answer=None)
+            Probe(
+                task=f"{task} with a clause added",
+                question=" ".join(base) + " " + rng.choice(CLAUSES) + tail,
+                answer=None,
+            )
         )
     return probes
 

@@ -81,7 +81,11 @@ def candidate_prompt(template: Template, view: View, examples: Sequence[Example]
         names = names or list(args)
         target = _target(ex, args.get("options", []))
         lines.append(f"Question: {ex.question}\nCall: {_call(args)}\nReturns: {target!r}")
-    about = " (`options` lists the answer choices: return the chosen option's text)" if template.options else ""
+    about = {
+        None: "",
+        "paren": " (`options` lists the answer choices: return the chosen option's text)",
+        "bullet": " (`options` lists the answer choices: return the chosen option's text)",
+    }.get(template.options, " (`options` lists the answer choices, in order)")
     return (
         "Each question below is read by the framework into the call of `f` under it; the call returns the "
         "question's answer.\n\n"

@@ -1,11 +1,21 @@
 """What the shown questions of a task share, and the views of what varies.
 
-``discover`` finds the template: the text every shown question starts and ends with, and an
-``Options:`` block when there is one; the rest is the input. ``views_for`` offers that input in the
-shapes a small model can write a function of (repeated records read by ``reader``, integers, words,
-the text), each only where it reads every shown question. ``parser_code`` writes the framework's
-parser for a template and a view: it strips the template, hands the view to the function, and
-raises ValueError on a question that does not fit (the direct solver's strictness).
+``discover`` finds the template by rules that hold for any task:
+
+- **An option block** is the run of lines that ends every question, all in one of the option styles
+  (``(A) x``, ``A. x``, ``A) x``, or a bullet ``- x`` / ``* x``), at least two of them, and the header
+  line just above it when that line ends with a colon (``Options:``, ``Choices:``); the header is
+  fixed text, the options' texts reach the function as ``options``.
+- **Fixed text is whole words.** The prefix is the longest text every question starts with that ends
+  at a space or line break in each of them, and the suffix likewise; a shared beginning that is only
+  part of a word (``((`` of ``((3 + 4) * 2)``) belongs to the varying text. So a question the shown
+  ones happen not to cover (one parenthesis) still fits, and one whose fixed words differ does not.
+
+``views_for`` offers the varying text in the shapes a small model can write a function of (repeated
+records read by ``reader``, integers, words, the text), each only where it reads every shown question.
+``parser_code`` writes the framework's parser for a template and a view: it strips the template, hands
+the view to the function, and raises ValueError on a question that does not fit (the direct solver's
+strictness).
 """
 
 import ast
@@ -16,11 +26,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from latm.judge.rendering import OPTION_LINE
+from latm.judge.option_blocks import OPTION_BLOCK_SOURCE, OPTION_STYLES, option_block, option_style
 from latm.maker.search import reader as records
 
 ViewKind = Literal["records", "numbers", "words", "text"]
-OPTIONS_MARK = "\nOptions:\n"
 # Runs a candidate ``f`` (its source) on one question's arguments, in the sandbox.
 CANDIDATE_HARNESS = """
 def _latm_candidate(_latm_src, _latm_args):
@@ -39,18 +48,24 @@ class Template:
 
     prefix: str
     suffix: str
-    options: bool  # every question ends with an "Options:" block of lettered choices
+    options: str | None = None  # the style of the option block every question ends with (OPTION_STYLES)
+    header: str = ""  # the line above the block ("Options:"), fixed text
+
+    def body_and_options(self, question: str) -> tuple[str, list[str]] | None:
+        """The question without its option block, and the options' texts (None: it does not fit)."""
+        if self.options is None:
+            return question, []
+        block = option_block(question, self.options)
+        if block is None or block[1] != self.header:
+            return None
+        return block[0], block[2]
 
     def split(self, question: str) -> tuple[str, list[str]] | None:
         """(the varying text, the option texts), or None when the question does not fit."""
-        body, options = question, []
-        if self.options:
-            if OPTIONS_MARK not in question:
-                return None
-            body, block = question.split(OPTIONS_MARK, 1)
-            options = [text for _, text in OPTION_LINE.findall(block)]
-            if not options:
-                return None
+        found = self.body_and_options(question)
+        if found is None:
+            return None
+        body, options = found
         if not (body.startswith(self.prefix) and body.endswith(self.suffix)):
             return None
         middle = body[len(self.prefix) : len(body) - len(self.suffix) if self.suffix else len(body)]
@@ -58,26 +73,29 @@ class Template:
 
 
 def _common_prefix(texts: Sequence[str]) -> str:
+    """The longest text every one starts with that ends at a space or line break in each (whole words)."""
     first, last = min(texts), max(texts)
     n = 0
     while n < min(len(first), len(last)) and first[n] == last[n]:
         n += 1
+    if all(len(t) == n or t[n].isspace() or t[n - 1 : n].isspace() for t in texts):
+        return first[:n]  # it ends at a word boundary in every text
     prefix = first[:n]
-    cut = max(prefix.rfind(" "), prefix.rfind("\n"))  # end at a word boundary
-    return prefix[: cut + 1] if cut >= 0 and n < len(first) else prefix
+    cut = max(prefix.rfind(" "), prefix.rfind("\n"))
+    return prefix[: cut + 1] if cut >= 0 else ""
 
 
 def discover(questions: Sequence[str]) -> Template | None:
     """The template every question fits, or None when they share too little to be one task."""
-    options = all(OPTIONS_MARK in q for q in questions)
-    bodies = [q.split(OPTIONS_MARK, 1)[0] if options else q for q in questions]
+    style = option_style(questions)
+    template = Template(prefix="", suffix="", options=style[0] if style else None, header=style[1] if style else "")
+    bodies = [found[0] for q in questions if (found := template.body_and_options(q)) is not None]
+    if len(bodies) != len(questions) or len(questions) < 2:
+        return None
     prefix = _common_prefix(bodies)
     suffix = _common_prefix([b[len(prefix) :][::-1] for b in bodies])[::-1]
-    if suffix and not suffix[0].isspace():  # start the suffix at a word boundary too
-        cut = min((i for i in (suffix.find(" "), suffix.find("\n")) if i >= 0), default=-1)
-        suffix = suffix[cut:] if cut >= 0 else ""
-    template = Template(prefix=prefix, suffix=suffix, options=options)
-    if len(questions) < 2 or any(template.split(q) is None for q in questions):
+    template = Template(prefix=prefix, suffix=suffix, options=template.options, header=template.header)
+    if any(template.split(q) is None for q in questions):
         return None
     return template
 
@@ -100,7 +118,7 @@ class View:
             raise ValueError("not a question of this task")
         middle, options = split
         if self.kind == "records":
-            body = question.split(OPTIONS_MARK, 1)[0] if template.options else question
+            body = (template.body_and_options(question) or (question, []))[0]
             args = records.read(body, options, self.layout)
         elif self.kind == "numbers":
             args = numbers_of(middle, (self.layout or {}).get("fixed", {}))
@@ -109,13 +127,6 @@ class View:
         else:
             args = {"x": middle.strip()}
         return {**args, "options": options} if template.options else args
-
-
-def _body_and_options(question: str, options: bool) -> tuple[str, list[str]]:
-    if not options:
-        return question, []
-    body, block = question.split(OPTIONS_MARK, 1)
-    return body, [text for _, text in OPTION_LINE.findall(block)]
 
 
 def _named_elsewhere(runs: list[Any], loose: list[list[str]], g: int) -> set[str]:
@@ -142,7 +153,7 @@ def layout_of(template: Template, questions: Sequence[str]) -> dict[str, Any] | 
     happen to agree on a part still has it. Two slots with unique, non-numeric first values become
     a dict; one slot a list; more a list of rows. The names mentioned in the last loose clause
     become ``asked``, the numbers outside the forms ``number(s)``."""
-    bodies = [_body_and_options(q, template.options) for q in questions]
+    bodies = [template.body_and_options(q) or (q, []) for q in questions]
     raw = [records.runs_of(body, options) for body, options in bodies]
     if len({len(runs) for runs, _ in raw}) != 1 or not raw[0][0]:
         return None
@@ -209,7 +220,7 @@ def layout_of(template: Template, questions: Sequence[str]) -> dict[str, Any] | 
         layout["numbers"] = "many"
     for q in questions:  # the layout must read every shown question back
         try:
-            records.read(*_body_and_options(q, template.options), layout)
+            records.read(*(template.body_and_options(q) or (q, [])), layout)
         except ValueError:
             return None
     return layout
@@ -225,9 +236,7 @@ def fixed_between_numbers(middles: Sequence[str]) -> dict[str, str]:
     pieces = [re.split(NUMBER_RE, m) for m in middles]
     if not pieces or len({len(p) for p in pieces}) != 1:
         return {}
-    return {
-        str(i): pieces[0][i] for i in range(len(pieces[0])) if len({" ".join(p[i].split()) for p in pieces}) == 1
-    }
+    return {str(i): pieces[0][i] for i in range(len(pieces[0])) if len({" ".join(p[i].split()) for p in pieces}) == 1}
 
 
 # The numbers view's reading, as the tool carries it (one source: run here, and embedded in the tool).
@@ -296,10 +305,10 @@ def parser_code(template: Template, view: View) -> str:
         "records": f"{RECORDS_PREFIX}read(body, options, {view.layout!r})",
     }[view.kind]
     options = (
-        f"    if {OPTIONS_MARK!r} not in question:\n        raise ValueError('not a question of this task')\n"
-        f"    body, block = question.split({OPTIONS_MARK!r}, 1)\n"
-        "    options = [text for _, text in re.findall(r'^\\(([A-Z])\\)\\s*(.+?)\\s*$', block, re.M)]\n"
-        "    if not options:\n        raise ValueError('not a question of this task')\n"
+        f"    found = _option_block(question, {template.options!r}, {OPTION_STYLES[template.options]!r})\n"
+        f"    if found is None or found[1] != {template.header!r}:\n"
+        "        raise ValueError('not a question of this task')\n"
+        "    body, options = found[0], found[2]\n"
         if template.options
         else "    body, options = question, []\n"
     )
@@ -308,6 +317,8 @@ def parser_code(template: Template, view: View) -> str:
     helpers = records_source() + "\n\n\n" if view.kind == "records" else "import re\n\n\n"
     if view.kind == "numbers":
         helpers += NUMBERS_OF_SOURCE.strip() + "\n\n\n"
+    if template.options:
+        helpers += ("import re\n\n\n" if view.kind == "records" else "") + OPTION_BLOCK_SOURCE.strip() + "\n\n\n"
     return (
         helpers + "def parse_question(question):\n"
         '    """The named arguments of f for a question of this task (the framework found its form)."""\n'

@@ -1,0 +1,57 @@
+"""Option blocks: the run of lines that ends a multiple-choice question, in one of the styles real
+task sets use (``(A) x``, ``A. x``, ``A) x``, a bullet ``- x`` / ``* x``), at least two lines, with the
+header line just above it when that line ends with a colon (``Options:``, ``Choices:``).
+
+The options' texts are data (a tool is handed them); the header and the style are the task's fixed
+form. The search's templates read questions this way, and strictness probes leave the block alone
+(a changed option is not another task; a changed header is).
+"""
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+# The option styles, each a line: its marker (a letter, or a bullet) and its text.
+OPTION_STYLES = {
+    "paren": r"\(([A-Z])\)\s*(.+?)\s*",
+    "dot": r"([A-Z])\.\s+(.+?)\s*",
+    "bracket": r"([A-Z])\)\s+(.+?)\s*",
+    "bullet": r"([-*\u2022])\s+(.+?)\s*",
+}
+# One source, run here and embedded in a tool's parser: splits a question into its body, the
+# option block's header and the options' texts (None when it ends in no block of that style).
+OPTION_BLOCK_SOURCE = """
+def _option_block(question, style, pattern):
+    lines = question.split("\\n")
+    texts = []
+    while lines:
+        m = re.fullmatch(pattern, lines[-1])
+        if m is None:
+            break
+        texts.insert(0, m.group(2))
+        lines.pop()
+    if len(texts) < 2:
+        return None
+    header = ""
+    if lines and lines[-1].rstrip().endswith(":"):
+        header = lines.pop()
+    return "\\n".join(lines), header, texts
+"""
+_block_namespace: dict[str, Any] = {"re": re}
+exec(OPTION_BLOCK_SOURCE, _block_namespace)  # our own source, not a tool's
+_option_block = _block_namespace["_option_block"]
+
+
+def option_block(question: str, style: str) -> tuple[str, str, list[str]] | None:
+    """(body, header, option texts) of a question ending in an option block of ``style``, else None."""
+    result = _option_block(question, style, OPTION_STYLES[style])
+    return None if result is None else (result[0], result[1], list(result[2]))
+
+
+def option_style(questions: Sequence[str]) -> tuple[str, str] | None:
+    """The option style and header every question's block has, or None when they share none."""
+    for style in OPTION_STYLES:
+        blocks = [option_block(q, style) for q in questions]
+        if all(blocks) and len({b[1] for b in blocks if b}) == 1:
+            return style, blocks[0][1] if blocks[0] else ""
+    return None
