@@ -384,8 +384,20 @@ class LATM:
         why = "on_miss='raise'" if self.on_miss == "raise" else "no maker model for a fallback answer"
         return await answer_by_fallback(model, question, route, usage, why_none=why, prices=self.prices)
 
+    def _reprobe_quarantined(self) -> None:
+        """A tool a canary quarantined has left the routable ones: the other direct solvers are asked
+        its task's questions (one that answers them wrongly was hidden behind it), once per tool."""
+        canaries = self._canaries
+        if canaries is None:
+            return
+        done = self.__dict__.setdefault("_reprobed", set())
+        for tool_id in [t for t in canaries.quarantined if t not in done]:
+            done.add(tool_id)
+            reprobe(self.cache, self.cache.get(tool_id), self.sandbox, left=True)
+
     def _record(self, solutions: Sequence[Solution]) -> None:
         """Adds usage to the totals and counts uses per tool (one transaction per tool and mode)."""
+        self._reprobe_quarantined()
         counts: dict[tuple[str, Literal["direct", "llm"], bool], list[Solution]] = {}
         for s in solutions:
             self._spent(s.usage)

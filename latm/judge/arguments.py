@@ -38,6 +38,10 @@ def _latm_off_form(arguments, judged):
     # Why the arguments are not of the form the function was judged on (empty: they are).
     out = []
     for name, value in arguments.items():
+        if judged and name not in judged:
+            taken = ", ".join(sorted(judged))
+            out.append("`%s` was never passed when the tool was judged: it takes %s" % (name, taken))
+            continue
         forms = (judged or {}).get(name)
         got = _latm_shape(value)
         fits = not forms or got in forms or (got == "array" and any(f.startswith("array") for f in forms))

@@ -193,10 +193,17 @@ def _latm_completed_case(_latm_src, _latm_question, _latm_entry, _latm_args, _la
     return {"ans": _latm_jsonable(_latm_ans), "passed": _latm_passed[0] if len(_latm_passed) == 1 else None}
 
 
-def _latm_guarded_case(_latm_src, _latm_question, _latm_entry, _latm_judged):
+def _latm_guarded_case(_latm_src, _latm_question, _latm_entry, _latm_judged, _latm_names=()):
     # The cheap model's call code, its calls of the entry function refused when their arguments are
-    # not of the form the function was judged on.
+    # not of the form the function was judged on, and its calls of the tool's other functions refused
+    # (they were not judged on their own; the entry still calls them).
     import inspect as _latm_inspect
+
+    def _latm_unjudged(_latm_name):
+        def _latm_refused(*args, **kwargs):
+            raise TypeError("call `%s`: `%s` was not judged on its own" % (_latm_entry, _latm_name))
+
+        return _latm_refused
 
     _latm_fn = globals()[_latm_entry]
 
@@ -210,7 +217,9 @@ def _latm_guarded_case(_latm_src, _latm_question, _latm_entry, _latm_judged):
             raise TypeError("; ".join(problems))
         return _latm_fn(*args, **kwargs)
 
-    return _latm_jsonable(_latm_exec(_latm_src, _latm_question, {_latm_entry: _latm_guarded}))
+    _latm_given = {n: _latm_unjudged(n) for n in _latm_names if n != _latm_entry}
+    _latm_given[_latm_entry] = _latm_guarded
+    return _latm_jsonable(_latm_exec(_latm_src, _latm_question, _latm_given))
 
 
 def _latm_plain(value):
@@ -422,7 +431,8 @@ def run_call(
     """Runs one piece of call code (the tool user's) after the tool code; with ``entry`` and the argument
     shapes it was ``judged`` on, a call of it with arguments of another form raises TypeError."""
     if entry and judged:
-        return _runs([sb.call(tool_code + HARNESS, "_latm_guarded_case", [call, question, entry, judged])])[0]
+        names = tool_names(tool_code)
+        return _runs([sb.call(tool_code + HARNESS, "_latm_guarded_case", [call, question, entry, judged, names])])[0]
     return _runs([sb.call(tool_code + HARNESS, "_latm_case", [call, question])])[0]
 
 

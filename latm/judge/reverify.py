@@ -10,7 +10,7 @@ from latm.judge.cases import run_cases
 from latm.judge.checking import CaseOutcome, as_text, checker_for, judge
 from latm.judge.held_out import HELD_OUT, fresh_instances, held_out_verdict, judge_direct
 from latm.judge.mutations import direct_survives_mutation, vacuous_cases
-from latm.judge.strictness import captured, strictness_probes
+from latm.judge.strictness import captured, reprobe, strictness_probes
 from sandbox import Sandbox
 from tasks import TASKS, Example
 from toolcache import HeldOut, Tool, ToolCache, Verification, VerificationExample
@@ -192,6 +192,8 @@ def reverify(
     )
     status = "quarantined" if failed else tool.status
     cache.update(tool.model_copy(update={"verification": report, "status": status}))
+    if failed or (held_ran and not failed):  # a tool that left the routable ones, or joined them
+        reprobe(cache, tool, sb, left=failed)
     record = (
         f"stored record updated: verification re-run at {report.checked_at:%Y-%m-%d %H:%M} UTC"
         + (f", held-out {new_held.passed}/{new_held.total} ({source})" if held_ran and new_held else "")

@@ -3,6 +3,7 @@ cache know; one that answers another task's question wrongly is refused (one tha
 rightly is a more general tool)."""
 
 import random
+import re
 from collections.abc import Sequence
 
 from pydantic import BaseModel
@@ -66,47 +67,63 @@ CLAUSES = (
 )
 
 
+PREAMBLES = ("Triple the result of this:", "Answer the opposite:", "Ignore the next question.", "In reverse:")
+PIECE = re.compile(r"\w+|[^\w\s]")
+
+
 def near_misses(
-    task: str, questions: Sequence[str], limit: int = 12, seed: int | None = None, also: Sequence[str] = ()
+    task: str, questions: Sequence[str], limit: int = 40, seed: int | None = None, also: Sequence[str] = ()
 ) -> list[Probe]:
     """Questions of the task made into another task, which a strict solver refuses (no answer to them
-    is right): one of its fixed tokens changed, or the question extended. The fixed tokens are those
-    every given question has (and every question in ``also``, questions known to be of the task that
-    are not shown: a token they vary is not fixed), wherever they stand ("plus" in "What is A plus B?",
-    "+" in "A + B"), words and symbols alike; each is replaced by a stand-in drawn at random. The
-    extensions repeat a fixed token between two varying parts with its operand ("6 plus 7 plus 7"), and,
-    where every question ends alike, append a clause after that ending ("... Then double the result.")."""
+    is right): one of its fixed pieces changed, or the question extended. The fixed pieces are the
+    words and symbols every given question has (and every question in ``also``, questions known to be
+    of the task that are not shown: a piece they vary is not fixed), wherever they stand ("plus" in
+    "What is A plus B?", "+" in "6+7"); each is replaced by a stand-in drawn at random. The extensions
+    repeat a fixed word between two varying parts with its operand ("6 plus 7 plus 7", only where every
+    question has that word as often), and, where every question ends (begins) alike, add a clause after
+    that ending (before that beginning). An option block is data: the probes change the text above it."""
     questions = [q for q in questions if q.strip()]
     if len(questions) < 2:
         return []
-    style = option_style(questions)  # an option block is data: the probes change the text above it
+    style = option_style(questions)
     tail = ""
     if style is not None:
         tail = questions[0][len((option_block(questions[0], style[0]) or ("",))[0]) :]
         questions = [(option_block(q, style[0]) or (q,))[0] for q in questions]
         also = [(option_block(q, style[0]) or (q,))[0] for q in also]
-    token_lists = [q.split(" ") for q in questions]
+    known = [*questions, *also]
     rng = random.Random(seed if seed is not None else random.SystemRandom().randrange(2**31))
+    base = questions[0]
+    common = set.intersection(*(set(PIECE.findall(q)) for q in known))
+    fixed = sorted((p for p in common if not p.isdigit()), key=lambda p: (p.isalnum(), -len(p), p))  # symbols first
+    probes = []
+    for original in fixed[:limit]:
+        word = original.isalnum()
+        pool = CHANGED_WORDS if word else CHANGED_SYMBOLS
+        stand_in = rng.choice([c for c in pool if c.lower() != original.lower()])
+        pattern = rf"(?<!\w){re.escape(original)}(?!\w)" if word else re.escape(original)
+        changed = re.sub(pattern, stand_in.replace("\\", "\\\\"), base, count=1)
+        if changed != base:
+            probes.append(
+                Probe(task=f"{task} with a changed word ({original!r})", question=changed + tail, answer=None)
+            )
+    probes += _extensions(task, questions, known, rng, tail)
+    return probes
+
+
+def _extensions(task: str, questions: list[str], known: list[str], rng: random.Random, tail: str) -> list[Probe]:
+    """The question with a fixed word repeated with its operand, or a clause added after its shared
+    ending or before its shared beginning (another task whose answer the original's is not)."""
 
     def core(token: str) -> str:
         return token.strip(".,:;?!'\"()[]{}") or token
 
+    token_lists = [q.split(" ") for q in known]
+    base = questions[0].split(" ")
     common = set.intersection(*({core(t) for t in tokens} for tokens in token_lists))
-    for question in also:
-        common &= {core(t) for t in question.split(" ")}
-    fixed = sorted((t for t in common if t and not t.lstrip("-").isdigit()), key=lambda t: (-len(t), t))
-    base = token_lists[0]
+    alike = {c for c in common if len({sum(core(t) == c for t in tokens) for tokens in token_lists}) == 1}
     probes = []
-    for original in fixed[:limit]:
-        position = next(i for i, t in enumerate(base) if core(t) == original)
-        pool = CHANGED_WORDS if any(c.isalpha() for c in original) else CHANGED_SYMBOLS
-        stand_in = rng.choice([c for c in pool if c.lower() != original.lower()])
-        changed = list(base)
-        changed[position] = base[position].replace(original, stand_in, 1)
-        probes.append(
-            Probe(task=f"{task} with a changed word ({original!r})", question=" ".join(changed) + tail, answer=None)
-        )
-    between = [i for i in range(1, len(base) - 1) if core(base[i]) in fixed and core(base[i + 1]) not in common]
+    between = [i for i in range(1, len(base) - 1) if core(base[i]) in alike and core(base[i + 1]) not in common]
     for i in between[:2]:
         operand = base[i + 1]
         bare = operand.rstrip(".,:;?!'\")]}") or operand  # its operand, without the question's end
@@ -114,15 +131,15 @@ def near_misses(
         probes.append(
             Probe(task=f"{task} extended ({base[i]!r} repeated)", question=" ".join(extended) + tail, answer=None)
         )
-    endings = {tokens[-1] for tokens in token_lists} | {q.split(" ")[-1] for q in also}
+    endings = {tokens[-1] for tokens in token_lists}
     marks = {tokens[-1][-1:] for tokens in token_lists if tokens[-1]}
     if len(endings) == 1 or (len(marks) == 1 and not marks.pop().isalnum()):
+        clause = rng.choice(CLAUSES)
+        probes.append(Probe(task=f"{task} with a clause added", question=f"{questions[0]} {clause}{tail}", answer=None))
+    if len({tokens[0] for tokens in token_lists}) == 1:
+        preamble = rng.choice(PREAMBLES)
         probes.append(
-            Probe(
-                task=f"{task} with a clause added",
-                question=" ".join(base) + " " + rng.choice(CLAUSES) + tail,
-                answer=None,
-            )
+            Probe(task=f"{task} with a clause before", question=f"{preamble} {questions[0]}{tail}", answer=None)
         )
     return probes
 
@@ -141,7 +158,8 @@ def reprobe(cache: ToolCache, new: Tool, sb: Sandbox, *, left: bool = False) -> 
     ]
     if new.task in TASKS:
         labelled += [
-            Probe(task=new.task, question=e.question, answer=e.answer) for e in TASKS[new.task].generate(REPROBES)
+            Probe(task=new.task, question=e.question, answer=e.answer)
+            for e in TASKS[new.task].generate(REPROBES, random.SystemRandom().randrange(1, 2**31))
         ]
     if not labelled:
         return []

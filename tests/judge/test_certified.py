@@ -15,7 +15,7 @@ from latm.testing import ScriptedModel
 from sandbox import Sandbox
 from tasks import Example, get_task
 from tasks.word_sorting import WORDS
-from toolcache import Entry, Evidence, HeldOut, Tool, ToolCache, UseCase, Verification
+from toolcache import Entry, Evidence, HeldOut, Tool, ToolCache, UseCase, Verification, VerificationExample
 
 from .test_judge import GOOD_DIRECT, GOOD_TESTS, PARSED, TRAIN, VALID, block, steps, wrap_reply
 
@@ -647,3 +647,95 @@ def test_a_users_tool_made_by_the_papers_protocol_is_checked_on_synthetic_questi
         "adding", examples[:3], examples[3:6], held_out=examples[6:]
     )
     assert honest.tool is not None and honest.tool.verification.evidence.synthetic_agreed > 0, honest.reason
+
+
+def test_near_misses_change_symbols_inside_words_every_fixed_piece_and_add_clauses_on_both_sides() -> None:
+    from latm.judge.strictness import near_misses
+
+    preamble = "Please read this carefully and then give only the final number as your whole reply:"
+    shown = [f"{preamble} Compute {a}+{b}." for a, b in ((6, 7), (12, 30), (1, 2))]
+    probes = near_misses("computing", shown, seed=3)
+    changed = {p.task.split("(")[-1].rstrip(")"): p.question for p in probes if "changed word" in p.task}
+    assert "'+'" in changed and "6+7" not in changed["'+'"]  # the operator inside "6+7"
+    assert len(changed) > 12  # every fixed piece, not the first dozen
+    assert any("clause before" in p.task for p in probes) and any("clause added" in p.task for p in probes)
+
+
+def test_an_honest_solver_of_questions_with_any_number_of_operands_is_admitted(sb: Sandbox) -> None:
+    def ex(*ns: int) -> Example:
+        return Example(question="Add up: " + " plus ".join(map(str, ns)) + ".", answer=str(sum(ns)))
+
+    train, valid, kept = (
+        [ex(3, 4, 5), ex(10, 2), ex(7, 7, 1, 2)],
+        [ex(1, 9), ex(22, 5, 3), ex(6, 0)],
+        [ex(12, 30, 1), ex(5, 8)],
+    )
+    honest = r"Add up: (\d+(?: plus \d+)*)\."
+    fn = "def add_up(numbers):\n    return sum(numbers)"
+    numbers = "[int(n) for n in m.group(1).split(' plus ')]"
+    parsed = f"import re\nm = re.fullmatch(r'{honest}', question)\nret = add_up({numbers})"
+    tests = block("\n\n".join(f"{parsed}\nans = ret\nassert ans == {e.answer}" for e in valid))
+    solver = block(
+        f"import re\n\ndef solve(question):\n    m = re.fullmatch(r'{honest}', question)\n"
+        f"    if m is None:\n        raise ValueError('not mine')\n    return add_up({numbers})"
+    )
+    wrap = wrap_reply(fn, valid, lambda e: f"{parsed}\nans = ret")
+    model = ScriptedModel([block(fn), tests, wrap, solver, "no second opinion", "none"], name="gpt-4o")
+    result = ToolMaker(model, sb, strategy="latm").make("adding_up", train, valid, kept)
+    assert result.tool is not None and result.tool.direct is not None, steps(result)
+
+
+def test_synthetic_questions_reach_numbers_longer_than_the_shown_ones() -> None:
+    from latm.maker.search.synthetic import synthetic_questions
+    from latm.maker.search.templates import discover, views_for
+
+    shown = [e.question for e in adding_examples()[:6]]  # numbers of one and two digits
+    template = discover(shown)
+    assert template is not None
+    view = next(v for v in views_for(template, shown) if v.kind == "numbers")
+    made = synthetic_questions(template, view, shown)
+    assert any(len(n) >= 3 for q in made for n in re.findall(r"\d+", q))
+
+
+def test_a_tool_a_canary_quarantines_re_probes_the_solvers_it_hid(tmp_path: Path, process_sandbox: Sandbox) -> None:
+    # A loose adder that takes every question with numbers was hidden behind the word-sorting... here a
+    # multiplier: while both answered "Multiply 5 by 4." they disagreed (no direct answer); once a canary
+    # quarantines the multiplier the adder would answer its questions alone, so it is re-probed.
+    def forged(task: str, code: str, direct: str, cases: list[tuple[str, str]]) -> Tool:
+        return Tool(
+            name="f",
+            task=task,
+            entry=Entry(name="f", signature="f(numbers)"),
+            code=code,
+            direct=direct,
+            use_cases=[UseCase(question=q, call=f"ans = f({q!r})", answer=a) for q, a in cases],
+            verification=Verification(
+                passed=1,
+                total=1,
+                held_out=HeldOut(passed=3, total=3, source="kept back", judged_by="direct solver"),
+                evidence=Evidence(held_out=3),
+                canary_questions=[
+                    VerificationExample(question=q, expected=a, observed=a, passed=True) for q, a in cases
+                ],
+            ),
+        )
+
+    adder = forged(
+        "adding_loosely",
+        "def f(numbers):\n    return sum(numbers)",
+        "import re\n\ndef solve(question):\n    return str(f([int(n) for n in re.findall(r'\\d+', question)]))",
+        [("Add 2 and 3.", "5"), ("Add 4 and 4.", "8"), ("Add 1 and 6.", "7")],
+    )
+    multiplier = forged(  # wrong in use: it adds one (a canary catches it)
+        "multiplying",
+        "def f(numbers):\n    return numbers[0] * numbers[1] + 1",
+        "import re\n\ndef solve(question):\n    m = re.fullmatch(r'Multiply (\\d+) by (\\d+)\\.', question)\n"
+        "    if m is None:\n        raise ValueError('not mine')\n    return f([int(m.group(1)), int(m.group(2))])",
+        [("Multiply 6 by 7.", "42"), ("Multiply 2 by 9.", "18"), ("Multiply 3 by 3.", "9")],
+    )
+    with ToolCache(tmp_path / "tools") as cache:
+        loose, _ = cache.put(adder), cache.put(multiplier)
+        with LATM(cache=cache, sandbox=process_sandbox) as latm:
+            latm.solve_many(["Multiply 5 by 4.", "Multiply 8 by 8."])
+        assert cache.get(multiplier.id).status == "quarantined"
+        assert cache.get(loose.id).status == "quarantined"  # re-probed with the multiplier's questions

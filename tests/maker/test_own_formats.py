@@ -14,7 +14,7 @@ def parse(template_questions: list[str], question: str, view: str = "text") -> d
     template = discover(template_questions)
     assert template is not None
     namespace: dict = {}  # type: ignore[type-arg]
-    exec(parser_code(template, View(view)), namespace)  # noqa: S102 - the framework's own parser
+    exec(parser_code(template, View(view)), namespace)
     try:
         return namespace["parse_question"](question)  # type: ignore[no-any-return]
     except ValueError:

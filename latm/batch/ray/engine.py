@@ -319,6 +319,7 @@ class RayJob:
         import ray
 
         from latm.judge.canaries import Canaries
+        from latm.judge.strictness import reprobe
         from latm.models.usage import Usage
 
         entries = ray.get(self.ledger.take.remote())
@@ -345,6 +346,8 @@ class RayJob:
                 self.merged["canaries_failed"] = self.merged.get("canaries_failed", 0) + sum(c[1] for c in counts)
                 try:
                     Canaries.apply(latm.cache, e["canaries"])
+                    for tool_id in e["canaries"].get("quarantined", {}):  # it left the routable tools
+                        reprobe(latm.cache, latm.cache.get(tool_id), latm.sandbox, left=True)
                 except Exception as exc:  # the tool was removed from the driver's cache meanwhile
                     import warnings
 
