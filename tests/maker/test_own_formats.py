@@ -70,3 +70,105 @@ def test_every_shown_format_reads_back_with_its_views() -> None:
     assert template is not None
     kinds = [v.kind for v in views_for(template, shown)]
     assert kinds[:1] == ["numbers"] and "text" in kinds
+
+
+def truth_question(rng: random.Random, names: list[str]) -> Example:
+    people = rng.sample(names, 4)
+    truth = {people[0]: rng.random() < 0.5}
+    lines = [f"{people[0]} {'tells the truth' if truth[people[0]] else 'lies'}."]
+    for before, person in zip(people, people[1:]):
+        says_truth = rng.random() < 0.5
+        truth[person] = truth[before] == says_truth
+        lines.append(f"{person} says {before} {'tells the truth' if says_truth else 'lies'}.")
+    question = f"Question: {' '.join(lines)} Does {people[-1]} tell the truth?"
+    return Example(question=question, answer="Yes" if truth[people[-1]] else "No")
+
+
+TRUTH_F = """```python
+def f(statements):
+    truth = {}
+    for s in statements[:-1]:
+        if s[1] == 'tells':
+            truth[s[0]] = True
+        elif s[1] == 'lies':
+            truth[s[0]] = False
+        else:
+            truth[s[0]] = truth[s[2]] == (s[3] == 'tells')
+    return 'Yes' if truth[statements[-1][1]] else 'No'
+```"""
+
+
+def test_statements_reach_the_function_as_lists_of_words_and_become_a_tool(sb: Sandbox) -> None:
+    rng = random.Random(5)
+    names = "Sherrie Vernell Alexis Elanor Fidel Jamey Kandi Millicent Osvaldo Rashida".split()
+    examples = [truth_question(rng, names) for _ in range(9)]
+    asked: list[str] = []
+
+    def model(messages: list[dict[str, str]]) -> str:
+        asked.append(messages[-1]["content"])
+        return TRUTH_F
+
+    result = ToolMaker(ScriptedModel(model, name="qwen-1.5b"), sb, strategy="search", samples=1).make(
+        "web_of_lies", examples[:3], examples[3:6], held_out=examples[6:]
+    )
+    assert result.tool is not None and result.tool.verification.trust == "held_out", result.reason
+    assert any("`statements` lists the sentences" in a for a in asked)  # the prompt says what they mean
+    other_names = "Ka Bo Di Lu".split()  # names no shown question has: statements are data
+    fresh = [truth_question(rng, other_names) for _ in range(20)]
+    from latm.judge.cases import run_direct
+
+    runs = run_direct(sb, result.tool.code, result.tool.direct or "", [e.question for e in fresh])
+    assert [r.value for r in runs] == [e.answer for e in fresh]
+
+
+EXPRESSIONS = [
+    ("((3 + 4) * 2) =", "14"),
+    ("((1 - 2) * 5) =", "-5"),
+    ("((7 * 7) - 1) =", "48"),
+    ("((2 + 2) * 2) =", "8"),
+    ("((9 - 3) * 3) =", "18"),
+    ("((6 * 2) + 1) =", "13"),
+    ("((8 - 1) * 2) =", "14"),
+    ("((5 + 5) - 3) =", "7"),
+]
+
+EVAL_F = "```python\ndef f(tokens):\n    return eval(' '.join(str(t) for t in tokens))\n```"
+TOKENS_F = """```python
+import ast
+
+def f(tokens):
+    tree = ast.parse(' '.join(str(t) for t in tokens), mode='eval')
+
+    def value(node):
+        if isinstance(node, ast.Expression):
+            return value(node.body)
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -value(node.operand)
+        ops = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b}
+        return ops[type(node.op)](value(node.left), value(node.right))
+
+    return value(tree)
+```"""
+
+
+def test_an_expression_task_gets_the_policys_hint_after_eval_and_a_tool_that_parses_with_ast(sb: Sandbox) -> None:
+    examples = [Example(question=q, answer=a) for q, a in EXPRESSIONS]
+    replies = iter([EVAL_F, TOKENS_F])
+    asked: list[str] = []
+
+    def model(messages: list[dict[str, str]]) -> str:
+        asked.append(messages[-1]["content"])
+        return next(replies, TOKENS_F)
+
+    result = ToolMaker(ScriptedModel(model, name="qwen-1.5b"), sb, strategy="search", samples=1).make(
+        "arithmetic", examples[:3], examples[3:6], held_out=examples[6:]
+    )
+    assert "`tokens` is the expression" in asked[0]
+    assert "parse it with ast.parse" in asked[1]  # the refusal of eval says how, in the next prompt
+    assert result.tool is not None and result.tool.verification.trust == "held_out", result.reason
+    from latm.judge.cases import run_direct
+
+    one_parenthesis = run_direct(sb, result.tool.code, result.tool.direct or "", ["(3 + 4) * 10 ="])
+    assert one_parenthesis[0].value == 70

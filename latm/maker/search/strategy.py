@@ -30,6 +30,7 @@ from latm.judge.cases import error_text, run_direct
 from latm.judge.rendering import RenderingError, render
 from latm.maker.loop import MakerBase
 from latm.maker.making_record import Attempt, Session
+from latm.maker.search.readings import MEANINGS
 from latm.maker.search.synthetic import SETTLED, agreement, candidate_answers, synthetic_questions
 from latm.maker.search.templates import (
     CANDIDATE_HARNESS,
@@ -81,7 +82,8 @@ def candidate_prompt(template: Template, view: View, examples: Sequence[Example]
         names = names or list(args)
         target = _target(ex, args.get("options", []))
         lines.append(f"Question: {ex.question}\nCall: {_call(args)}\nReturns: {target!r}")
-    about = {
+    meaning = f" ({MEANINGS[view.kind]})" if view.kind in MEANINGS else ""
+    about = meaning + {
         None: "",
         "paren": " (`options` lists the answer choices: return the chosen option's text)",
         "bullet": " (`options` lists the answer choices: return the chosen option's text)",
@@ -160,6 +162,8 @@ class SearchMaker:
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.prices = prices
+        self.policy_note = ""  # what the policy refused in the last refused candidate
+        self.policy_refusals = 0
 
     def search(self, shown: Sequence[Example], usage: Usage | None = None) -> SearchResult:
         """Views in turn, most structured first, each with half of what is left of the budget (the
@@ -182,9 +186,12 @@ class SearchMaker:
             repair = False
             while result.spent - start < share and result.spent < self.token_budget:
                 asked = repair_prompt(best.code, best.failures) if repair and best is not None else prompt
+                if self.policy_note:  # a candidate the policy refused: say why, and how to do it instead
+                    asked += f"\n\nA function was refused by the tool policy: {self.policy_note}."
+                refused_before = self.policy_refusals
                 candidates = self._sample(asked, result, greedy_first=result.spent == start)
-                if not candidates and not repair:
-                    break  # no code at all from the first prompt: this view is hopeless
+                if not candidates and not repair and self.policy_refusals == refused_before:
+                    break  # no code at all from the first prompt (none even the policy refused): hopeless
                 scored = self._score(candidates, template, view, shown)
                 top = max(scored, key=lambda c: c.promise, default=None)
                 result.log.append(
@@ -234,7 +241,10 @@ class SearchMaker:
             result.samples += 1
             result.usage.record("maker", done.model, done.usage, cached=done.cached, prices=self.prices)
             result.spent += done.usage.prompt_tokens + done.usage.completion_tokens  # replayed ones too
-            code = _candidate_code(done.text)
+            code, refused = _candidate_code(done.text)
+            if refused:
+                self.policy_note = "; ".join(dict.fromkeys(refused))[:400]
+                self.policy_refusals += 1
             if code is not None:
                 codes.append(code)
         return codes
@@ -283,12 +293,26 @@ def _answer(value: Any, question: str) -> str | None:
         return None
 
 
-def _candidate_code(reply: str) -> str | None:
-    """The reply's ``f`` with what it needs (imports, helpers), if it parses and keeps the policy."""
+def _candidate_code(reply: str) -> tuple[str | None, list[str]]:
+    """The reply's ``f`` with what it needs (imports, helpers), if it parses and keeps the policy; and
+    what the policy refused in it (told to the model with the next prompt)."""
     try:
         blocks = replies.require_code(reply)
     except replies.ReplyProblem:
-        return None
+        return None, []
+    refused: list[str] = []
+    for block in blocks:
+        code = replies.library_part(block)
+        try:
+            names = [n.name for n in ast.parse(code).body if isinstance(n, ast.FunctionDef)]
+        except SyntaxError:
+            continue
+        if "f" in names:
+            violations = policy.check(code)
+            if not violations:
+                return code, []
+            refused += [str(v) for v in violations]
+    return None, refused
     for block in blocks:
         code = replies.library_part(block)
         try:

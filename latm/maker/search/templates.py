@@ -28,8 +28,9 @@ from typing import Any, Literal
 
 from latm.judge.option_blocks import OPTION_BLOCK_SOURCE, OPTION_STYLES, option_block, option_style
 from latm.maker.search import reader as records
+from latm.maker.search.readings import READINGS_SOURCE, expression_of, items_of, statements_layout, statements_of
 
-ViewKind = Literal["records", "numbers", "words", "text"]
+ViewKind = Literal["records", "expression", "numbers", "items", "statements", "words", "text"]
 # Runs a candidate ``f`` (its source) on one question's arguments, in the sandbox.
 CANDIDATE_HARNESS = """
 def _latm_candidate(_latm_src, _latm_args):
@@ -122,6 +123,10 @@ class View:
             args = records.read(body, options, self.layout)
         elif self.kind == "numbers":
             args = numbers_of(middle, (self.layout or {}).get("fixed", {}))
+        elif self.kind == "statements":
+            args = statements_of(middle, self.layout)
+        elif self.kind in READERS:
+            args = READERS[self.kind](middle)
         elif self.kind == "words":
             args = {"x": middle.split()}
         else:
@@ -254,15 +259,35 @@ exec(NUMBERS_OF_SOURCE, _numbers_namespace)  # our own source, not a tool's
 numbers_of = _numbers_namespace["_numbers_of"]
 
 
+READERS = {"expression": expression_of, "items": items_of, "statements": statements_of}
+
+
+def _reads_all(kind: str, parts: Sequence[str]) -> list[dict[str, Any]] | None:
+    try:
+        return [READERS[kind](p) for p in parts]
+    except ValueError:
+        return None
+
+
 def views_for(template: Template, questions: Sequence[str]) -> list[View]:
-    """The views worth offering, most structured first."""
+    """The views worth offering, most structured first, each where it reads every shown question: the
+    records the questions repeat; an expression (where some token is an operator or a parenthesis);
+    the numbers; counted items; the sentences (three or more in each question); the words; the text."""
     parts = [template.split(q)[0] for q in questions]  # type: ignore[index]
     views: list[View] = []
     layout = layout_of(template, questions)
     if layout is not None:
         views.append(View("records", layout))
+    expressions = _reads_all("expression", parts)
+    if expressions and any(isinstance(t, str) and not t[:1].isalnum() for e in expressions for t in e["tokens"]):
+        views.append(View("expression"))
     if all(re.search(r"\d", p) for p in parts):
         views.append(View("numbers", {"fixed": fixed_between_numbers(parts)}))
+    if _reads_all("items", parts):
+        views.append(View("items"))
+    statements = _reads_all("statements", parts)
+    if statements and all(len(s["statements"]) >= 3 for s in statements):
+        views.append(View("statements", statements_layout(parts)))
     if all(len(p.split()) >= 1 for p in parts):
         views.append(View("words"))
     views.append(View("text"))
@@ -301,6 +326,9 @@ def parser_code(template: Template, view: View) -> str:
     middle_expr = {
         "numbers": f"_numbers_of(middle, {(view.layout or {}).get('fixed', {})!r})",
         "words": "{'x': middle.split()}",
+        "expression": "_expression_of(middle)",
+        "items": "_items_of(middle)",
+        "statements": f"_statements_of(middle, {view.layout!r})",
         "text": "{'x': middle.strip()}",
         "records": f"{RECORDS_PREFIX}read(body, options, {view.layout!r})",
     }[view.kind]
@@ -317,6 +345,8 @@ def parser_code(template: Template, view: View) -> str:
     helpers = records_source() + "\n\n\n" if view.kind == "records" else "import re\n\n\n"
     if view.kind == "numbers":
         helpers += NUMBERS_OF_SOURCE.strip() + "\n\n\n"
+    if view.kind in READERS:
+        helpers += READINGS_SOURCE.strip() + "\n\n\n"
     if template.options:
         helpers += ("import re\n\n\n" if view.kind == "records" else "") + OPTION_BLOCK_SOURCE.strip() + "\n\n\n"
     return (

@@ -1,0 +1,104 @@
+"""Three more readings of a question's varying text, for the search's views: an expression as its
+tokens, sentences as lists of their words, and counted items. Each raises ValueError on a text it
+cannot read, so a view is offered only where it reads every shown question, and the tool's parser
+refuses a question it cannot read.
+
+One source (``READINGS_SOURCE``), run here and embedded in a tool that uses one of them.
+"""
+
+import re
+from typing import Any
+
+READINGS_SOURCE = r'''
+_READ_NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
+}
+_READ_TOKEN = re.compile(r"\s*(?:(\d+\.\d+|\d+)|([A-Za-z_]\w*)|(\*\*|//|<=|>=|==|!=|[-+*/%^()<>=!&|~,\[\]]))")
+_READ_ITEM = re.compile(
+    r"(?:^|(?<=[\s,]))(?:and\s+)?(a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+    r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|\d+)\s+([A-Za-z][\w'-]*(?:\s+[A-Za-z][\w'-]*)*?)"
+    r"(?=\s*(?:,|\band\b|[.?!;:]|$))",
+    re.I,
+)
+
+
+def _expression_of(middle):
+    """The expression as tokens: numbers (int or float), names and operators (text)."""
+    tokens, position, text = [], 0, middle.strip()
+    while position < len(text):
+        m = _READ_TOKEN.match(text, position)
+        if m is None or m.end() == position:
+            raise ValueError("not an expression: %r" % text[position:position + 20])
+        number, name, operator = m.groups()
+        if number is not None:
+            tokens.append(float(number) if "." in number else int(number))
+        else:
+            tokens.append(name if name is not None else operator)
+        position = m.end()
+    if not any(isinstance(t, str) and not t[:1].isalpha() for t in tokens) and len(tokens) < 2:
+        raise ValueError("not an expression")
+    return {"tokens": tokens}
+
+
+def _statements_of(middle, layout=None):
+    """The sentences, each as the list of its words without punctuation, in order. With a layout, each
+    sentence's shape (its words, those not of the task's vocabulary as slots) must be one the shown
+    questions have: a sentence of another form is another task."""
+    sentences = [s for s in re.split(r"(?<=[.?!;])\s+", middle.strip()) if s.strip()]
+    if len(sentences) < 2:
+        raise ValueError("not several sentences")
+    out = []
+    for sentence in sentences:
+        words = [w.strip(".,;:?!\"'()") for w in sentence.split()]
+        out.append([w for w in words if w])
+    if layout is not None:
+        vocabulary, shapes = set(layout["vocabulary"]), {tuple(s) for s in layout["shapes"]}
+        for words in out:
+            if tuple(w if w in vocabulary else "_" for w in words) not in shapes:
+                raise ValueError("a sentence of another form: %r" % " ".join(words))
+    return {"statements": out}
+
+
+def _statements_layout(middles):
+    """The vocabulary of a task's sentences (the words every question has, and the lowercase words at
+    least half of them have) and the sentence shapes the questions show."""
+    read = [_statements_of(m)["statements"] for m in middles]
+    word_sets = [{w for sentence in q for w in sentence} for q in read]
+    common = set.intersection(*word_sets)
+    counts = {}
+    for words in word_sets:
+        for w in words:
+            counts[w] = counts.get(w, 0) + 1
+    vocabulary = common | {w for w, n in counts.items() if w.islower() and 2 * n >= len(read)}
+    shapes = sorted({tuple(w if w in vocabulary else "_" for w in sentence) for q in read for sentence in q})
+    return {"vocabulary": sorted(vocabulary), "shapes": [list(s) for s in shapes]}
+
+
+def _items_of(middle):
+    """The counted things, as [count, name] pairs (number words read as numbers), and the whole text."""
+    items = []
+    for m in _READ_ITEM.finditer(middle):
+        count = m.group(1).lower()
+        items.append([int(count) if count.isdigit() else _READ_NUMBER_WORDS[count], m.group(2)])
+    if len(items) < 2:
+        raise ValueError("not a list of items")
+    return {"items": items, "text": middle.strip()}
+'''
+_namespace: dict[str, Any] = {"re": re}
+exec(READINGS_SOURCE, _namespace)  # our own source, not a tool's
+expression_of = _namespace["_expression_of"]
+statements_of = _namespace["_statements_of"]
+statements_layout = _namespace["_statements_layout"]
+items_of = _namespace["_items_of"]
+
+# What each reading's arguments mean, for the candidate prompt.
+MEANINGS = {
+    "expression": "`tokens` is the expression as a list: numbers as numbers, names and operators and parentheses "
+    "as strings",
+    "statements": "`statements` lists the sentences in order, each as a list of its words (punctuation removed); "
+    "the last one is what is asked",
+    "items": "`items` lists the counted things as [count, name] pairs (number words read as numbers); `text` is "
+    "the whole varying text",
+}
