@@ -1,6 +1,7 @@
 """A user's own task in the formats real task sets use: option blocks in other styles, fixed text
 that is only part of the varying text, expressions: found by rules, made into tools by the search."""
 
+import itertools
 import random
 
 from latm.maker import ToolMaker
@@ -76,7 +77,7 @@ def truth_question(rng: random.Random, names: list[str]) -> Example:
     people = rng.sample(names, 4)
     truth = {people[0]: rng.random() < 0.5}
     lines = [f"{people[0]} {'tells the truth' if truth[people[0]] else 'lies'}."]
-    for before, person in zip(people, people[1:]):
+    for before, person in itertools.pairwise(people):
         says_truth = rng.random() < 0.5
         truth[person] = truth[before] == says_truth
         lines.append(f"{person} says {before} {'tells the truth' if says_truth else 'lies'}.")
