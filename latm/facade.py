@@ -19,7 +19,7 @@ from latm.errors import NoToolForQuestion, UserError, public_errors
 from latm.judge.canaries import Canaries
 from latm.judge.strictness import reprobe
 from latm.maker import MakeResult, ToolMaker, prompts
-from latm.maker.split import MIN_KEPT_BACK, auto_task_name, check_examples, default_k
+from latm.maker.split import MIN_KEPT_BACK, auto_task_name, check_examples, default_k, describe_split
 from latm.models import CacheMode, ChatModel, resolve_model
 from latm.models.usage import PriceTable, Usage
 from latm.settings import Settings
@@ -87,6 +87,7 @@ class LATM:
                 base_url=base_url or self.settings.base_url,
                 api_key=api_key or self.settings.api_key,
                 cache=response_cache or self.settings.response_cache,
+                cache_dir=self.settings.response_cache_dir,
                 version=prompts.PROMPT_VERSION,
             )
             for model, role in ((maker, "maker"), (user, "user"))
@@ -195,8 +196,7 @@ class LATM:
         examples = list(examples)
         check_examples(task, examples)
         k = k or default_k(task, len(examples))
-        if len(examples) < 2 * k:
-            raise UserError(f"making a tool needs {2 * k} examples (k={k} train + k validation), got {len(examples)}")
+        split = describe_split(task, len(examples), k)  # a UserError when there are too few
         kept_back = examples[2 * k :] if task not in TASKS else []
         maker = ToolMaker(
             self.maker_model,
@@ -213,6 +213,7 @@ class LATM:
             task, examples[:k], examples[k : 2 * k], kept_back if len(kept_back) >= MIN_KEPT_BACK else None
         )
         self._spent(result.usage)
+        result.split = split
         if result.tool is not None:  # a solver made before this task must not capture its questions
             reprobe(self.cache, result.tool, self.sandbox)
         return result

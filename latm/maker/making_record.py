@@ -50,6 +50,7 @@ class MakeResult(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     reason: str | None = None  # why no tool was made
     duration_s: float = 0.0
+    split: str = ""  # how the examples were used (``latm.maker.split.describe_split``)
 
     @property
     def ok(self) -> bool:

@@ -36,3 +36,27 @@ def default_k(task: str, n: int) -> int:
     if task not in TASKS and n >= 2 + MIN_KEPT_BACK:
         return max(1, min(3, (n - MIN_KEPT_BACK) // 2))
     return max(1, min(3, n // 2))
+
+
+def describe_split(task: str, n: int, k: int) -> str:
+    """How ``n`` examples are used with ``k`` (what the API does and the CLI prints), and for a user's task
+    with too few kept back, how many more would make its tool judged on unseen examples (routable)."""
+    if n < 2 * k:
+        raise UserError(f"making a tool with k={k} needs {2 * k} examples (k train + k validation), got {n}")
+    shown = f"{k} shown to the maker for training, {k} for validation"
+    if task in TASKS:
+        return f"{shown}; the tool is judged on fresh generated questions of {task}"
+    kept = n - 2 * k
+    if kept >= MIN_KEPT_BACK:
+        return f"{shown}, {kept} kept back (never shown) to judge the tool"
+    adapted = k == default_k(task, n)  # with k as it adapts, fewer more examples may do
+    more = next(
+        m
+        for m in range(1, 2 * MIN_KEPT_BACK + 7)
+        if n + m - 2 * (default_k(task, n + m) if adapted else k) >= MIN_KEPT_BACK
+    )
+    return (
+        f"{shown}, {kept} kept back: too few to judge the tool on unseen examples, so it will be verified on "
+        f"the shown ones only and answer only with --allow-shown-only; {more} more example(s) ({n + more} in "
+        f"all) would make it routable"
+    )

@@ -1,6 +1,7 @@
 """``resolve_model``: a ChatModel from an object or a name (or the configured one)."""
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from latm.errors import ModelConfigError
@@ -31,12 +32,14 @@ def resolve_model(
     base_url: str | None = None,
     api_key: str | None = None,
     cache: CacheMode | None = None,
+    cache_dir: "str | Path | None" = None,
     version: str = "",
 ) -> ChatModel | None:
     """A ChatModel from an object, a name, or LATM_MAKER/LATM_USER; None when nothing is set.
 
     The response cache applies when ``cache`` or LATM_RESPONSE_CACHE says so; ``version`` is the
-    caller's prompt version, part of every cached reply's key.
+    caller's prompt version, part of every cached reply's key; ``cache_dir`` where it lives (default:
+    LATM_RESPONSE_CACHE_DIR, else the user's cache directory).
     """
     settings = Settings.load(response_cache=cache)
     if model is None:
@@ -51,5 +54,5 @@ def resolve_model(
     else:
         raise ModelConfigError(f"{role} must be a model name or a ChatModel, not {type(model).__name__}")
     if settings.response_cache != "off":
-        resolved = CachedModel(resolved, settings.response_cache, version=version)
+        resolved = CachedModel(resolved, settings.response_cache, cache_dir, version=version)
     return resolved

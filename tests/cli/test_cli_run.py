@@ -104,3 +104,31 @@ def test_solve_one_question_json() -> None:
 def test_solve_needs_a_question_or_a_file() -> None:
     r = CliRunner().invoke(main, ["solve"])
     assert r.exit_code == 2 and "QUESTION or --file" in r.output
+
+
+def test_an_interrupted_make_resumes_without_paying_again_for_what_it_had(tmp_path: Path) -> None:
+    import _thread
+
+    examples = get_task("word_sorting").generate(6, seed=4)
+    file = write_jsonl(tmp_path / "ex.jsonl", [e.model_dump() for e in examples])
+    calls: list[int] = []
+
+    def interrupting(messages: list[dict[str, str]]) -> str:  # Ctrl-C while the third reply is awaited
+        calls.append(1)
+        if len(calls) == 3:
+            _thread.interrupt_main()
+        return maker_reply(messages)
+
+    args = ["make", "--task", "word_sorting", "--examples", str(file), "--maker", "gpt-4o"]
+    with FakeOpenAIServer(interrupting) as server:
+        first = CliRunner().invoke(main, [*args, "--base-url", server.url])
+    assert first.exit_code == 3 and "--resume" in first.output, first.output
+    state = json.loads(next((tmp_path.parent).glob("**/makings/word_sorting/state.json")).read_text())
+    assert state["stopped"] == "interrupted" and state["tokens_spent"] > 0
+    answered_before = len(calls)
+    with FakeOpenAIServer(maker_reply) as server:
+        second = latm(*args, "--base-url", server.url, "--resume", "--json")
+        asked_again = len(server.requests)
+    data = json.loads(second.output)
+    assert second.exit_code == 0 and data["ok"]
+    assert asked_again <= 4 - (answered_before - 1)  # the replies it had came back free

@@ -173,3 +173,15 @@ def test_an_expression_task_gets_the_policys_hint_after_eval_and_a_tool_that_par
 
     one_parenthesis = run_direct(sb, result.tool.code, result.tool.direct or "", ["(3 + 4) * 10 ="])
     assert one_parenthesis[0].value == 70
+
+
+def test_the_api_and_the_cli_split_examples_the_same_way_and_say_how_many_more_would_do() -> None:
+    from latm.maker.split import default_k, describe_split
+
+    assert describe_split("my_task", 9, default_k("my_task", 9)) == (
+        "3 shown to the maker for training, 3 for validation, 3 kept back (never shown) to judge the tool"
+    )
+    few = describe_split("my_task", 4, default_k("my_task", 4))
+    assert "0 kept back: too few" in few and "1 more example(s) (5 in all)" in few
+    assert describe_split("my_task", 5, default_k("my_task", 5)).endswith("3 kept back (never shown) to judge the tool")
+    assert "fresh generated questions" in describe_split("word_sorting", 6, default_k("word_sorting", 6))
