@@ -185,3 +185,18 @@ def test_the_api_and_the_cli_split_examples_the_same_way_and_say_how_many_more_w
     assert "0 kept back: too few" in few and "1 more example(s) (5 in all)" in few
     assert describe_split("my_task", 5, default_k("my_task", 5)).endswith("3 kept back (never shown) to judge the tool")
     assert "fresh generated questions" in describe_split("word_sorting", 6, default_k("word_sorting", 6))
+
+
+def test_a_one_word_task_refuses_a_question_about_two_words() -> None:
+    shown = [f"How many vowels are in the word '{w}'?" for w in ("banana", "kettle", "ember")]
+    template = discover(shown)
+    assert template is not None
+    words = next(v for v in views_for(template, shown) if v.kind == "words")
+    namespace: dict = {}  # type: ignore[type-arg]
+    exec(parser_code(template, words), namespace)  # noqa: S102 - the framework's own parser
+    assert namespace["parse_question"]("How many vowels are in the word 'lantern'?") == {"x": ["'lantern'?"]}
+    try:
+        namespace["parse_question"]("How many vowels are in the word 'ice cream'?")
+        raise AssertionError("a question about two words was read as one of one word")
+    except ValueError:
+        pass

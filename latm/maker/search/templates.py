@@ -128,7 +128,7 @@ class View:
         elif self.kind in READERS:
             args = READERS[self.kind](middle)
         elif self.kind == "words":
-            args = {"x": middle.split()}
+            args = words_of(middle, (self.layout or {}).get("count"))
         else:
             args = {"x": middle.strip()}
         return {**args, "options": options} if template.options else args
@@ -254,9 +254,20 @@ def _numbers_of(middle, fixed):
             raise ValueError("not a question of this task")
     return {{"x": [int(n) for n in re.findall({NUMBER_RE!r}, middle)]}}
 '''
+# The words view's reading: where every shown question has as many words, that count is the task's
+# ("the word 'banana'": a question about 'ice cream' is another task).
+WORDS_OF_SOURCE = '''
+def _words_of(middle, count):
+    """The words of the middle; ValueError where the task fixes how many there are and this differs."""
+    words = middle.split()
+    if count is not None and len(words) != count:
+        raise ValueError("not a question of this task")
+    return {"x": words}
+'''
 _numbers_namespace: dict[str, Any] = {"re": re}
-exec(NUMBERS_OF_SOURCE, _numbers_namespace)  # our own source, not a tool's
+exec(NUMBERS_OF_SOURCE + WORDS_OF_SOURCE, _numbers_namespace)  # our own source, not a tool's
 numbers_of = _numbers_namespace["_numbers_of"]
+words_of = _numbers_namespace["_words_of"]
 
 
 READERS = {"expression": expression_of, "items": items_of, "statements": statements_of}
@@ -289,7 +300,8 @@ def views_for(template: Template, questions: Sequence[str]) -> list[View]:
     if statements and all(len(s["statements"]) >= 3 for s in statements):
         views.append(View("statements", statements_layout(parts)))
     if all(len(p.split()) >= 1 for p in parts):
-        views.append(View("words"))
+        counts = {len(p.split()) for p in parts}
+        views.append(View("words", {"count": counts.pop()} if len(counts) == 1 else None))
     views.append(View("text"))
     return views
 
@@ -325,7 +337,7 @@ def parser_code(template: Template, view: View) -> str:
     """The framework's parser: ``parse_question(question)`` -> the named arguments of ``f``."""
     middle_expr = {
         "numbers": f"_numbers_of(middle, {(view.layout or {}).get('fixed', {})!r})",
-        "words": "{'x': middle.split()}",
+        "words": f"_words_of(middle, {(view.layout or {}).get('count')!r})",
         "expression": "_expression_of(middle)",
         "items": "_items_of(middle)",
         "statements": f"_statements_of(middle, {view.layout!r})",
@@ -345,6 +357,8 @@ def parser_code(template: Template, view: View) -> str:
     helpers = records_source() + "\n\n\n" if view.kind == "records" else "import re\n\n\n"
     if view.kind == "numbers":
         helpers += NUMBERS_OF_SOURCE.strip() + "\n\n\n"
+    if view.kind == "words":
+        helpers += WORDS_OF_SOURCE.strip() + "\n\n\n"
     if view.kind in READERS:
         helpers += READINGS_SOURCE.strip() + "\n\n\n"
     if template.options:
