@@ -200,3 +200,25 @@ def test_a_one_word_task_refuses_a_question_about_two_words() -> None:
         raise AssertionError("a question about two words was read as one of one word")
     except ValueError:
         pass
+
+
+def test_instructions_in_a_few_fixed_phrasings_are_found_and_a_tool_is_made(sb: Sandbox) -> None:
+    rng = random.Random(8)
+    phrasings = ["", "Answer with a number. ", "Reply with digits only. "]
+    examples = []
+    for i in range(9):
+        a, b = rng.randint(1, 99), rng.randint(1, 99)
+        examples.append(Example(question=f"{phrasings[i % 3]}What is {a} plus {b}?", answer=str(a + b)))
+    template = discover([e.question for e in examples[:6]])
+    assert template is not None and template.prefix == "What is " and "Answer with a number. " in template.openings
+    assert template.split("Reply with digits only. What is 3 plus 4?") is not None
+    assert template.split("Reply in words. What is 3 plus 4?") is None  # a phrasing no question has
+    adder = "```python\ndef f(x):\n    return x[0] + x[1]\n```"
+    result = ToolMaker(ScriptedModel([adder] * 4, name="qwen-1.5b"), sb, strategy="search", samples=1).make(
+        "adding_with_instructions", examples[:3], examples[3:6], held_out=examples[6:]
+    )
+    assert result.tool is not None and result.tool.verification.trust == "held_out", result.reason
+    from latm.judge.cases import run_direct
+
+    runs = run_direct(sb, result.tool.code, result.tool.direct or "", ["Answer with a number. What is 20 plus 22?"])
+    assert runs[0].value == 42

@@ -45,6 +45,7 @@ def synthetic_questions(
     middles = [m for m in (template.split(q) for q in shown) if m is not None]
     if not middles:
         return []
+    frames = [_frame(template, q) for q in shown]  # each shown question's opening and ending sentence
     rng = random.Random(seed)
     pool = [w for middle, _ in middles for w in middle.split()]
     lengths = [len(middle.split()) for middle, _ in middles]
@@ -57,7 +58,8 @@ def synthetic_questions(
             varied = re.sub(NUMBER_RE, lambda m: _varied_number(m.group(0), rng), middle)
         else:
             varied = " ".join(rng.choice(pool) for _ in range(rng.randint(min(lengths), max(lengths))))
-        question = template.prefix + varied + template.suffix
+        opening, ending = frames[i % len(frames)]
+        question = opening + template.prefix + varied + template.suffix + ending
         if question in shown or question in out:
             continue
         try:
@@ -82,6 +84,15 @@ def _rendered(value: Any, question: str) -> str | None:
         return render(value, question)
     except RenderingError:
         return None
+
+
+def _frame(template: Template, question: str) -> tuple[str, str]:
+    """The opening and ending sentence a question has around its template (empty where none)."""
+    core = template.core(question) if template.openings or template.endings else question
+    if core is None:
+        return "", ""
+    opening = question[: question.find(core)] if core else ""
+    return opening, question[len(opening) + len(core) :]
 
 
 def agreement(

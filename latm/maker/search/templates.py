@@ -51,6 +51,22 @@ class Template:
     suffix: str
     options: str | None = None  # the style of the option block every question ends with (OPTION_STYLES)
     header: str = ""  # the line above the block ("Options:"), fixed text
+    openings: tuple[str, ...] = ()  # fixed sentences some questions begin with ("" where others have none)
+    endings: tuple[str, ...] = ()  # ... and some end with
+
+    def core(self, body: str) -> str | None:
+        """The body without its opening and ending sentence (None: it has none the task allows)."""
+        if self.openings:
+            found = next((o for o in sorted(self.openings, key=len, reverse=True) if body.startswith(o)), None)
+            if found is None:
+                return None
+            body = body[len(found) :]
+        if self.endings:
+            found = next((e for e in sorted(self.endings, key=len, reverse=True) if body.endswith(e)), None)
+            if found is None:
+                return None
+            body = body[: len(body) - len(found)]
+        return body
 
     def body_and_options(self, question: str) -> tuple[str, list[str]] | None:
         """The question without its option block, and the options' texts (None: it does not fit)."""
@@ -66,7 +82,11 @@ class Template:
         found = self.body_and_options(question)
         if found is None:
             return None
-        body, options = found
+        body, options = found[0], found[1]
+        core = self.core(body)
+        if core is None:
+            return None
+        body = core
         if not (body.startswith(self.prefix) and body.endswith(self.suffix)):
             return None
         middle = body[len(self.prefix) : len(body) - len(self.suffix) if self.suffix else len(body)]
@@ -93,12 +113,55 @@ def discover(questions: Sequence[str]) -> Template | None:
     bodies = [found[0] for q in questions if (found := template.body_and_options(q)) is not None]
     if len(bodies) != len(questions) or len(questions) < 2:
         return None
-    prefix = _common_prefix(bodies)
-    suffix = _common_prefix([b[len(prefix) :][::-1] for b in bodies])[::-1]
-    template = Template(prefix=prefix, suffix=suffix, options=template.options, header=template.header)
-    if any(template.split(q) is None for q in questions):
+    plain = _around(bodies, template, (), ())
+    openings, endings = _recurring(bodies, first=True), _recurring(bodies, first=False)
+    varied = _around(bodies, template, openings, endings) if openings or endings else None
+    best = varied if varied is not None and _fixed_words(varied) > _fixed_words(plain) else plain
+    if best is None or any(best.split(q) is None for q in questions):
         return None
-    return template
+    return best
+
+
+SENTENCE_END = re.compile(r"[.?!:](?:[ \t]+|(?=\n))|\n")
+
+
+def _recurring(bodies: Sequence[str], *, first: bool) -> tuple[str, ...]:
+    """The first (last) sentences that begin (end) at least two questions but not every one, with ""
+    for the questions that have none of them: instructions in a few fixed phrasings."""
+
+    def sentence(body: str) -> str:
+        ends = list(SENTENCE_END.finditer(body))
+        if not ends:
+            return ""
+        if first:
+            return body[: ends[0].end()] if ends[0].end() < len(body) else ""
+        last = [m for m in ends if m.end() < len(body)]
+        return body[last[-1].end() :] if last else ""
+
+    found = [sentence(b) for b in bodies]
+    counts = {s: found.count(s) for s in found if s.strip()}
+    kept = tuple(sorted(s for s, n in counts.items() if n >= 2 and n < len(bodies)))
+    if not kept:
+        return ()
+    return (*kept, "") if any(f not in kept for f in found) else kept
+
+
+def _around(
+    bodies: Sequence[str], base: Template, openings: tuple[str, ...], endings: tuple[str, ...]
+) -> Template | None:
+    """The template with these openings and endings, and the prefix and suffix the rest shares."""
+    probe = Template(prefix="", suffix="", options=base.options, header=base.header, openings=openings, endings=endings)
+    cores = [probe.core(b) for b in bodies]
+    if any(c is None for c in cores):
+        return None
+    texts = [c for c in cores if c is not None]
+    prefix = _common_prefix(texts)
+    suffix = _common_prefix([t[len(prefix) :][::-1] for t in texts])[::-1]
+    return Template(prefix, suffix, base.options, base.header, openings, endings)
+
+
+def _fixed_words(template: Template | None) -> int:
+    return -1 if template is None else len((template.prefix + " " + template.suffix).split())
 
 
 @dataclass(frozen=True)
@@ -352,6 +415,17 @@ def parser_code(template: Template, view: View) -> str:
         if template.options
         else "    body, options = question, []\n"
     )
+    if template.openings or template.endings:
+        options += (
+            f"    for opening in {sorted(template.openings, key=len, reverse=True)!r}:\n"
+            "        if body.startswith(opening):\n            body = body[len(opening):]\n            break\n"
+            "    else:\n"
+            f"        if {bool(template.openings)!r}:\n            raise ValueError('not a question of this task')\n"
+            f"    for ending in {sorted(template.endings, key=len, reverse=True)!r}:\n"
+            "        if body.endswith(ending):\n            body = body[:len(body) - len(ending)]\n            break\n"
+            "    else:\n"
+            f"        if {bool(template.endings)!r}:\n            raise ValueError('not a question of this task')\n"
+        )
     back = "dict(args, options=options)" if template.options else "args"
     suffix_check = f"body.endswith({template.suffix!r})" if template.suffix else "True"
     helpers = records_source() + "\n\n\n" if view.kind == "records" else "import re\n\n\n"
