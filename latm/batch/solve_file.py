@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from latm.batch import local, parquet_file
+from latm.batch import labelled, local, parquet_file
 from latm.batch.answer_file import (
     AnswerWriter,
     FileRun,
@@ -100,9 +100,11 @@ def solve_file(
     as_json: bool = False,
     ray: RayOptions | None = None,
     say: Say = _stderr,
+    expected: str | None = None,
 ) -> int:
     """Answers every question of ``in_file`` into ``out_file`` (stdout when None) with ``latm``'s
-    cached tools; returns the exit status (module docstring)."""
+    cached tools; returns the exit status (module docstring). Rows with an expected answer (the field
+    ``expected``, else answer/target) get ``correct`` (``latm.batch.labelled``)."""
     if engine not in ("local", "ray"):
         raise UserError(f"unknown engine {engine!r}: use local or ray")
     if engine == "ray":
@@ -112,17 +114,25 @@ def solve_file(
         from latm.batch.ray.supervision import run_on_ray
 
         return run_on_ray(latm, run, concurrency=concurrency, as_json=as_json, options=ray or RayOptions(), say=say)
-    return _run_local(latm, run, concurrency, say)
+    return _run_local(latm, run, concurrency, say, labelled.expected_field(run.rows, expected))
 
 
-def _run_local(latm: Any, run: FileRun, concurrency: int, say: Say) -> int:
+def _run_local(latm: Any, run: FileRun, concurrency: int, say: Say, expected: str | None = None) -> int:
     rows, out_file = run.rows, run.out
     writer = AnswerWriter(out_file, stream=None if out_file else sys.stdout, kept=run.kept)
     sols: list[Any] = []
     started = time.monotonic()
+    tally = labelled.Tally()
+
+    def row_of(row: InputRow, sol: Any) -> dict[str, Any]:
+        out = answer_row(row, sol)
+        if expected is not None and expected in row.data:
+            out["correct"] = labelled.is_correct(sol, row.data[expected])
+            tally.add(row.question, sol, row.data[expected], out["correct"])
+        return out
 
     def on_rows(indices: list[int], batch: list[Any]) -> None:  # one write per completed batch
-        writer.write_many([answer_row(rows[i], sol) for i, sol in zip(indices, batch, strict=True)])
+        writer.write_many([row_of(rows[i], sol) for i, sol in zip(indices, batch, strict=True)])
 
     with writer:
         try:
@@ -148,7 +158,11 @@ def _run_local(latm: Any, run: FileRun, concurrency: int, say: Say) -> int:
     canaries = getattr(latm, "canaries", None)
     if canaries is not None and canaries.summary():
         say(canaries.summary())
-    return 1 if failed else 0
+    for line in tally.lines():
+        say(line)
+    if run.skipped:
+        say(f"{run.skipped} input line(s) could not be read (said above): exit status 1")
+    return 1 if failed or run.skipped else 0
 
 
 def _money(value: float | None) -> str:

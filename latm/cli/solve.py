@@ -46,6 +46,12 @@ from latm.settings import Settings
     help="Route only to tools whose error bound (95% confidence) is at or under this rate, e.g. 0.01.",
 )
 @click.option(
+    "--expected",
+    default=None,
+    help="Field of each row holding the expected answer (default: answer or target when present): adds "
+    "`correct` to the rows and prints accuracy by tool and mode, and the first mistakes.",
+)
+@click.option(
     "--canaries",
     "llm_canaries",
     is_flag=True,
@@ -72,6 +78,7 @@ def solve(
     concurrency: int,
     allow_shown_only: bool,
     max_error: float | None,
+    expected: str | None,
     llm_canaries: bool,
     engine: str,
     ray: RayOptions,
@@ -89,6 +96,8 @@ def solve(
         if not in_file:
             raise click.UsageError("--engine ray answers a --file")
         require_ray()  # before any work
+        if expected:
+            raise click.UsageError("--expected is read by the local engine (--engine local)")
     latm, _ = open_latm(settings, allow_shown_only=allow_shown_only, max_error=max_error, llm_canaries=llm_canaries)
     with latm:
         if question:
@@ -115,6 +124,7 @@ def solve(
             as_json=as_json,
             ray=ray,
             say=lambda text: err_console.print(text, markup=False, highlight=False),
+            expected=expected,
         )
     raise SystemExit(status)
 

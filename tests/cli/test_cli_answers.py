@@ -77,13 +77,26 @@ def test_failures_are_rows_counted_in_the_summary_and_the_exit_status(tmp_path: 
     assert rows[1]["answer"] is None and "no tool" in str(rows[1]["error"])
 
 
-def test_labelled_input_keeps_its_labels(tmp_path: Path) -> None:
-    file = write_jsonl(tmp_path / "q.jsonl", [{"question": q.question, "answer": q.answer} for q in QUESTIONS[:2]])
+def test_labelled_input_keeps_its_labels_and_is_scored(tmp_path: Path) -> None:
+    labelled = [{"question": q.question, "answer": q.answer} for q in QUESTIONS[:2]]
+    labelled.append({"question": QUESTIONS[2].question, "answer": "a deliberately wrong label"})
+    labelled.append({"question": QUESTIONS[3].question})  # no label: no `correct`
+    file = write_jsonl(tmp_path / "q.jsonl", labelled)
     out = tmp_path / "a.jsonl"
     r = run("solve", "--file", str(file), "--out", str(out))
-    assert r.exit_code == 0 and "kept as input_answer" in r.stderr
+    assert r.exit_code == 0 and "kept as input_answer" in r.stderr  # the status is the run's, not the score's
     rows = rows_of(out.read_text())
-    assert all(row["input_answer"] == row["answer"] for row in rows)
+    assert [row.get("correct") for row in rows] == [True, True, False, None]
+    assert all(row["input_answer"] == row["answer"] for row in rows[:2])
+    assert "accuracy 2/3 (66.7%)" in r.stderr and "by tool: sort_words 2/3" in r.stderr
+    assert "by mode: direct 2/3" in r.stderr and "deliberately wrong label" in r.stderr  # the first mistakes
+
+
+def test_another_field_holds_the_expected_answers(tmp_path: Path) -> None:
+    file = write_jsonl(tmp_path / "q.jsonl", [{"question": q.question, "gold": q.answer} for q in QUESTIONS[:3]])
+    r = run("solve", "--file", str(file), "--expected", "gold")
+    assert r.exit_code == 0 and "accuracy 3/3 (100.0%)" in r.stderr
+    assert [row["correct"] for row in rows_of(r.stdout)] == [True, True, True]
 
 
 def test_an_interrupted_run_keeps_what_it_answered_and_resume_finishes_it(

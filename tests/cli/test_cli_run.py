@@ -86,7 +86,8 @@ def test_solve_file_passes_fields_through_and_skips_malformed_lines(tmp_path: Pa
     )
     out = tmp_path / "a.jsonl"
     r = CliRunner().invoke(main, ["solve", "--file", str(file), "--out", str(out)])
-    assert r.exit_code == 0
+    assert r.exit_code == 1  # every question answered, but two lines could not be read
+    assert "2 input line(s) could not be read" in r.stderr
     assert ":2: not valid JSON" in r.stderr and ':4: no "question" text' in r.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [row["id"] for row in rows] == [1, 2, 3] and rows[1]["extra"] == "kept"

@@ -238,8 +238,9 @@ def _written(parts: ParquetParts | None, writer: AnswerWriter | None) -> int:
 
 
 def run_on_ray(latm: Any, run: FileRun, *, concurrency: int, as_json: bool, options: RayOptions, say: Any) -> int:
-    """Runs the rows on Ray, supervised; returns the exit status (0, 1, or 3 when stopped)."""
-    return supervised(
+    """Runs the rows on Ray, supervised; returns the exit status (0, 1, or 3 when stopped; 1 also when
+    some input lines could not be read)."""
+    status = supervised(
         lambda: _run_job(
             latm,
             run.rows,
@@ -258,3 +259,7 @@ def run_on_ray(latm: Any, run: FileRun, *, concurrency: int, as_json: bool, opti
         len(run.rows),
         say,
     )
+    if run.skipped and status == 0:
+        say(f"{run.skipped} input line(s) could not be read (said above): exit status 1")
+        return 1
+    return status
