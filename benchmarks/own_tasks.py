@@ -48,7 +48,7 @@ def run_task(path: Path, args: argparse.Namespace, cache_dir: str) -> dict[str, 
             tool=result.tool is not None,
             tokens=result.usage.tokens,
             make_s=round(time.monotonic() - started, 1),
-            reason=None if result.tool else (result.reason or "")[:200],
+            reason=None if result.tool else result.reason or "",
             split=result.split,
         )
         if result.tool is None:
