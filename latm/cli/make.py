@@ -28,6 +28,11 @@ from latm.settings import Settings
     help="Train and validation size (default: up to 3, leaving 3 examples kept back for your own task).",
 )
 @click.option(
+    "--remake",
+    is_flag=True,
+    help="Make a new version even when the task has a cached tool (the old one stays in history).",
+)
+@click.option(
     "--resume",
     is_flag=True,
     help="Continue the last making of TASK that was interrupted or made no tool: the replies it had "
@@ -40,6 +45,7 @@ def make(
     task: str,
     examples_file: Path,
     k: int | None,
+    remake: bool,
     resume: bool,
     settings: Settings,
     max_attempts: int,
@@ -87,7 +93,15 @@ def make(
             )
     try:
         with latm:
-            result = latm.make_tool(task, examples, k=k)
+            cached = None if remake else latm.cache.current(task)
+            if cached is not None and not as_json:
+                err_console.print(
+                    f"the cache already holds {cached.name} (v{cached.version}) for {task}: reusing it "
+                    "(--remake makes a new version)",
+                    markup=False,
+                    highlight=False,
+                )
+            result = latm.make_tool(task, examples, k=k, reuse="never" if remake else "any")
     except KeyboardInterrupt:
         state = journal.write_state(where, task, "interrupted", seen)
         err_console.print(

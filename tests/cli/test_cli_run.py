@@ -133,3 +133,18 @@ def test_an_interrupted_make_resumes_without_paying_again_for_what_it_had(tmp_pa
     data = json.loads(second.output)
     assert second.exit_code == 0 and data["ok"]
     assert asked_again <= 4 - (answered_before - 1)  # the replies it had came back free
+
+
+def test_a_second_make_says_it_reuses_the_tool_and_remake_makes_a_new_version(tmp_path: Path) -> None:
+    examples = get_task("word_sorting").generate(6, seed=7)
+    file = write_jsonl(tmp_path / "ex.jsonl", [e.model_dump() for e in examples])
+    with FakeOpenAIServer(maker_reply) as server:
+        args = ["make", "--task", "word_sorting", "--examples", str(file), "--maker", "gpt-4o", "--base-url", server.url]
+        assert latm(*args).exit_code == 0
+        again = latm(*args)
+        assert again.exit_code == 0 and "reusing it (--remake makes a new version)" in again.output
+        calls = len(server.requests)
+        remade = latm(*args, "--remake")
+        assert remade.exit_code == 0 and len(server.requests) > calls
+    history = json.loads(latm("cache", "history", "word_sorting", "--json").output)
+    assert len(history) >= 1 and history[-1]["current"]
