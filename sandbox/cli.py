@@ -6,6 +6,7 @@ Exit status: 0 ran fine, 1 the code raised, 2 usage error, 3 timeout, 4 memory l
 
 import json
 import sys
+import warnings
 from typing import Any, cast
 
 import click
@@ -90,6 +91,11 @@ def main(
     as_json: bool,
 ) -> None:
     """Run FILE (or - for stdin) in the LATM sandbox."""
+    warnings.showwarning = lambda message, *_args, **_kw: click.echo(f"warning: {message}", err=True)
+    if backend == "process":  # said once, on stderr, as every latm command that runs tools says it
+        from sandbox.core import PROCESS_WEAKNESS
+
+        click.echo(f"warning: --backend process: the process backend, {PROCESS_WEAKNESS}", err=True)
     try:
         code = file.read()
     except UnicodeDecodeError as exc:
@@ -116,7 +122,7 @@ def main(
         if as_json:
             click.echo(json.dumps({"ok": False, "unavailable": str(exc)}))
         else:
-            click.echo(f"sandbox unavailable: {exc}", err=True)
+            click.echo(f"error: sandbox unavailable: {exc}", err=True)
         sys.exit(EXIT_UNAVAILABLE)
     if as_json:
         click.echo(result.model_dump_json())

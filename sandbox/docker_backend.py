@@ -59,7 +59,8 @@ def docker_client() -> Any:
             except Exception as exc:
                 raise SandboxUnavailable(
                     f"no Docker engine answers ({type(exc).__name__}: {exc}); start one "
-                    "(e.g. `dockerd &`) or use backend='process'"
+                    "(e.g. `dockerd &`) or choose the weaker process backend (--backend process, "
+                    "LATM_SANDBOX_BACKEND=process, or backend='process' in Python)"
                 ) from exc
             _client = client
         return _client

@@ -12,7 +12,12 @@ def read_examples(path: str | Path) -> list[Example]:
     p = Path(path)
     if not p.exists():
         raise UserError(f"{p} does not exist")
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{p} is not UTF-8 text (byte {exc.start}: {exc.object[exc.start : exc.start + 1]!r}); save it as UTF-8"
+        ) from None
     if text.lstrip().startswith("{") and '"examples"' in text[:2000]:
         try:
             return load_bbh(p)

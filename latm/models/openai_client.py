@@ -5,6 +5,7 @@ The only module of LATM that imports ``openai``.
 
 import asyncio
 import json
+import re
 import weakref
 from typing import Any
 
@@ -48,6 +49,10 @@ class OpenAIModel:
         self.name = model
         settings = Settings.load(base_url=base_url, api_key=api_key)
         self.base_url = settings.base_url
+        if self.base_url is not None and not re.match(r"https?://[^/\s]+", str(self.base_url)):
+            raise ModelConfigError(
+                f"--base-url/LATM_BASE_URL {self.base_url!r} is not a URL: give one like http://127.0.0.1:8000/v1"
+            )
         key = settings.api_key
         local = bool(self.base_url) and any(h in str(self.base_url) for h in LOCAL_HOSTS)
         if key is None and local:

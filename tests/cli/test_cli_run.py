@@ -139,7 +139,17 @@ def test_a_second_make_says_it_reuses_the_tool_and_remake_makes_a_new_version(tm
     examples = get_task("word_sorting").generate(6, seed=7)
     file = write_jsonl(tmp_path / "ex.jsonl", [e.model_dump() for e in examples])
     with FakeOpenAIServer(maker_reply) as server:
-        args = ["make", "--task", "word_sorting", "--examples", str(file), "--maker", "gpt-4o", "--base-url", server.url]
+        args = [
+            "make",
+            "--task",
+            "word_sorting",
+            "--examples",
+            str(file),
+            "--maker",
+            "gpt-4o",
+            "--base-url",
+            server.url,
+        ]
         assert latm(*args).exit_code == 0
         again = latm(*args)
         assert again.exit_code == 0 and "reusing it (--remake makes a new version)" in again.output
@@ -148,3 +158,21 @@ def test_a_second_make_says_it_reuses_the_tool_and_remake_makes_a_new_version(tm
         assert remade.exit_code == 0 and len(server.requests) > calls
     history = json.loads(latm("cache", "history", "word_sorting", "--json").output)
     assert len(history) >= 1 and history[-1]["current"]
+
+
+def test_bad_input_files_and_endpoints_are_said_in_plain_words(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(b'{"question": "caf\xe9?", "answer": "x"}\n')
+    r = CliRunner().invoke(main, ["make", "--task", "t", "--examples", str(latin), "--maker", "m"])
+    assert r.exit_code == 2 and "is not UTF-8 text" in r.output and "bug in LATM" not in r.output
+    r = CliRunner().invoke(main, ["solve", "hi", "--maker", "m", "--base-url", "not-a-url"])
+    assert r.exit_code != 0 and "is not a URL" in r.output and "API key" not in r.output
+
+
+def test_sandbox_run_warns_when_the_process_backend_is_chosen(tmp_path: Path) -> None:
+    from sandbox.cli import main as sandbox_run
+
+    program = tmp_path / "p.py"
+    program.write_text("print(6 * 7)\n")
+    r = CliRunner().invoke(sandbox_run, ["--backend", "process", str(program)])
+    assert r.exit_code == 0 and "42" in r.stdout and "warning: --backend process" in r.stderr
