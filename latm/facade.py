@@ -405,6 +405,12 @@ class LATM:
             if s.tool_id and s.mode in ("direct", "llm", "failed"):
                 mode: Literal["direct", "llm"] = "direct" if s.mode == "direct" else "llm"
                 counts.setdefault((s.tool_id, mode, s.ok), []).append(s)
+        failed: dict[str, list[tuple[str, str]]] = {}
+        for s in solutions:
+            if s.tool_id and not s.ok:
+                failed.setdefault(s.tool_id, []).append((s.question, s.error or "no answer"))
+        for tool_id, pairs in failed.items():  # for `latm ui`: what a tool failed or refused lately, and why
+            self.cache.record_failures(tool_id, pairs)
         for (tool_id, mode, ok), group in counts.items():
             tokens = sum(s.usage.tokens for s in group)
             cost = sum(s.usage.known_cost_usd for s in group)

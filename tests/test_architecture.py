@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("latm.maker",),
     ("latm.batch",),
     ("latm.facade",),
-    ("latm.eval", "latm.interop", "latm.testing"),
+    ("latm.eval", "latm.interop", "latm.testing", "latm.ui"),
     ("latm.cli",),
     ("latm",),  # the package itself: the public surface imports from every room
 ]

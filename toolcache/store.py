@@ -161,6 +161,9 @@ def not_a_directory(directory: Path) -> CacheUnreadable:
     )
 
 
+RECENT_FAILURES = 50  # questions a tool failed or refused, kept per tool (the newest)
+
+
 class ToolCache:
     """A persistent, inspectable store of tools. Cheap to open; safe across processes."""
 
@@ -426,6 +429,23 @@ class ToolCache:
             stats.canaries_failed += failed
             self._set_json(f"usage:{tool_id}", stats.model_dump(mode="json"))
         return stats
+
+    @_guarded
+    def record_failures(self, ref: str, failures: builtins.list[tuple[str, str]]) -> None:
+        """Keeps the questions a tool failed or refused lately, with why (the newest ``RECENT_FAILURES``)."""
+        tool_id = self.resolve(ref)
+        if not failures:
+            return
+        with self._transaction():
+            kept = self._get_json(f"failures:{tool_id}", [])
+            at = datetime.now(UTC).isoformat(timespec="seconds")
+            kept += [{"at": at, "question": q[:2000], "why": why[:500]} for q, why in failures]
+            self._set_json(f"failures:{tool_id}", kept[-RECENT_FAILURES:])
+
+    @_guarded
+    def recent_failures(self, ref: str) -> builtins.list[dict[str, str]]:
+        """The questions a tool failed or refused lately, newest last: {"at", "question", "why"}."""
+        return list(self._get_json(f"failures:{self.resolve(ref)}", []))
 
     @_guarded
     def set_status(self, ref: str, status: Status, reason: str | None = None) -> Tool:

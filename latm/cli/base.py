@@ -19,6 +19,7 @@ from latm.cli.render import err_console, fail
 from latm.cli.sandbox import sandbox_group
 from latm.cli.serve import serve_group
 from latm.cli.solve import solve
+from latm.cli.ui import ui
 from latm.errors import LEAF_ERRORS, LATMError, UserError, ours
 from latm.settings import Settings
 
@@ -72,3 +73,4 @@ main.add_command(solve)
 main.add_command(demo)
 main.add_command(eval_group)
 main.add_command(serve_group)
+main.add_command(ui)
