@@ -223,10 +223,13 @@ def history(task: str, as_json: bool) -> None:
 
 @cache_group.command("rm")
 @click.argument("ref")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask.")
+@click.option("--purge", is_flag=True, help="Delete the record too (by default it stays in history, retired).")
 @sandbox_options
 @click.option("--json", "as_json", is_flag=True)
-def rm(ref: str, settings: Settings, as_json: bool) -> None:
-    """Remove a tool.
+def rm(ref: str, yes: bool, purge: bool, settings: Settings, as_json: bool) -> None:
+    """Remove a tool: it answers nothing more and stays in `latm cache history` as retired (--purge
+    deletes its record). Asks first unless --yes.
 
     The other direct solvers are then asked its task's questions (in the sandbox): one that answers
     them wrongly (they reached it only because the removed tool took them first) is quarantined."""
@@ -234,8 +237,16 @@ def rm(ref: str, settings: Settings, as_json: bool) -> None:
     from latm.use.dispatcher import routable_tools
 
     with open_cache() as cache:
+        tool = _get(cache, ref)
+        what = f"{tool.name} v{tool.version} (task {tool.task}, {tool.usage.uses} uses)"
+        if not yes:
+            kept = "and delete its record" if purge else "(it stays in `latm cache history` as retired)"
+            click.confirm(f"remove {what} {kept}?", abort=True, err=True)
         try:
-            tool = cache.remove(ref)
+            if purge:
+                cache.remove(tool.id)
+            else:
+                cache.set_status(tool.id, "retired")
         except ToolCacheError as exc:
             fail(str(exc))
         caught: list[tuple[Tool, str]] = []
@@ -243,9 +254,9 @@ def rm(ref: str, settings: Settings, as_json: bool) -> None:
             with settings.open_sandbox() as sb:
                 caught = reprobe(cache, tool, sb, left=True)
     if as_json:
-        emit_json({"removed": tool.id, "quarantined": {t.short_id: why for t, why in caught}})
+        emit_json({"removed": tool.id, "purged": purge, "quarantined": {t.short_id: why for t, why in caught}})
         return
-    console.print(f"removed {tool.name} ({tool.short_id}, task {tool.task} v{tool.version})", markup=False)
+    console.print(f"removed {what}" + ("" if purge else "; retired, kept in history"), markup=False)
     for t, why in caught:
         console.print(f"quarantined {t.name} ({t.short_id}): {why}", markup=False, highlight=False)
 

@@ -279,7 +279,17 @@ class Dispatcher:
                 )
                 for i, route in zip(pending, classified, strict=True):
                     routes[i] = route
-        return [r or Route(tool=None, reason="the cache holds no tools") for r in routes]
+        why = "the cache holds no tools" if not self.cache.tasks() else self._why_none()
+        return [r or Route(tool=None, reason=why) for r in routes]
+
+    def _why_none(self) -> str:
+        """Why a cache that holds tools routes to none of them (imports not verified here, quarantines)."""
+        current = [t for t in (self.cache.current(task) for task in self.cache.tasks()) if t is not None]
+        unverified = sum(not t.verification.here and not t.verification.trusted for t in current)
+        said = f"the cache holds {len(current)} current tool(s), none routable here"
+        if unverified:
+            said += f" ({unverified} imported and not verified here: `latm cache verify REF`)"
+        return said
 
     def _route_direct(
         self, questions: Sequence[str], tools: list[Tool], routes: list[Route | None]

@@ -58,10 +58,23 @@ def test_history_marks_current(two_tools: list[str]) -> None:
 
 
 def test_rm_then_show_says_removed(two_tools: list[str]) -> None:
-    assert latm("cache", "rm", two_tools[1]).exit_code == 0
+    assert latm("cache", "rm", two_tools[1], "--yes", "--purge").exit_code == 0
     r = latm("cache", "show", two_tools[1])
     assert r.exit_code == 1 and "was removed" in r.output
     assert latm("cache", "show", "word_sorting", "--json").exit_code == 0  # v1 is current again
+
+
+def test_rm_asks_first_and_keeps_the_tool_in_history(two_tools: list[str]) -> None:
+    refused = CliRunner().invoke(main, ["cache", "rm", two_tools[1]], input="n\n")
+    assert refused.exit_code == 1 and "remove sort_words v2" in refused.output
+    assert json.loads(latm("cache", "show", two_tools[1], "--json").output)["status"] == "verified"
+    done = CliRunner().invoke(main, ["cache", "rm", two_tools[1]], input="y\n")
+    assert done.exit_code == 0 and "kept in history" in done.output
+    history = json.loads(latm("cache", "history", "word_sorting", "--json").output)
+    assert [(r["version"], r["status"], r["current"]) for r in history] == [
+        (1, "verified", True),
+        (2, "retired", False),
+    ]
 
 
 def test_export_import_round_trip(two_tools: list[str], tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -120,7 +133,7 @@ def test_rm_reprobes_the_other_solvers_with_the_removed_tasks_questions() -> Non
                 }
             )
         )
-    r = latm("cache", "rm", kept.id, "--json")
+    r = latm("cache", "rm", kept.id, "--yes", "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["quarantined"].keys() == {backwards.short_id}
     with ToolCache() as c:
