@@ -657,7 +657,8 @@ class ToolCache:
     ) -> builtins.list[Tool]:
         """Imports an export file: all of it or (on any problem) nothing.
 
-        Every imported tool is marked as not verified here (``Verification.here``), whatever
+        Uses are this cache's own: an imported tool starts with none. Every imported tool is marked as
+        not verified here (``Verification.here``), whatever
         its record says: an export carries its own expected answers, so the record proves
         nothing, and such a tool answers no question until this installation verifies it
         (``latm cache verify``). ``trust`` takes the exporter's verdict instead (kept in the
@@ -669,8 +670,13 @@ class ToolCache:
                 "toolcache cannot verify by itself (it has no sandbox): pass a verifier callable, "
                 "or use `latm cache import --verify`"
             )
-        tools = [
-            t.model_copy(update={"verification": t.verification.model_copy(update={"here": False, "trusted": trust})})
+        tools = [  # uses are this cache's own: an import brings none of the exporter's
+            t.model_copy(
+                update={
+                    "verification": t.verification.model_copy(update={"here": False, "trusted": trust}),
+                    "usage": UsageStats(),
+                }
+            )
             for t in self._read_export(Path(path))
         ]
         if callable(verify):

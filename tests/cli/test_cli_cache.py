@@ -138,3 +138,12 @@ def test_rm_reprobes_the_other_solvers_with_the_removed_tasks_questions() -> Non
     assert json.loads(r.output)["quarantined"].keys() == {backwards.short_id}
     with ToolCache() as c:
         assert c.get(backwards.id).status == "quarantined"
+
+
+def test_an_import_brings_none_of_the_exporters_uses(two_tools: list[str], tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "tools.json"
+    assert latm("cache", "export", str(out), "--json").exit_code == 0
+    monkeypatch.setenv("LATM_CACHE_DIR", str(tmp_path / "other"))
+    assert latm("cache", "import", str(out), "--json").exit_code == 0
+    rows = json.loads(latm("cache", "ls", "--json").output)
+    assert [row["uses"] for row in rows] == [0, 0]  # the exporter's 4 uses stay the exporter's
