@@ -75,8 +75,9 @@ def make(
     seen: list[Any] = []
 
     def on_attempt(attempt: Any) -> None:
-        seen.append(attempt)
-        if not as_json:
+        if attempt.outcome != "progress":
+            seen.append(attempt)
+        if not as_json:  # --json stays quiet until the one result
             show_attempt(attempt)
 
     latm, _ = open_latm(settings, on_attempt=on_attempt)

@@ -43,6 +43,9 @@ def held_out_text(tool: Tool) -> str:
 
 def show_attempt(a: Any) -> None:
     """One line per attempt, then the whole feedback the model was sent (indented), verbatim."""
+    if a.outcome == "progress":  # a live line while a step runs
+        err_console.print(f"  {a.step:<8} {a.duration_s:5.0f} s  {a.feedback}", markup=False, highlight=False)
+        return
     ok = a.outcome in ("ok", "declined")
     err_console.print(
         f"  {'' if a.round == 1 else f'round {a.round} '}{a.step:<8} attempt {a.number}: {a.outcome} "

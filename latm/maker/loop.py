@@ -138,6 +138,16 @@ class MakerBase:
         greedy = number == 1 and s.round == 1
         return self.temperature if greedy else max(self.temperature, self.retry_temperature)
 
+    def _progress(self, s: Session, step: str, line: str, started: float) -> None:
+        """A live line for ``on_attempt`` while a step runs (not an attempt of the record)."""
+        if self.on_attempt:
+            seconds = time.monotonic() - started
+            self.on_attempt(
+                Attempt(
+                    step=step, number=0, round=s.round, prompt="", outcome="progress", feedback=line, duration_s=seconds
+                )
+            )
+
     def _log(self, s: Session, attempt: Attempt) -> None:
         s.attempts.append(attempt)
         if self.on_attempt:

@@ -222,3 +222,21 @@ def test_instructions_in_a_few_fixed_phrasings_are_found_and_a_tool_is_made(sb: 
 
     runs = run_direct(sb, result.tool.code, result.tool.direct or "", ["Answer with a number. What is 20 plus 22?"])
     assert runs[0].value == 42
+
+
+def test_the_search_reports_each_round_as_it_goes(sb: Sandbox) -> None:
+    heard = []
+    examples = [Example(question=q, answer=a) for q, a in EXPRESSIONS]
+    maker = ToolMaker(
+        ScriptedModel([TOKENS_F] * 4, name="qwen-1.5b"),
+        sb,
+        strategy="search",
+        samples=1,
+        on_attempt=lambda a: heard.append(a) if a.outcome == "progress" else None,
+    )
+    result = maker.make("arithmetic", examples[:3], examples[3:6], held_out=examples[6:])
+    assert result.tool is not None
+    assert (
+        heard and "best 6/6" in heard[-1].feedback and "tokens" in heard[-1].feedback and "left" in heard[-1].feedback
+    )
+    assert all(a.outcome != "progress" for a in result.attempts)  # live lines are not the making's record

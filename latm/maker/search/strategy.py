@@ -20,7 +20,7 @@ it can write a function of the varying part once that part reaches it in a good 
 import ast
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,7 +153,10 @@ class SearchMaker:
         temperature: float = 0.8,
         max_tokens: int | None = 900,
         prices: PriceTable | None = None,
+        on_round: Callable[[str], None] | None = None,
     ) -> None:
+        """``on_round`` hears one line after each round of candidates is scored (a live view)."""
+        self.on_round = on_round
         self.model = model
         self.sandbox = sandbox
         self.check = check
@@ -202,6 +205,13 @@ class SearchMaker:
                         "tokens": result.spent,
                     }
                 )
+                if self.on_round is not None:
+                    best_right = max([top.right if top else 0, best.right if best else 0])
+                    self.on_round(
+                        f"view {view.kind}: {result.samples} sampled, {len(scored)} scored this round "
+                        f"{[c.right for c in scored]}, best {best_right}/{len(shown)}; {result.spent:,} tokens "
+                        f"({max(0, self.token_budget - result.spent):,} left)"
+                    )
                 if top is not None and top.right == len(shown):
                     result.view, result.code = view, top.code
                     result.alternatives = list(
@@ -398,7 +408,13 @@ class SearchStrategy(MakerBase):
         budget = self.token_budget - s.usage.tokens
         started = time.monotonic()
         searcher = SearchMaker(
-            self.model, self.sandbox, s.check, samples=self.samples, token_budget=budget, prices=self.prices
+            self.model,
+            self.sandbox,
+            s.check,
+            samples=self.samples,
+            token_budget=budget,
+            prices=self.prices,
+            on_round=lambda line: self._progress(s, "search", line, started),
         )
         spent = Usage()
         found = searcher.search(s.shown, usage=spent)
