@@ -40,7 +40,7 @@ def fill_cache(directory: Path) -> None:
 
 
 def direct(directory: Path, backend: str, n: int) -> list[float]:
-    from latm.interop.exposure import expose
+    from latm.use.exposure import expose
     from sandbox import Sandbox
     from toolcache import ToolCache
 

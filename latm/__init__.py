@@ -29,13 +29,13 @@ from latm.errors import (
     UserError,
 )
 from latm.facade import LATM
-from latm.interop.exposure import run_tool_call
 from latm.interop.openai_tools import openai_tools
 from latm.maker import Attempt, MakeResult, ToolMaker
 from latm.models import CachedModel, ChatModel, Completion, OpenAIModel
 from latm.models.usage import PriceTable, Usage
 from latm.settings import Settings
 from latm.use.dispatcher import Dispatcher, Route
+from latm.use.exposure import run_tool_call
 from latm.use.solution import Solution
 from latm.use.tool_user import Answer, ToolUser
 from tasks import Example

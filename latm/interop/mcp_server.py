@@ -1,6 +1,6 @@
 """``latm serve mcp``: the tool cache as an MCP server (on the official ``mcp`` SDK, 2.x).
 
-Every routable tool (``latm.interop.exposure``: one name, description and input schema per tool) is one
+Every routable tool (``latm.use.exposure``: one name, description and input schema per tool) is one
 MCP tool, plus ``latm_solve`` (any question, routed like ``latm solve``) and, with a maker
 model, ``latm_make_tool``. ``expose="router"`` lists only ``latm_solve`` and
 ``latm_find_tools`` (a few matching tools with their schemas); the tools themselves stay
@@ -33,9 +33,9 @@ from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, Too
 
 from latm.errors import LATMError, UserError
 from latm.facade import LATM
-from latm.interop.exposure import Exposed, call_exposed, expose, exposed_names
 from latm.judge.canaries import Canaries
 from latm.use.dispatcher import ranked, routable_tools, tool_words, words
+from latm.use.exposure import Exposed, call_exposed, expose, exposed_names
 from sandbox import Sandbox
 from tasks import Example
 from toolcache import ToolCache

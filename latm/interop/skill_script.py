@@ -5,7 +5,7 @@ written out stdlib-only; the tests hold the two to the same answers)."""
 import ast
 import re
 
-from latm.interop.exposure import Exposed
+from latm.use.exposure import Exposed
 
 # -- the answer rendering, as the script carries it ----------------------------------------------
 

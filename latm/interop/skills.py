@@ -1,6 +1,6 @@
 """Agent Skills export: one skill folder per exposed tool (https://agentskills.io/specification).
 
-``export_skills(cache, directory)`` writes, for every tool ``latm.interop.exposure`` exposes (routable
+``export_skills(cache, directory)`` writes, for every tool ``latm.use.exposure`` exposes (routable
 tools only), a folder named after the tool's exposed name,
 lowered to the spec's rules::
 
@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from latm.errors import raises_ours
-from latm.interop.exposure import Exposed, expose
 from latm.interop.skill_script import RENDER_SOURCE, script
+from latm.use.exposure import Exposed, expose
 from latm.use.schemas import parameter_names, use_case_arguments
 from toolcache import Tool, ToolCache, UseCase
 from toolcache.bound import percent

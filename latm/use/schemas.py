@@ -1,6 +1,6 @@
 """JSON schemas of a tool's function: from its annotations, else from its use cases' arguments.
 
-Shared by what other agents see of a tool (``latm.interop.exposure``) and by the tool user when it calls
+Shared by what other agents see of a tool (``latm.use.exposure``) and by the tool user when it calls
 the tool by function calling (``ToolUser(calling="functions")``).
 """
 

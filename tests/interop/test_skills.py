@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 
 import latm
 from latm.cli import main
-from latm.interop.exposure import expose
 from latm.interop.skills import RENDER_SOURCE, arguments_of, export_skills, skill_name
 from latm.judge.rendering import RenderingError, render
+from latm.use.exposure import expose
 from toolcache import HeldOut, Rendering, Tool, ToolCache
 
 SPEC_FIELDS = {"name", "description", "license", "compatibility", "metadata", "allowed-tools"}

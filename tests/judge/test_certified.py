@@ -397,7 +397,7 @@ def make_completed(sb: Sandbox, fn: str, direct: str) -> MakeResult:
 
 def test_a_function_whose_value_a_use_case_completes_is_judged_through_that_call_code(sb: Sandbox) -> None:
     from latm import ToolUser
-    from latm.interop.exposure import Exposed, call_exposed
+    from latm.use.exposure import Exposed, call_exposed
 
     result = make_completed(sb, REVERSED_FN, REVERSED_DIRECT)
     assert result.tool is not None and result.tool.direct is not None, result.reason
@@ -572,7 +572,7 @@ def test_call_code_that_checks_the_function_as_a_gate_and_answers_by_itself_does
 
 def test_a_function_call_in_another_form_than_the_one_judged_is_refused(sb: Sandbox) -> None:
     from latm import ToolUser
-    from latm.interop.exposure import call_exposed, expose
+    from latm.use.exposure import call_exposed, expose
 
     fn = "def sort_words(words):\n    return ' '.join(sorted(words))"
     parsed = "ret = sort_words(question.split('List: ')[1].split())"

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from latm.interop.exposure import run_tool_call
 from latm.models import OpenAIModel
 from latm.testing import FakeOpenAIServer, ScriptedModel
+from latm.use.exposure import run_tool_call
 from latm.use.tool_user import ToolUser
 from sandbox import Sandbox
 from tasks import get_task
