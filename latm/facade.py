@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from latm._aio import run_sync
-from latm.errors import NoToolForQuestion, UserError, public_errors
+from latm.errors import ModelError, NoToolForQuestion, UserError, public_errors
 from latm.judge.canaries import Canaries
 from latm.judge.strictness import reprobe
 from latm.maker import MakeResult, ToolMaker, prompts
@@ -24,7 +24,9 @@ from latm.models import CacheMode, ChatModel, resolve_model
 from latm.models.usage import PriceTable, Usage
 from latm.settings import Settings
 from latm.use.dispatcher import Dispatcher, Route
+from latm.use.exposure import call_exposed, expose
 from latm.use.fallback import answer_by_fallback
+from latm.use.plans import CallOutcome, PlanError, PlanSolution, check_plan, parse_plan, parts_of, plan_prompt, run_plan
 from latm.use.solution import Solution, check_questions, solution_of
 from latm.use.tool_user import Answer, ToolUser
 from sandbox import Sandbox
@@ -300,6 +302,79 @@ class LATM:
             s.duration_s = s.duration_s or elapsed / max(len(solutions), 1)
         self._record(solutions)
         return solutions
+
+    def solve_plan(self, question: str) -> PlanSolution:
+        """Answers a question that needs several tools. Where every paragraph of it is a question a
+        direct solver takes, each is routed as it is, with no model call; otherwise the user model
+        writes one plan of calls (``latm.use.plans``), LATM checks it and runs every call whose inputs
+        are ready at once in the sandbox pool, re-planning once with the error if a check or a call
+        fails. Each call is counted as a use of its tool."""
+        if not isinstance(question, str) or not question.strip():
+            raise UserError("the question must be non-empty text")
+        started = time.monotonic()
+        parts = parts_of(question)
+        if len(parts) >= 2:
+            routes = self.dispatcher.route_many(parts)
+            if all(r.direct_value is not None and r.tool is not None for r in routes):
+                sols = [
+                    solution_of(p, r.tool, Answer(value=r.direct_value, mode="direct"), Usage(), r)
+                    for p, r in zip(parts, routes, strict=True)
+                    if r.tool is not None
+                ]
+                self._record(sols)
+                calls = [
+                    CallOutcome(number=i, tool=s.tool or "", arguments={"question": s.question}, answer=s.answer)
+                    for i, s in enumerate(sols, 1)
+                ]
+                answer = "\n".join(s.answer or "" for s in sols)
+                return PlanSolution(
+                    question=question, answer=answer, mode="split", calls=calls, duration_s=time.monotonic() - started
+                )
+        solution = self._plan_by_model(question)
+        solution.duration_s = time.monotonic() - started
+        self._spent(solution.usage)
+        return solution
+
+    def _plan_by_model(self, question: str) -> PlanSolution:
+        exposed = expose(self.cache, self.allow_shown_only)
+        if not exposed:
+            return PlanSolution(question=question, answer=None, mode="failed", error="the cache has no routable tools")
+        if self.user_model is None:
+            return PlanSolution(
+                question=question, answer=None, mode="failed", error="a plan needs a user model (LATM(user=...))"
+            )
+        usage, error = Usage(), None
+        outcomes: list[CallOutcome] = []
+        by_name = {e.name: e.tool for e in exposed}
+        for attempt in (1, 2):  # the plan, and at most one re-plan with what went wrong
+            try:
+                done = self.user_model.complete(
+                    [{"role": "user", "content": plan_prompt(question, exposed, error)}],
+                    temperature=0.0,
+                    max_tokens=1024,
+                )
+            except ModelError as exc:
+                return PlanSolution(question=question, answer=None, mode="failed", usage=usage, error=str(exc))
+            usage.record("user", done.model, done.usage, cached=done.cached, prices=self.prices)
+            try:
+                plan = parse_plan(done.text)
+                check_plan(plan, exposed)
+            except PlanError as exc:
+                error = str(exc)
+                continue
+            outcomes, answer = run_plan(
+                plan, exposed, lambda e, a: call_exposed(self.sandbox, e, a, self.canaries), self.sandbox.pool_size
+            )
+            for o in outcomes:
+                self.cache.record_use(by_name[o.tool].id, ok=o.answer is not None, mode=o.mode, source=self.source)  # type: ignore[arg-type]
+            if answer is not None:
+                return PlanSolution(
+                    question=question, answer=answer, mode="plan", calls=outcomes, plans=attempt, usage=usage
+                )
+            error = next(f"call {o.number} ({o.tool}) failed: {o.error}" for o in outcomes if o.error)
+        return PlanSolution(
+            question=question, answer=None, mode="failed", calls=outcomes, plans=2, usage=usage, error=error
+        )
 
     def solve_dataset(
         self,

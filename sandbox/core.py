@@ -85,6 +85,7 @@ class Sandbox:
         self.image = settings.image or DEFAULT_IMAGE
         size = settings.pool_size
         self._pool = WorkerPool(self._start_worker, size)
+        self.pool_size = size  # calls that can run at once
         self._lock = threading.Lock()
         self.closed = False
         _open_sandboxes.add(self)

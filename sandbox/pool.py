@@ -118,6 +118,11 @@ class WorkerPool:
         self._cond = threading.Condition()
         self._closed = False
 
+    @property
+    def size(self) -> int:
+        """How many workers it keeps at most (calls that can run at once)."""
+        return self._size
+
     def acquire(self) -> Worker:
         with self._cond:
             while True:

@@ -33,6 +33,12 @@ from latm.settings import Settings
     help="Examples to make a tool from when no cached tool fits.",
 )
 @click.option("--task", default=None, help="Task name for a tool made from --examples.")
+@click.option(
+    "--plan",
+    "as_plan",
+    is_flag=True,
+    help="QUESTION needs several tools: its parts go to their tools, or the user model writes one plan of calls.",
+)
 @click.option("--concurrency", default=16, show_default=True, type=click.IntRange(min=1))
 @click.option(
     "--allow-shown-only",
@@ -75,6 +81,7 @@ def solve(
     resume: bool,
     examples_file: Path | None,
     task: str | None,
+    as_plan: bool,
     concurrency: int,
     allow_shown_only: bool,
     max_error: float | None,
@@ -92,6 +99,8 @@ def solve(
     """
     if bool(question) == bool(in_file):
         raise click.UsageError("give either a QUESTION or --file")
+    if as_plan and in_file:
+        raise click.UsageError("--plan answers one QUESTION")
     if engine == "ray":
         if not in_file:
             raise click.UsageError("--engine ray answers a --file")
@@ -100,6 +109,19 @@ def solve(
             raise click.UsageError("--expected is read by the local engine (--engine local)")
     latm, _ = open_latm(settings, allow_shown_only=allow_shown_only, max_error=max_error, llm_canaries=llm_canaries)
     with latm:
+        if question and as_plan:
+            plan = latm.solve_plan(question)
+            if as_json:
+                emit_json(plan.model_dump(mode="json"))
+            else:
+                for c in plan.calls:
+                    got = c.answer if c.answer is not None else f"failed: {c.error}"
+                    err_console.print(f"  {c.number}. {c.tool}: {got}", markup=False, highlight=False)
+                console.print(plan.answer if plan.answer is not None else f"no answer: {plan.error}", markup=False)
+                err_console.print(
+                    f"{plan.mode}; {len(plan.calls)} call(s), {plan.plans} plan(s), {plan.usage.tokens} tokens"
+                )
+            raise SystemExit(0 if plan.ok else 1)
         if question:
             examples = None
             if examples_file:

@@ -45,7 +45,8 @@ ExposeMode = Literal["all", "router"]
 SOLVE = "latm_solve"
 FIND = "latm_find_tools"
 MAKE = "latm_make_tool"
-RESERVED = (SOLVE, FIND, MAKE)
+PLAN = "latm_plan"
+RESERVED = (SOLVE, FIND, MAKE, PLAN)
 FIND_LIMIT = 5
 MAX_TRACKED_SESSIONS = 256
 LOOPBACK_NAMES = ("localhost",)
@@ -60,6 +61,20 @@ SOLVE_TOOL = types.Tool(
     input_schema={
         "type": "object",
         "properties": {"question": {"type": "string", "description": "The whole question text."}},
+        "required": ["question"],
+    },
+)
+PLAN_TOOL = types.Tool(
+    name=PLAN,
+    description=(
+        'Answer a question that needs several LATM tools ("sort these words, and which object does Alice hold '
+        'at the end?"): its independent parts are routed to their tools directly; otherwise the user model '
+        "writes one plan of tool calls, run in parallel where they do not depend on each other. The result lists "
+        "every call and its answer."
+    ),
+    input_schema={
+        "type": "object",
+        "properties": {"question": {"type": "string", "description": "The whole compound question."}},
         "required": ["question"],
     },
 )
@@ -211,7 +226,7 @@ class ToolServer:
         tools = [
             types.Tool(name=e.name, description=e.description, input_schema=e.input_schema()) for e in self.exposed()
         ]
-        return [*tools, SOLVE_TOOL, *([MAKE_TOOL] if self.can_make else [])]
+        return [*tools, SOLVE_TOOL, PLAN_TOOL, *([MAKE_TOOL] if self.can_make else [])]
 
     async def _track_sessions(self, ctx: ServerRequestContext[Any, Any], call_next: Any) -> Any:
         """Remembers each handshake-era connection (by a session on it) to announce list changes to."""
@@ -265,6 +280,8 @@ class ToolServer:
                 return self._solve(arguments), False
             if name == FIND:
                 return self._find(arguments), False
+            if name == PLAN:
+                return self._plan(arguments), False
             if name == MAKE and self.can_make:
                 return self._make(arguments)
             exposed = self._lookup(name)
@@ -318,6 +335,26 @@ class ToolServer:
         }
         if sol.answer is None:
             return _text(f"no answer: {sol.error or sol.route}", error=True, data=data)
+        return _text(sol.answer, data=data)
+
+    def _plan(self, arguments: dict[str, Any]) -> types.CallToolResult:
+        question = arguments.get("question")
+        if set(arguments) != {"question"} or not isinstance(question, str) or not question.strip():
+            return _error(f"{PLAN} takes one argument, `question` (non-empty text)")
+        try:
+            sol = self.latm.solve_plan(question)
+        except LATMError as exc:
+            return _error(str(exc))
+        data = {
+            "answer": sol.answer,
+            "mode": sol.mode,
+            "calls": [c.model_dump() for c in sol.calls],
+            "plans": sol.plans,
+            "tokens": sol.usage.tokens,
+            "error": sol.error,
+        }
+        if sol.answer is None:
+            return _text(f"no answer: {sol.error}", error=True, data=data)
         return _text(sol.answer, data=data)
 
     def _find(self, arguments: dict[str, Any]) -> types.CallToolResult:
