@@ -113,7 +113,7 @@ def test_independent_calls_run_side_by_side(demo_cache: ToolCache) -> None:
         return CallResult(ok=True, answer=str(arguments["question"]))
 
     started = time.monotonic()
-    outcomes, answer = run_plan(plan, exposed, slow, workers=4)
+    _, answer = run_plan(plan, exposed, slow, workers=4)
     assert time.monotonic() - started < 0.9 and answer == "q0 q1 q2 q3"  # four calls of 0.3 s in about 0.3 s
     started = time.monotonic()
     run_plan(plan, exposed, slow, workers=2)
