@@ -87,11 +87,9 @@ def test_plans_in_the_text_form_and_the_checks_before_anything_runs(demo_cache: 
     plan = parse_plan(f'1. {name}({{"question": "Sort the following words alphabetically: List: b a"}})\nanswer: $1')
     check_plan(plan, exposed)
     assert plan.calls[0].tool == name and plan.answer == "$1"
+    cycle = [{"tool": name, "arguments": {"question": "$2"}}, {"tool": name, "arguments": {"question": "$1"}}]
     for text, says in (
-        (
-            f'{{"calls": [{{"tool": "{name}", "arguments": {{"question": "$2"}}}}, {{"tool": "{name}", "arguments": {{"question": "$1"}}}}]}}',
-            "only an earlier call",
-        ),
+        (json.dumps({"calls": cycle}), "only an earlier call"),
         (f'{{"calls": [{{"tool": "{name}", "arguments": {{"words": 3, "nope": 1}}}}]}}', "takes no argument"),
         (f'{{"calls": [{{"tool": "{name}", "arguments": {{"question": "x"}}}}], "answer": "$4"}}', "no call"),
         ("I would sort them.", "no calls found"),
