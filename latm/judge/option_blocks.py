@@ -23,18 +23,21 @@ OPTION_STYLES = {
 OPTION_BLOCK_SOURCE = """
 def _option_block(question, style, pattern):
     lines = question.split("\\n")
-    texts = []
+    texts, marks = [], []
     while lines:
         m = re.fullmatch(pattern, lines[-1])
         if m is None:
             break
         texts.insert(0, m.group(2))
+        marks.insert(0, m.group(1))
         lines.pop()
     if len(texts) < 2:
         return None
+    if style != "bullet" and marks != [chr(ord("A") + i) for i in range(len(marks))]:
+        return None  # lettered options are A, B, C, ... in order
     header = ""
-    if lines and lines[-1].rstrip().endswith(":"):
-        header = lines.pop()
+    if lines and lines[-1].rstrip().endswith(":") and len(lines[-1].split()) <= 3:
+        header = lines.pop()  # a short label ("Options:", "Answer choices:"); a longer line is the question
     return "\\n".join(lines), header, texts
 """
 _block_namespace: dict[str, Any] = {"re": re}

@@ -14,8 +14,9 @@ from tasks import Example
 def parse(template_questions: list[str], question: str, view: str = "text") -> dict | None:  # type: ignore[type-arg]
     template = discover(template_questions)
     assert template is not None
+    found = next((v for v in views_for(template, template_questions) if v.kind == view), View(view))  # type: ignore[arg-type]
     namespace: dict = {}  # type: ignore[type-arg]
-    exec(parser_code(template, View(view)), namespace)
+    exec(parser_code(template, found), namespace)  # the framework's own parser
     try:
         return namespace["parse_question"](question)  # type: ignore[no-any-return]
     except ValueError:
@@ -240,3 +241,42 @@ def test_the_search_reports_each_round_as_it_goes(sb: Sandbox) -> None:
         heard and "best 6/6" in heard[-1].feedback and "tokens" in heard[-1].feedback and "left" in heard[-1].feedback
     )
     assert all(a.outcome != "progress" for a in result.attempts)  # live lines are not the making's record
+
+
+def test_lettered_options_in_another_style_with_letter_answers_become_a_tool(sb: Sandbox) -> None:
+    rng = random.Random(4)
+
+    def q(n: int) -> Example:
+        return Example(question=f"Is {n} an even number?\nA. Yes\nB. No", answer="A" if n % 2 == 0 else "B")
+
+    examples = [q(rng.randint(1, 999)) for _ in range(9)]
+    asked: list[str] = []
+    letter = "```python\ndef f(x, options):\n    return 'A' if x[0] % 2 == 0 else 'B'\n```"
+
+    def model(messages: list[dict[str, str]]) -> str:
+        asked.append(messages[-1]["content"])
+        return letter
+
+    result = ToolMaker(ScriptedModel(model, name="qwen-1.5b"), sb, strategy="search", samples=1).make(
+        "even_lettered", examples[:3], examples[3:6], held_out=examples[6:]
+    )
+    assert "Returns: 'A'" in asked[0] or "Returns: 'B'" in asked[0]  # the letter, as the answers have it
+    assert result.tool is not None and result.tool.verification.trust == "held_out", result.reason
+
+
+def test_the_frameworks_parsers_hold_what_they_do_not_hand_over() -> None:
+    # numbers view: the words between numbers are one of those the shown questions have there
+    shown = ["Compute 3 + 4 =", "Calculate 6 + 1 =", "Work out 2 + 2 ="]
+    assert parse(shown, "Compute 8 + 9 =", "numbers") == {"x": [8, 9]}
+    for other in ("Negate 3 + 4 =", "Compute 3 - 4 =", "Compute 3 + 4 + 5 ="):
+        assert parse(shown, other, "numbers") is None, other
+    # expression view: names and operators are those the shown questions use
+    exprs = ["((3 + 4) * 2) =", "((1 - 2) * 5) =", "((7 * 7) - 1) ="]
+    assert parse(exprs, "((2 + 2) * 3) =", "expression") == {"tokens": ["(", "(", 2, "+", 2, ")", "*", 3, ")"]}
+    assert parse(exprs, "((2 + 2) * 3) modulo 5 =", "expression") is None
+    assert parse(exprs, "sqrt(16) + 1 =", "expression") is None
+    # option letters are A, B, C in order, and a long line ending in a colon is the question, not a header
+    block = "Which is heavier:\n(A) a feather\n(B) a brick"
+    template = discover([block, block.replace("heavier", "lighter")])
+    assert template is not None and template.header == "" and template.split(block) is not None
+    assert template.split("Which is heavier:\n(B) a feather\n(A) a brick") is None

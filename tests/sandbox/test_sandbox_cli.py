@@ -15,7 +15,7 @@ def run(args: list[str], code: str) -> "CliRunner.invoke":
 
 def test_plain_run_passes_output_through() -> None:
     r = run(["-"], "print('hello')\n")
-    assert r.exit_code == 0 and r.output == "hello\n"
+    assert r.exit_code == 0 and r.stdout == "hello\n"
 
 
 def test_json_prints_exactly_one_result_object() -> None:
@@ -23,7 +23,7 @@ def test_json_prints_exactly_one_result_object() -> None:
         ["--json", "--call", "add", "--args", "[2, 3]", "--kwargs", '{"c": 4}'],
         "def add(a, b, c=0):\n    return a + b + c\n",
     )
-    data = json.loads(r.output)
+    data = json.loads(r.stdout)
     assert r.exit_code == 0 and data["value"] == 9 and data["backend"] == "process"
     assert set(data) >= {
         "ok",
@@ -68,7 +68,7 @@ def test_unavailable_docker_says_how_to_fix(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_latm_sandbox_status_json() -> None:
     r = CliRunner().invoke(latm_main, ["sandbox", "status", "--json"])
-    data = json.loads(r.output)
+    data = json.loads(r.stdout)
     assert r.exit_code == 0 and set(data) >= {"engine", "image_exists", "backend"}
 
 
@@ -78,7 +78,7 @@ def test_latm_sandbox_prune_leaves_no_containers(docker_ready: None) -> None:
 
     sb = Sandbox.open("docker").warm(1)
     r = CliRunner().invoke(latm_main, ["sandbox", "prune", "--json"])
-    assert r.exit_code == 0 and json.loads(r.output)["removed"] >= 1
+    assert r.exit_code == 0 and json.loads(r.stdout)["removed"] >= 1
     sb.close()
     leftovers = docker_client().containers.list(all=True, filters={"label": LABEL})
     # only the session-scoped pools of other tests may remain

@@ -24,8 +24,9 @@ _READ_ITEM = re.compile(
 )
 
 
-def _expression_of(middle):
-    """The expression as tokens: numbers (int or float), names and operators (text)."""
+def _expression_of(middle, layout=None):
+    """The expression as tokens: numbers (int or float), names and operators (text). With a layout,
+    every name and operator must be one the shown questions have: a new one is another task."""
     tokens, position, text = [], 0, middle.strip()
     while position < len(text):
         m = _READ_TOKEN.match(text, position)
@@ -39,7 +40,17 @@ def _expression_of(middle):
         position = m.end()
     if not any(isinstance(t, str) and not t[:1].isalpha() for t in tokens) and len(tokens) < 2:
         raise ValueError("not an expression")
+    if layout is not None:
+        known = set(layout["tokens"])
+        strange = [t for t in tokens if isinstance(t, str) and t not in known]
+        if strange:
+            raise ValueError("a token the task's questions do not have: %r" % strange[0])
     return {"tokens": tokens}
+
+
+def _expression_layout(middles):
+    """The names and operators the shown questions use (numbers are data)."""
+    return {"tokens": sorted({t for m in middles for t in _expression_of(m)["tokens"] if isinstance(t, str)})}
 
 
 def _statements_of(middle, layout=None):
@@ -89,6 +100,7 @@ def _items_of(middle):
 _namespace: dict[str, Any] = {"re": re}
 exec(READINGS_SOURCE, _namespace)  # our own source, not a tool's
 expression_of = _namespace["_expression_of"]
+expression_layout = _namespace["_expression_layout"]
 statements_of = _namespace["_statements_of"]
 statements_layout = _namespace["_statements_layout"]
 items_of = _namespace["_items_of"]

@@ -50,10 +50,11 @@ from tasks.base import normalize_option
 from toolcache import Tool, UseCase
 
 
-def _target(example: Example, options: list[str]) -> str:
-    """What f should return: the answer, or for a multiple-choice answer the option's text."""
+def _target(example: Example, options: list[str], style: str | None = "paren") -> str:
+    """What f should return: the answer, or for a multiple-choice answer the option's text (where the
+    answer rendering maps a text back to its letter: ``(A)`` lines; in other styles, the letter)."""
     letter = normalize_option(example.answer)
-    if options and re.fullmatch(r"\([A-Z]\)", letter):
+    if options and style == "paren" and re.fullmatch(r"\([A-Z]\)", letter):
         i = ord(letter[1]) - ord("A")
         if 0 <= i < len(options):
             return options[i]
@@ -80,7 +81,7 @@ def candidate_prompt(template: Template, view: View, examples: Sequence[Example]
     for ex in examples[:PROMPT_EXAMPLES]:
         args = view.args(template, ex.question)
         names = names or list(args)
-        target = _target(ex, args.get("options", []))
+        target = _target(ex, args.get("options", []), template.options)
         lines.append(f"Question: {ex.question}\nCall: {_call(args)}\nReturns: {target!r}")
     meaning = f" ({MEANINGS[view.kind]})" if view.kind in MEANINGS else ""
     about = meaning + {
@@ -281,7 +282,8 @@ class SearchMaker:
                         got = f"raised {last}"
                         cand.raised.append(last.split(":")[0])
                     cand.failures.append(
-                        f"- {_call(args)[:400]} {got[:200]}, expected {_target(ex, args.get('options', []))!r}"
+                        f"- {_call(args)[:400]} {got[:200]}, "
+                        f"expected {_target(ex, args.get('options', []), template.options)!r}"
                     )
             out.append(cand)
         return out

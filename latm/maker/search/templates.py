@@ -28,7 +28,14 @@ from typing import Any, Literal
 
 from latm.judge.option_blocks import OPTION_BLOCK_SOURCE, OPTION_STYLES, option_block, option_style
 from latm.maker.search import reader as records
-from latm.maker.search.readings import READINGS_SOURCE, expression_of, items_of, statements_layout, statements_of
+from latm.maker.search.readings import (
+    READINGS_SOURCE,
+    expression_layout,
+    expression_of,
+    items_of,
+    statements_layout,
+    statements_of,
+)
 
 ViewKind = Literal["records", "expression", "numbers", "items", "statements", "words", "text"]
 # Runs a candidate ``f`` (its source) on one question's arguments, in the sandbox.
@@ -116,7 +123,7 @@ def discover(questions: Sequence[str]) -> Template | None:
     plain = _around(bodies, template, (), ())
     openings, endings = _recurring(bodies, first=True), _recurring(bodies, first=False)
     varied = _around(bodies, template, openings, endings) if openings or endings else None
-    best = varied if varied is not None and _fixed_words(varied) > _fixed_words(plain) else plain
+    best = varied if varied is not None and _fixed_words(varied) >= _fixed_words(plain) else plain
     if best is None or any(best.split(q) is None for q in questions):
         return None
     return best
@@ -188,6 +195,8 @@ class View:
             args = numbers_of(middle, (self.layout or {}).get("fixed", {}))
         elif self.kind == "statements":
             args = statements_of(middle, self.layout)
+        elif self.kind == "expression":
+            args = expression_of(middle, self.layout)
         elif self.kind in READERS:
             args = READERS[self.kind](middle)
         elif self.kind == "words":
@@ -297,28 +306,35 @@ def layout_of(template: Template, questions: Sequence[str]) -> dict[str, Any] | 
 NUMBER_RE = r"-?\d+"
 
 
-def fixed_between_numbers(middles: Sequence[str]) -> dict[str, str]:
-    """The text between numbers that every shown question has alike, by its place (as text keys, for
-    JSON): the numbers view hands the function the numbers only, so the words it drops must be the
-    task's ("What is 6 times 7?" is not a question of "What is A plus B?")."""
-    pieces = [re.split(NUMBER_RE, m) for m in middles]
-    if not pieces or len({len(p) for p in pieces}) != 1:
+def fixed_between_numbers(middles: Sequence[str]) -> dict[str, Any]:
+    """What the numbers view holds of the text between numbers (it hands the function the numbers only,
+    so the words it drops must be the task's: "What is 6 times 7?" is not a question of "What is A plus
+    B?"): where every shown question has as many numbers, each place's text is one the shown questions
+    have there, and the count is fixed; otherwise every text between numbers is one they have somewhere."""
+    pieces = [[" ".join(t.split()) for t in re.split(NUMBER_RE, m)] for m in middles]
+    if not pieces:
         return {}
-    return {str(i): pieces[0][i] for i in range(len(pieces[0])) if len({" ".join(p[i].split()) for p in pieces}) == 1}
+    if len({len(p) for p in pieces}) == 1:
+        at = {str(i): sorted({p[i] for p in pieces}) for i in range(len(pieces[0]))}
+        return {"count": len(pieces[0]), "at": at}
+    return {"any": sorted({t for p in pieces for t in p})}
 
 
 # The numbers view's reading, as the tool carries it (one source: run here, and embedded in the tool).
 NUMBERS_OF_SOURCE = f'''
 def _numbers_of(middle, fixed):
-    """The integers of the middle; ValueError where a text the task fixes between them differs."""
-    pieces = re.split({NUMBER_RE!r}, middle)
-    for i, text in fixed.items():
-        if int(i) >= len(pieces) or " ".join(pieces[int(i)].split()) != " ".join(text.split()):
+    """The integers of the middle; ValueError where the text between them is not one the task has."""
+    pieces = [" ".join(t.split()) for t in re.split({NUMBER_RE!r}, middle)]
+    if fixed.get("count") is not None and len(pieces) != fixed["count"]:
+        raise ValueError("not a question of this task")
+    for i, text in enumerate(pieces):
+        allowed = fixed["at"].get(str(i)) if "at" in fixed else fixed.get("any")
+        if allowed is not None and text not in allowed:
             raise ValueError("not a question of this task")
     return {{"x": [int(n) for n in re.findall({NUMBER_RE!r}, middle)]}}
 '''
-# The words view's reading: where every shown question has as many words, that count is the task's
-# ("the word 'banana'": a question about 'ice cream' is another task).
+# The words view's reading: where every shown question is about one word, so is the task ("the word
+# 'banana'": a question about 'ice cream' is another task); lists keep any length.
 WORDS_OF_SOURCE = '''
 def _words_of(middle, count):
     """The words of the middle; ValueError where the task fixes how many there are and this differs."""
@@ -354,7 +370,7 @@ def views_for(template: Template, questions: Sequence[str]) -> list[View]:
         views.append(View("records", layout))
     expressions = _reads_all("expression", parts)
     if expressions and any(isinstance(t, str) and not t[:1].isalnum() for e in expressions for t in e["tokens"]):
-        views.append(View("expression"))
+        views.append(View("expression", expression_layout(parts)))
     if all(re.search(r"\d", p) for p in parts):
         views.append(View("numbers", {"fixed": fixed_between_numbers(parts)}))
     if _reads_all("items", parts):
@@ -363,8 +379,8 @@ def views_for(template: Template, questions: Sequence[str]) -> list[View]:
     if statements and all(len(s["statements"]) >= 3 for s in statements):
         views.append(View("statements", statements_layout(parts)))
     if all(len(p.split()) >= 1 for p in parts):
-        counts = {len(p.split()) for p in parts}
-        views.append(View("words", {"count": counts.pop()} if len(counts) == 1 else None))
+        one_word = all(len(p.split()) == 1 for p in parts)  # a task about one word, not a list
+        views.append(View("words", {"count": 1} if one_word else None))
     views.append(View("text"))
     return views
 
@@ -401,7 +417,7 @@ def parser_code(template: Template, view: View) -> str:
     middle_expr = {
         "numbers": f"_numbers_of(middle, {(view.layout or {}).get('fixed', {})!r})",
         "words": f"_words_of(middle, {(view.layout or {}).get('count')!r})",
-        "expression": "_expression_of(middle)",
+        "expression": f"_expression_of(middle, {view.layout!r})",
         "items": "_items_of(middle)",
         "statements": f"_statements_of(middle, {view.layout!r})",
         "text": "{'x': middle.strip()}",
