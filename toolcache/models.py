@@ -170,6 +170,7 @@ class Provenance(BaseModel):
     tokens_out: int = 0
     cost_usd: float | None = None  # None: the model's price is unknown
     baseline_cost_per_question_usd: float | None = None  # answering one question with the maker
+    baseline_tokens_per_question: int | None = None  # ... its tokens (known where prices are not)
     trace: list[dict[str, Any]] = Field(default_factory=list)
 
 
@@ -201,6 +202,7 @@ class Payoff(BaseModel):
     baseline_per_question_usd: float | None
     break_even_uses: int | None  # None: unknown prices, or never pays off
     saved_usd: float | None
+    saved_tokens: int | None = None  # the same in tokens (known where prices are not: a local model)
 
 
 class Tool(BaseModel):
@@ -256,7 +258,14 @@ class Tool(BaseModel):
                 break_even = math.ceil(make / margin) if make > 0 else 0
             answered = self.usage.uses - self.usage.failures  # a failed use saved nothing
             saved = answered * base - make - self.usage.cost_usd
+        tokens_base = self.provenance.baseline_tokens_per_question
+        saved_tokens = None
+        if tokens_base is not None:
+            answered = self.usage.uses - self.usage.failures
+            making = self.provenance.tokens_in + self.provenance.tokens_out
+            saved_tokens = answered * tokens_base - making - self.usage.tokens
         return Payoff(
+            saved_tokens=saved_tokens,
             cost_to_make_usd=make,
             cost_per_use_usd=per_use,
             baseline_per_question_usd=base,

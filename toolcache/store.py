@@ -626,6 +626,7 @@ class ToolCache:
             "cost_unknown_for": len(make_costs) - len(known),
             "cost_of_uses_usd": sum(t.usage.cost_usd for t in tools),
             "saved_usd": sum(p.saved_usd for t in tools if (p := t.payoff()).saved_usd is not None),
+            "saved_tokens": sum(p.saved_tokens for t in tools if (p := t.payoff()).saved_tokens is not None),
             "per_tool": [{"id": t.short_id, "name": t.name, "task": t.task, **t.payoff().model_dump()} for t in tools],
         }
 

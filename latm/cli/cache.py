@@ -419,7 +419,7 @@ def stats(as_json: bool) -> None:
         f"cost: {money(data['cost_to_make_usd'])} making"
         + (f" ({data['cost_unknown_for']} tool(s) at unknown prices)" if data["cost_unknown_for"] else "")
         + f", {money(data['cost_of_uses_usd'])} using; saved {money(data['saved_usd'])} "
-        "against answering every question with the maker model"
+        f"({data['saved_tokens']:,} tokens, estimated) against answering every question with the maker model"
     )
     table = Table()
     for col in ("id", "name", "task", "cost to make", "per use", "baseline/question", "break-even"):

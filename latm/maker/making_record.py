@@ -144,6 +144,7 @@ def tool_record(s: Session, model: str, prices: PriceTable | None) -> Tool:
             tokens_out=s.usage.completion_tokens,
             cost_usd=cost,
             baseline_cost_per_question_usd=baseline,
+            baseline_tokens_per_question=sum(_baseline_tokens(s)),
             trace=[a.model_dump(mode="json") for a in s.attempts],
         ),
     )
@@ -167,12 +168,14 @@ def _description(s: Session) -> str:
     return f"Solves {s.task.replace('_', ' ')} questions."
 
 
-def _baseline_cost(s: Session, model: str, prices: PriceTable | None) -> float | None:
-    """What answering one question with the maker model costs, estimated from the examples.
+def _baseline_tokens(s: Session) -> tuple[int, int]:
+    """The tokens of answering one question with the maker model, estimated from the examples: a
+    few-shot chain-of-thought prompt (the train examples plus the question) and a reasoned answer of
+    about 300 tokens; ``latm eval --baseline cot`` measures the real figure."""
+    return sum(len(ex.question) + len(ex.answer) for ex in s.train + s.valid[:1]) // 4 + 60, 300
 
-    A few-shot chain-of-thought prompt (the train examples plus the question) and a reasoned
-    answer of about 300 tokens; ``latm eval --baseline cot`` measures the real figure.
-    """
+
+def _baseline_cost(s: Session, model: str, prices: PriceTable | None) -> float | None:
+    """What answering one question with the maker model costs (``_baseline_tokens`` at its price)."""
     table = prices or PriceTable.load()
-    prompt_tokens = sum(len(ex.question) + len(ex.answer) for ex in s.train + s.valid[:1]) // 4 + 60
-    return table.cost(model, prompt_tokens, 300)
+    return table.cost(model, *_baseline_tokens(s))

@@ -48,11 +48,14 @@ def money(value: float | None) -> str:
 
 
 def cost_lines(tools: Sequence[Tool]) -> CostLines | None:
-    """The cost lines of a tool (or of several, added up); None when a price is unknown."""
+    """The cost lines of a tool (or of several, added up), in dollars, else in tokens where a price is
+    unknown (a local model); None when neither is known."""
     makes = [t.provenance.cost_usd for t in tools]
     bases = [t.provenance.baseline_cost_per_question_usd for t in tools]
-    if not tools or any(m is None for m in makes) or any(b is None for b in bases):
+    if not tools:
         return None
+    if any(m is None for m in makes) or any(b is None for b in bases):
+        return token_lines(tools)
     uses = sum(t.usage.uses for t in tools)
     spent = sum(t.usage.cost_usd for t in tools)
     weights = [max(1, t.usage.uses) for t in tools]
@@ -65,19 +68,40 @@ def cost_lines(tools: Sequence[Tool]) -> CostLines | None:
     )
 
 
+def token_lines(tools: Sequence[Tool]) -> CostLines | None:
+    """The cost lines in tokens: making, answering, and the maker model's estimated tokens a question."""
+    bases = [t.provenance.baseline_tokens_per_question for t in tools]
+    if any(b is None for b in bases):
+        return None
+    uses = sum(t.usage.uses for t in tools)
+    weights = [max(1, t.usage.uses) for t in tools]
+    return CostLines(
+        making=sum(t.provenance.tokens_in + t.provenance.tokens_out for t in tools),
+        per_question=sum(t.usage.tokens for t in tools) / uses if uses else 0.0,
+        baseline=sum(b * w for b, w in zip(bases, weights, strict=True) if b is not None) / sum(weights),
+        answered=uses,
+        unit="tokens",
+    )
+
+
+def amount(value: float, unit: str) -> str:
+    return money(value) if unit == "$" else f"{value:,.0f} tokens"
+
+
 def chart_or_why(tools: Sequence[Tool], title: str) -> str:
     lines = cost_lines(tools)
     if lines is None:
         tokens = sum(t.provenance.tokens_in + t.provenance.tokens_out for t in tools)
         return (
-            f'<p class="muted">No cost chart: a price is unknown (a local model, or one missing from the price '
-            f"table). Making took {tokens:,} tokens; answering {sum(t.usage.tokens for t in tools):,} tokens "
-            f"over {sum(t.usage.uses for t in tools):,} uses.</p>"
+            f'<p class="muted">No cost chart: neither a price nor the maker\'s tokens a question are known '
+            f"(a tool made before LATM recorded them). Making took {tokens:,} tokens; answering "
+            f"{sum(t.usage.tokens for t in tools):,} tokens over {sum(t.usage.uses for t in tools):,} uses.</p>"
         )
-    even = lines.break_even
+    even, unit = lines.break_even, lines.unit
     said = (
-        f"LATM pays for itself after {even:,.1f} questions: making cost {money(lines.making)} once, then "
-        f"{money(lines.per_question)} a question, where the maker model alone costs {money(lines.baseline)} each."
+        f"LATM pays for itself after {even:,.1f} questions: making cost {amount(lines.making, unit)} once, then "
+        f"{amount(lines.per_question, unit)} a question, where the maker model alone costs "
+        f"{amount(lines.baseline, unit)} each (estimated)."
         if even is not None
         else "LATM costs as much per question as the maker model alone: it never pays for itself."
     )
