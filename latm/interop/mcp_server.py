@@ -34,8 +34,9 @@ from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, Too
 from latm.errors import LATMError, UserError
 from latm.facade import LATM
 from latm.judge.canaries import Canaries
-from latm.use.dispatcher import ranked, routable_tools, tool_words, words
+from latm.use.dispatcher import routable_tools, tool_words, words
 from latm.use.exposure import Exposed, call_exposed, expose, exposed_names
+from latm.use.routing_index import shortlist
 from sandbox import Sandbox
 from tasks import Example
 from toolcache import ToolCache
@@ -364,9 +365,11 @@ class ToolServer:
         self.refresh()
         by_id = {e.tool.id: e for e in self.exposed()}
         wanted = words(query)
-        found = [by_id[t.id] for t in ranked(query, [e.tool for e in by_id.values()]) if wanted & tool_words(t)][
-            :FIND_LIMIT
-        ]
+        found = [
+            by_id[t.id]
+            for t in shortlist(query, [e.tool for e in by_id.values()], FIND_LIMIT, tool_words)
+            if wanted & tool_words(t)
+        ][:FIND_LIMIT]
         listing = [{"name": e.name, "description": e.description, "input_schema": e.input_schema()} for e in found]
         text = json.dumps(listing, indent=1) if listing else "no LATM tool matches; latm_solve answers any question"
         return _text(text, data={"tools": listing})

@@ -4,8 +4,9 @@
    (``latm.use.routing_index``): a solver that accepts the question is a routing decision *and*
    an answer, at no LLM cost. One acceptor, or several that agree, routes the question; two that
    disagree answer nothing directly.
-2. Otherwise the cheap model classifies the question among the most similar tools (a small
-   lexical ranking keeps the prompt short when there are many), in the paper's format:
+2. Otherwise the cheap model classifies the question among the few most similar tools (retrieved
+   from an inverted index of the tools' words, so neither the prompt nor the lookup grows with the
+   cache), in the paper's format:
    ``Task: <name>`` or ``Task: unknown``.
 """
 
@@ -23,7 +24,7 @@ from latm.judge.canaries import Canaries
 from latm.judge.cases import CaseRun
 from latm.models import ChatModel
 from latm.models.usage import PriceTable, Usage
-from latm.use.routing_index import RoutingIndex, words
+from latm.use.routing_index import RoutingIndex, shortlist, words
 from latm.use.tool_user import ToolUser, answer_of
 from toolcache import Tool, ToolCache
 
@@ -59,18 +60,6 @@ def routable_tools(cache: ToolCache, allow_shown_only: bool = False, max_error: 
 
 def tool_words(tool: Tool) -> set[str]:
     return words(" ".join([tool.task, tool.description, *(u.question for u in tool.use_cases[:2])]))
-
-
-def ranked(question: str, tools: Sequence[Tool], vocab: dict[str, set[str]] | None = None) -> list[Tool]:
-    """Tools ordered by word overlap (Jaccard) between the question and each tool's own questions."""
-    q = words(question)
-    vocab = vocab if vocab is not None else {t.id: tool_words(t) for t in tools}
-
-    def score(tool: Tool) -> float:
-        ref = vocab[tool.id]
-        return len(q & ref) / (len(q | ref) or 1)
-
-    return sorted(tools, key=score, reverse=True)
 
 
 def failure_note(tool: Tool, run: CaseRun, first: bool) -> str | None:
@@ -330,7 +319,7 @@ class Dispatcher:
     async def aclassify(self, question: str, tools: list[Tool]) -> Route:
         """Asks the cheap model which task the question belongs to."""
         assert self.model is not None
-        shown = ranked(question, tools)[:MAX_SHOWN]
+        shown = shortlist(question, tools, MAX_SHOWN, tool_words)
         usage = Usage()
         try:
             done = await self.model.acomplete(

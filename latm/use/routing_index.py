@@ -15,7 +15,8 @@ the same relevant words share one lookup. A tool with fewer than ``MIN_QUESTIONS
 has no reliable signature (one question's words are all "fixed") and is offered every question.
 """
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 from tasks import TASKS
@@ -122,3 +123,49 @@ class RoutingIndex:
 
     def candidates_all(self, questions_words: Sequence[set[str]]) -> list[list[Tool]]:
         return [self.candidates(w) for w in questions_words]
+
+
+class Shortlist:
+    """The few tools most like a question, for the model's classification (retrieval, then the model
+    decides among them): each tool's words (its task, description and first questions) in an inverted
+    index; a question's words score the tools that share them, each word by how rare it is among the
+    tools (words most tools have are not looked up), so the cost follows the question, not the cache."""
+
+    COMMON = 0.5  # a word more than this share of the tools have says nothing about which one
+
+    def __init__(self, tools: Sequence[Tool], describe: Callable[[Tool], set[str]]) -> None:
+        self.tools = list(tools)
+        self._postings: dict[str, list[int]] = {}
+        for i, tool in enumerate(self.tools):
+            for w in describe(tool):
+                self._postings.setdefault(w, []).append(i)
+        n = max(1, len(self.tools))
+        self._weight = {
+            w: math.log(1 + n / len(ids)) for w, ids in self._postings.items() if len(ids) <= max(1, self.COMMON * n)
+        }
+
+    def best(self, question: str, k: int) -> list[Tool]:
+        scores: dict[int, float] = {}
+        for w in words(question):
+            weight = self._weight.get(w)
+            if weight is None:
+                continue
+            for i in self._postings[w]:
+                scores[i] = scores.get(i, 0.0) + weight
+        order = sorted(scores, key=lambda i: (-scores[i], i))[:k]
+        return [self.tools[i] for i in order]
+
+
+_SHORTLISTS: dict[tuple[str, ...], Shortlist] = {}
+
+
+def shortlist(question: str, tools: Sequence[Tool], k: int, describe: Callable[[Tool], set[str]]) -> list[Tool]:
+    """The ``k`` tools most like ``question`` (``Shortlist``), kept per set of tools; with no word in
+    common with any tool, the first ``k`` (the model may still say none fits)."""
+    key = tuple(t.id for t in tools)
+    found = _SHORTLISTS.get(key)
+    if found is None:
+        if len(_SHORTLISTS) >= 8:
+            _SHORTLISTS.pop(next(iter(_SHORTLISTS)))
+        found = _SHORTLISTS[key] = Shortlist(tools, describe)
+    return found.best(question, k) or list(tools[:k])

@@ -2,12 +2,12 @@
 
 import random
 
-import hypothesis
 import pytest
 
 from latm.models.demo import demo_user
 from latm.testing import ScriptedModel
-from latm.use.dispatcher import Dispatcher, ranked
+from latm.use.dispatcher import MAX_SHOWN, Dispatcher, tool_words
+from latm.use.routing_index import shortlist
 from latm.use.tool_user import ToolUser, normalize_value
 from sandbox import Sandbox
 from tasks import TASKS, get_task
@@ -124,18 +124,28 @@ def test_direct_route_carries_the_answer(demo_cache: ToolCache, process_sandbox:
 def test_classification_prompt_shows_only_the_most_similar_tools(demo_cache: ToolCache) -> None:
     tools = Dispatcher(None, demo_cache).tools()
     question = get_task("schedule_meeting").generate(1)[0].question
-    assert ranked(question, tools)[0].task == "schedule_meeting"
+    assert shortlist(question, tools, MAX_SHOWN, tool_words)[0].task == "schedule_meeting"
 
 
-def test_unparseable_model_answer_routes_nowhere(demo_cache: ToolCache, process_sandbox: Sandbox) -> None:
-    route = Dispatcher(
-        ScriptedModel(["I think it's about sorting?"]), demo_cache, ToolUser(None, process_sandbox)
-    ).route("Tell me a joke.")
-    assert route.tool is None and "dispatcher model answered" in route.reason
+def test_the_shortlist_for_the_model_stays_flat_at_a_thousand_tools(demo_cache: ToolCache) -> None:
+    import time
 
+    def word(i: int) -> str:  # a word of letters of its own for each tool
+        return "".join("bcdfghjklm"[int(d)] for d in f"{i:04d}") + "ix"
 
-@hypothesis.given(hypothesis.strategies.text())
-def test_the_fast_tokeniser_finds_the_words_the_regex_does(text: str) -> None:
-    from latm.use.dispatcher import WORD, words
-
-    assert words(text) == set(WORD.findall(text.lower()))
+    honest = demo_cache.current("word_sorting")
+    assert honest is not None
+    many = []
+    for i in range(1000):  # tools of tasks of their own, each with a word of its own
+        record = honest.model_dump()
+        record.update(id="", task=f"own_task_{i}", description=f"Answers {word(i)} questions.")
+        question = f"Please {word(i)} the numbers 3 and 4."
+        record["use_cases"] = [{"question": question, "call": "ans = 1", "answer": "1"}]
+        many.append(type(honest).model_validate(record))
+    tools = [*Dispatcher(None, demo_cache).tools(), *many]
+    shortlist("warm up", tools, MAX_SHOWN, tool_words)
+    started = time.perf_counter()
+    for i in range(0, 1000, 5):
+        found = shortlist(f"Please {word(i)} the numbers 5 and 6.", tools, MAX_SHOWN, tool_words)
+        assert found[0].task == f"own_task_{i}" and len(found) <= MAX_SHOWN
+    assert (time.perf_counter() - started) / 200 < 0.005  # a few milliseconds at most, at 1,000 tools
