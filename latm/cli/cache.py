@@ -5,8 +5,8 @@ from typing import Any
 
 import click
 from rich.panel import Panel
-from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 
 from latm.cli.options import sandbox_options
 from latm.cli.render import bound_text, console, emit_json, fail, held_out_text
@@ -129,20 +129,16 @@ def show(ref: str, show_code: bool, show_trace: bool, as_json: bool) -> None:
             data["provenance"].pop("trace", None)
         emit_json(data)
         return
-    console.print(
-        Panel.fit(
-            f"{tool.name}  task {tool.task}  v{tool.version}  {tool.status}\nid {tool.id}\n{tool.description}",
-            title="tool",
-        )
-    )
-    if show_code:
-        console.print(Syntax(tool.code, "python", line_numbers=True))
+    header = f"{tool.name}  task {tool.task}  v{tool.version}  {tool.status}\nid {tool.id}\n{tool.description}"
+    console.print(Panel.fit(Text(header), title="tool"))  # Text: a description is never read as markup
+    if show_code:  # verbatim, to copy: no line numbers, no markup
+        console.print(tool.code.rstrip(), markup=False, highlight=False, soft_wrap=True)
         if tool.direct:
-            console.print("direct solver")
-            console.print(Syntax(tool.direct, "python", line_numbers=True))
+            console.print("\n# direct solver", markup=False, highlight=False)
+            console.print(tool.direct.rstrip(), markup=False, highlight=False, soft_wrap=True)
     for uc in tool.use_cases:
-        console.print(f"use case {uc.question[:100]!r} -> {uc.answer!r}")
-        console.print(Syntax(uc.call, "python"))
+        console.print(f"use case {uc.question[:100]!r} -> {uc.answer!r}", markup=False, highlight=False)
+        console.print(uc.call.rstrip(), markup=False, highlight=False, soft_wrap=True)
     v = tool.verification
     console.print(f"verification {v.passed}/{v.total} passed after {v.attempts} attempt(s)")
     console.print(f"held-out {held_out_text(tool)}")

@@ -147,3 +147,11 @@ def test_an_import_brings_none_of_the_exporters_uses(two_tools: list[str], tmp_p
     assert latm("cache", "import", str(out), "--json").exit_code == 0
     rows = json.loads(latm("cache", "ls", "--json").output)
     assert [row["uses"] for row in rows] == [0, 0]  # the exporter's 4 uses stay the exporter's
+
+
+def test_show_code_prints_it_verbatim_to_copy(two_tools: list[str]) -> None:
+    r = latm("cache", "show", two_tools[0], "--code")
+    with ToolCache() as c:
+        code = c.get(two_tools[0]).code
+    assert r.exit_code == 0 and code.rstrip() in r.output  # no line numbers, no trailing padding
+    assert all(line == line.rstrip() for line in r.output.splitlines() if line.startswith("def "))
