@@ -89,7 +89,7 @@ def ls(task: str | None, status: str, as_json: bool) -> None:
             r["name"],
             r["task"],
             str(r["version"]),
-            r["status"],
+            r["status"] if r["trust"] != "imported" else "imported: verify here",
             r["verified"],
             _trust_cell(r),
             percent(r["error_bound"]),
