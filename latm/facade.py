@@ -23,6 +23,7 @@ from latm.maker.split import MIN_KEPT_BACK, auto_task_name, check_examples, defa
 from latm.models import CacheMode, ChatModel, resolve_model
 from latm.models.usage import PriceTable, Usage
 from latm.settings import Settings
+from latm.tracing import span
 from latm.use.dispatcher import Dispatcher, Route
 from latm.use.exposure import call_exposed, expose
 from latm.use.fallback import answer_by_fallback
@@ -187,6 +188,14 @@ class LATM:
         The task's current cached tool is reused instead: any (default), only one made by this
         maker model ("same-maker"), or never.
         """
+        with span("make_tool", **{"latm.task": task, "latm.examples": len(examples)}) as current:
+            result = self._make_tool(task, examples, k, reuse)
+            current.set_attribute("latm.made", result.tool is not None)
+            return result
+
+    def _make_tool(
+        self, task: str, examples: Sequence[Example], k: int | None, reuse: Literal["any", "same-maker", "never"]
+    ) -> MakeResult:
         existing = self.cache.current(task)
         maker_name = self.maker_model.name if self.maker_model else None
         if existing is not None and (
@@ -226,6 +235,10 @@ class LATM:
         """Answers one question: route, use the tool; on a miss make one (with examples) or fall back."""
         if not isinstance(question, str) or not question.strip():
             raise UserError("the question must be non-empty text")
+        with span("solve", **{"latm.question_chars": len(question)}):
+            return self._solve(question, examples, task)
+
+    def _solve(self, question: str, examples: Sequence[Example] | None, task: str | None) -> Solution:
         started = time.monotonic()
         route = self.dispatcher.route(question)
         if self.llm_canaries and self.canaries is not None and route.tool is not None:
@@ -272,6 +285,17 @@ class LATM:
             raise UserError("concurrency must be at least 1")
         questions = list(questions)
         check_questions(questions)
+        with span("solve_many", **{"latm.questions": len(questions)}):
+            return await self._solve_all(questions, concurrency, progress, on_solution, tried)
+
+    async def _solve_all(
+        self,
+        questions: list[str],
+        concurrency: int,
+        progress: bool,
+        on_solution: Callable[[int, Solution], None] | None,
+        tried: dict[int, list[str]] | None,
+    ) -> list[Solution]:
         started = time.monotonic()
         routes = await self.dispatcher.aroute_many(questions, concurrency=concurrency, tried=tried)
         if self.llm_canaries and self.canaries is not None:
@@ -445,6 +469,13 @@ class LATM:
         return out
 
     async def _finish(self, question: str, route: Route) -> Solution:
+        with span("answer", **{"latm.tool": route.tool.name if route.tool else None}) as current:
+            solution = await self._answer(question, route)
+            current.set_attribute("latm.mode", solution.mode)
+            current.set_attribute("latm.ok", solution.ok)
+            return solution
+
+    async def _answer(self, question: str, route: Route) -> Solution:
         tool = route.tool
         usage = route.usage.model_copy(deep=True)
         if tool is None:

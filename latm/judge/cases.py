@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from latm.judge.arguments import SHAPE_SOURCE
+from latm.tracing import span
 from sandbox import ExecutionResult, Sandbox
 from sandbox.core import Call
 
@@ -258,6 +259,19 @@ class CaseRun(BaseModel):
     returns: dict[str, list[str | None]] | None = None  # traced runs: repr of each function's results
 
 
+def _round(sb: Sandbox, code: str, function: str, calls: Sequence[Call]) -> list[ExecutionResult]:
+    """One sandbox round (a traced span: what ran, how many calls)."""
+    with span("sandbox_round", **{"latm.function": function, "latm.calls": len(calls)}):
+        return sb.call_many(code, function, calls)
+
+
+def _one(
+    sb: Sandbox, code: str, function: str, args: list[Any], kwargs: dict[str, Any] | None = None
+) -> ExecutionResult:
+    with span("sandbox_round", **{"latm.function": function, "latm.calls": 1}):
+        return sb.call(code, function, args, kwargs)
+
+
 def tool_names(code: str) -> list[str]:
     """The top-level functions and classes of a tool: what the mutations replace."""
     nodes = ast.parse(code).body
@@ -314,10 +328,10 @@ def run_cases(
     qs = list(questions) if questions is not None else [None] * len(cases)
     if entry is None:
         plain: list[Call] = [([c, q], {}) for c, q in zip(cases, qs, strict=True)]
-        return _runs(sb.call_many(tool_code + HARNESS, "_latm_case", plain))
+        return _runs(_round(sb, tool_code + HARNESS, "_latm_case", plain))
     names = tool_names(tool_code)
     traced: list[Call] = [([c, q, names, entry], {}) for c, q in zip(cases, qs, strict=True)]
-    return _runs(sb.call_many(tool_code + HARNESS, "_latm_traced_case", traced), traced=True)
+    return _runs(_round(sb, tool_code + HARNESS, "_latm_traced_case", traced), traced=True)
 
 
 def run_mutants(
@@ -333,7 +347,7 @@ def run_mutants(
     names = tool_names(tool_code)
     plays = list(replays) if replays is not None else [None] * len(cases)
     calls: list[Call] = [([c, q, names, mode, token, p], {}) for c, q, p in zip(cases, questions, plays, strict=True)]
-    return _runs(sb.call_many(tool_code + HARNESS, "_latm_mutant_case", calls))
+    return _runs(_round(sb, tool_code + HARNESS, "_latm_mutant_case", calls))
 
 
 def mutated(tool_code: str, mode: Literal["raise", "sentinel", "identity"], token: str) -> str:
@@ -351,14 +365,14 @@ def mutated(tool_code: str, mode: Literal["raise", "sentinel", "identity"], toke
 def run_direct(sb: Sandbox, tool_code: str, direct: str, questions: Sequence[str]) -> list[CaseRun]:
     """Runs the direct solver ``solve(question)`` on each question, in one sandbox round."""
     code = tool_code + "\n\n" + direct + HARNESS
-    return _runs(sb.call_many(code, "_latm_direct", [([q], {}) for q in questions]))
+    return _runs(_round(sb, code, "_latm_direct", [([q], {}) for q in questions]))
 
 
 def run_direct_spied(sb: Sandbox, tool_code: str, direct: str, entry: str, questions: Sequence[str]) -> list[CaseRun]:
     """``run_direct``, each run also reporting the arguments the solver gave the entry function
     (when it called it once, with plain data): what judging the function on its own needs."""
     code = tool_code + "\n\n" + direct + HARNESS
-    results = sb.call_many(code, "_latm_spied_direct", [([q, entry], {}) for q in questions])
+    results = _round(sb, code, "_latm_spied_direct", [([q, entry], {}) for q in questions])
     out = []
     for run in _runs(results):
         if run.ok and isinstance(run.value, dict):
@@ -374,12 +388,12 @@ def run_direct_replayed(
 ) -> list[CaseRun]:
     """The direct solver on each (question, value): its entry function returning ``value`` (a repr)."""
     code = tool_code + "\n\n" + direct + HARNESS
-    return _runs(sb.call_many(code, "_latm_replayed_direct", [([q, entry, v], {}) for q, v in calls]))
+    return _runs(_round(sb, code, "_latm_replayed_direct", [([q, entry, v], {}) for q, v in calls]))
 
 
 def run_functions(sb: Sandbox, tool_code: str, entry: str, arguments: Sequence[dict[str, Any]]) -> list[CaseRun]:
     """The tool's function called with each set of keyword arguments, in one sandbox round."""
-    results = sb.call_many(tool_code, entry, [([], dict(a)) for a in arguments])
+    results = _round(sb, tool_code, entry, [([], dict(a)) for a in arguments])
     return [
         CaseRun(ok=True, value=_jsonable(r.value))
         if r.ok
@@ -399,7 +413,7 @@ def run_completed(
     code's call of ``entry`` answered by ``entry(**arguments)``. This judges a function that returns a
     part of the answer (which the call code completes) on questions other than the use case's own."""
     calls: list[Call] = [([call, q, entry, dict(a)], {}) for q, a in runs]
-    return _completed(sb.call_many(tool_code + HARNESS, "_latm_completed_case", calls))
+    return _completed(_round(sb, tool_code + HARNESS, "_latm_completed_case", calls))
 
 
 def run_completed_with(
@@ -408,7 +422,7 @@ def run_completed_with(
     """A use case's call code once per (question, value): its call of ``entry`` answered by ``value`` (a
     repr). An answer that follows the value, not the question, is completed from the value alone."""
     calls: list[Call] = [([call, q, entry, {}, v], {}) for q, v in runs]
-    return _completed(sb.call_many(tool_code + HARNESS, "_latm_completed_case", calls))
+    return _completed(_round(sb, tool_code + HARNESS, "_latm_completed_case", calls))
 
 
 def _completed(results: Sequence[ExecutionResult]) -> list[CaseRun]:
@@ -432,13 +446,13 @@ def run_call(
     shapes it was ``judged`` on, a call of it with arguments of another form raises TypeError."""
     if entry and judged:
         names = tool_names(tool_code)
-        return _runs([sb.call(tool_code + HARNESS, "_latm_guarded_case", [call, question, entry, judged, names])])[0]
-    return _runs([sb.call(tool_code + HARNESS, "_latm_case", [call, question])])[0]
+        return _runs([_one(sb, tool_code + HARNESS, "_latm_guarded_case", [call, question, entry, judged, names])])[0]
+    return _runs([_one(sb, tool_code + HARNESS, "_latm_case", [call, question])])[0]
 
 
 def run_function(sb: Sandbox, tool_code: str, entry: str, arguments: dict[str, Any]) -> CaseRun:
     """Calls the tool's function with keyword arguments (from a function call), in the sandbox."""
-    result = sb.call(tool_code, entry, [], arguments)
+    result = _one(sb, tool_code, entry, [], arguments)
     if not result.ok:
         err = result.error
         text = "timed out" if result.timed_out else (f"{err.type}: {err.message}" if err else "failed")

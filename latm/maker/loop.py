@@ -33,6 +33,7 @@ from latm.maker import prompts
 from latm.maker.making_record import Attempt, Session, tool_record
 from latm.models import ChatModel
 from latm.models.usage import PriceTable
+from latm.tracing import record_tokens, span
 from sandbox import Sandbox, policy
 from tasks import TASKS, Example
 from toolcache import (
@@ -118,7 +119,11 @@ class MakerBase:
         s.messages.append({"role": "user", "content": prompt})
         t0 = time.monotonic()
         try:
-            done = self.model.complete(s.messages, temperature=self._temperature(s, number), max_tokens=self.max_tokens)
+            with span("model_call", **{"latm.role": "maker", "latm.step": step}) as current:
+                done = self.model.complete(
+                    s.messages, temperature=self._temperature(s, number), max_tokens=self.max_tokens
+                )
+                record_tokens(current, done.model, done.usage.prompt_tokens, done.usage.completion_tokens)
         except ModelError as exc:
             attempt = Attempt(
                 step=step, number=number, round=s.round, prompt=prompt, outcome="model_error", feedback=str(exc)
@@ -161,6 +166,10 @@ class MakerBase:
         good reply. Keeping every failed reply costs tokens on each retry and overflows a small
         model's context (8k tokens after four cut-off replies).
         """
+        with span("step", **{"latm.step": step, "latm.task": s.task}):
+            self._loop_in_span(s, step, first_prompt, handle)
+
+    def _loop_in_span(self, s: Session, step: str, first_prompt: str, handle: Callable[[Attempt], None]) -> None:
         prompt = first_prompt
         step_start = len(s.messages)
         for number in range(1, self.max_attempts + 1):

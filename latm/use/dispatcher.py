@@ -11,6 +11,7 @@
 """
 
 import asyncio
+import contextvars
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -24,6 +25,7 @@ from latm.judge.canaries import Canaries
 from latm.judge.cases import CaseRun
 from latm.models import ChatModel
 from latm.models.usage import PriceTable, Usage
+from latm.tracing import record_tokens, span
 from latm.use.routing_index import RoutingIndex, shortlist, words
 from latm.use.tool_user import ToolUser, answer_of
 from toolcache import Tool, ToolCache
@@ -155,7 +157,10 @@ def route_direct(
                         continue
                     batches.setdefault(tools[rank].id, []).append(i)
             settle([i for i in passed_over if waiting[i] == 0])
-            jobs = [pool.submit(run, by_id[tid], batch) for tid, batch in batches.items()]
+            # each job in a copy of this context: its spans are children of the routing's
+            jobs = [
+                pool.submit(contextvars.copy_context().run, run, by_id[tid], batch) for tid, batch in batches.items()
+            ]
             for job in as_completed(jobs):
                 tool, batch, results = job.result()
                 out.solver_runs += len(batch)
@@ -255,6 +260,14 @@ class Dispatcher:
     ) -> list[Route]:
         """``tried``: the direct solvers were already offered these questions (by the local
         engine), with these notes; they are not run again."""
+        with span("route", **{"latm.questions": len(questions)}) as current:
+            routes = await self._route_all(questions, concurrency, tried)
+            current.set_attribute("latm.routed", sum(r.tool is not None for r in routes))
+            return routes
+
+    async def _route_all(
+        self, questions: Sequence[str], concurrency: int, tried: dict[int, list[str]] | None
+    ) -> list[Route]:
         tools = self.tools()
         routes: list[Route | None] = [None] * len(questions)
         notes: dict[int, list[str]] = dict(tried or {})
@@ -322,9 +335,11 @@ class Dispatcher:
         shown = shortlist(question, tools, MAX_SHOWN, tool_words)
         usage = Usage()
         try:
-            done = await self.model.acomplete(
-                [{"role": "user", "content": classify_prompt(question, shown)}], temperature=0.0, max_tokens=20
-            )
+            with span("model_call", **{"latm.role": "dispatcher"}) as current:
+                done = await self.model.acomplete(
+                    [{"role": "user", "content": classify_prompt(question, shown)}], temperature=0.0, max_tokens=20
+                )
+                record_tokens(current, done.model, done.usage.prompt_tokens, done.usage.completion_tokens)
         except ModelError as exc:
             return Route(tool=None, reason=f"the dispatcher model failed: {exc}", usage=usage)
         usage.record("dispatcher", done.model, done.usage, cached=done.cached, prices=self.prices)

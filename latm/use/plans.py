@@ -19,6 +19,7 @@ calls that name it, and puts the final answer together. A plan that fails a chec
 for once more, with the error (at most one re-plan).
 """
 
+import contextvars
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -188,7 +189,7 @@ def run_plan(
                 del pending[c.number]
                 arguments = _filled(c.arguments, answers)
                 outcomes[c.number] = CallOutcome(number=c.number, tool=c.tool, arguments=arguments)
-                running[pool.submit(call, by_name[c.tool], arguments)] = c
+                running[pool.submit(contextvars.copy_context().run, call, by_name[c.tool], arguments)] = c
             if not running:
                 break  # nothing ready and nothing in flight: cannot happen for a checked plan
             done, _ = wait(list(running), return_when=FIRST_COMPLETED)

@@ -34,6 +34,7 @@ from latm.judge.cases import CaseRun, run_call, run_direct, run_function
 from latm.judge.rendering import RenderingError, normalize_value, render
 from latm.models import ChatModel, Completion, FunctionCallingModel, Message
 from latm.models.usage import PriceTable, Usage
+from latm.tracing import record_tokens, span
 from latm.use.routing_index import missing_words, words
 from sandbox import Sandbox
 from toolcache import Tool
@@ -259,13 +260,15 @@ class ToolUser:
         error = "no attempt"
         for attempt in range(2):
             try:
-                done: Completion = await self.model.acomplete_tools(  # type: ignore[attr-defined]
-                    messages,
-                    [spec],
-                    tool_choice={"type": "function", "function": {"name": name}},
-                    temperature=0.0,
-                    max_tokens=self.max_tokens,
-                )
+                with span("model_call", **{"latm.role": "user", "latm.calling": "functions"}) as current:
+                    done: Completion = await self.model.acomplete_tools(  # type: ignore[attr-defined]
+                        messages,
+                        [spec],
+                        tool_choice={"type": "function", "function": {"name": name}},
+                        temperature=0.0,
+                        max_tokens=self.max_tokens,
+                    )
+                    record_tokens(current, done.model, done.usage.prompt_tokens, done.usage.completion_tokens)
             except ModelHTTPError as exc:
                 if exc.status == 400:
                     return self._no_functions(f"the endpoint does not take functions: {exc}", usage)
@@ -309,7 +312,9 @@ class ToolUser:
         error = "no attempt"
         for attempt in range(2):  # the first try, and one retry with the error shown
             try:
-                done = await self.model.acomplete(messages, temperature=0.0, max_tokens=self.max_tokens)
+                with span("model_call", **{"latm.role": "user", "latm.calling": "code"}) as current:
+                    done = await self.model.acomplete(messages, temperature=0.0, max_tokens=self.max_tokens)
+                    record_tokens(current, done.model, done.usage.prompt_tokens, done.usage.completion_tokens)
             except ModelError as exc:
                 return Answer(value=None, mode="failed", usage=usage, error=f"user model failed: {exc}")
             usage.record("user", done.model, done.usage, cached=done.cached, prices=self.prices)
