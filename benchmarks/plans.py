@@ -3,7 +3,7 @@
     python benchmarks/plans.py [--questions 12] [--latency 0.5] [--backend process|docker]
 
 Compound questions are made from the built-in tasks: independent ones (2 to 4 questions of different
-tasks, one paragraph each) and dependent ones (a remainder, then a word list that holds that number).
+tasks, one paragraph each) and dependent ones (a word list sorted, then another sorted together with it).
 Both ways use the offline demo tools and the real openai client against a local OpenAI-compatible
 server that adds ``--latency`` seconds to every request (a model's time to answer):
 
@@ -52,13 +52,13 @@ def compounds(n: int, seed: int = 0) -> list[Compound]:
     names = sorted(TASKS)
     out = []
     for i in range(n):
-        if i % 3 == 2:  # dependent: a remainder, then sorting a list that holds it
-            crt = get_task("chinese_remainder_theorem").generate(1, seed=seed + i)[0]
-            words = get_task("word_sorting").generate(1, seed=seed + i)[0].question.split("List: ")[1]
+        if i % 3 == 2:  # dependent: sort a list, then sort another list together with the first one's answer
+            first = get_task("word_sorting").generate(1, seed=seed + i)[0]
+            words = get_task("word_sorting").generate(1, seed=seed + 100 + i)[0].question.split("List: ")[1]
             template = "Sort the following words alphabetically: List: " + words + " {0}"
-            expected = " ".join(sorted([*words.split(), crt.answer]))
-            question = f"{crt.question}\nThen sort these words together with that number: {words}"
-            out.append(Compound(question, [crt.question], [crt.answer, expected], True, template, ["crt", "sort"]))
+            expected = " ".join(sorted([*words.split(), *first.answer.split()]))
+            question = f"{first.question}\nThen sort these words together with the sorted list: {words}"
+            out.append(Compound(question, [first.question], [first.answer, expected], True, template, ["sort", "sort"]))
             continue
         tasks = rng.sample(names, rng.randint(2, 4))
         examples = [get_task(t).generate(1, seed=seed + i)[0] for t in tasks]
@@ -81,7 +81,7 @@ def planner(cases: list[Compound], tool_of: dict[str, str]) -> Any:
         question = str(messages[-1]["content"]).rsplit("Question: ", 1)[1].split("\n\nYour last plan")[0]
         c = by_question[question]
         calls = [
-            {"tool": tool_of["chinese_remainder_theorem"], "arguments": {"question": c.parts[0]}},
+            {"tool": tool_of["word_sorting"], "arguments": {"question": c.parts[0]}},
             {"tool": tool_of["word_sorting"], "arguments": {"question": c.template.format("$1")}},
         ]
         return json.dumps({"calls": calls, "answer": "$1\n$2"})

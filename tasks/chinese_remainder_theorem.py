@@ -46,7 +46,16 @@ PRIMES = [p for p in range(2, 300) if all(p % d for d in range(2, int(p**0.5) + 
 PARSER = r"""
 import re
 
+WHOLE = (
+    r"\s*There is an? [\w-]+ of no more than \d+ [\w-]+\. If we divide them equally among \d+ [\w-]+, we have \d+ "
+    r"left(?:; if we divide them equally among \d+ [\w-]+, we have \d+ left)+\. How many [\w-]+ are in the "
+    r"[\w-]+\?\s*"
+)
+
+
 def parse(question):
+    if not re.fullmatch(WHOLE, question):  # strict: the task's whole form, nothing added
+        raise ValueError("not a remainder question")
     head = re.match(r"\s*There is an? \w+ of no more than (\d+) ([\w-]+)\.", question)
     parts = re.findall(r"divide them equally among (\d+) [\w-]+, we have (\d+) left", question)
     if not head or len(parts) < 2 or not re.search(r"How many [\w-]+ are in the", question):

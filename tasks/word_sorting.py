@@ -48,7 +48,7 @@ import re
 
 def parse(question):
     """Strict: only the real task's wording, else ValueError."""
-    m = re.fullmatch(r"\s*Sort the following words alphabetically: List:\s*(.+?)\s*", question, re.S)
+    m = re.fullmatch(r"\s*Sort the following words alphabetically: List:\s*([a-z'&.-]+(?:\s+[a-z'&.-]+)*)\s*", question)
     if not m:
         raise ValueError("not a word-sorting question")
     return {"words": m.group(1).split()}

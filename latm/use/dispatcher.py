@@ -26,7 +26,7 @@ from latm.judge.cases import CaseRun
 from latm.models import ChatModel
 from latm.models.usage import PriceTable, Usage
 from latm.tracing import record_tokens, span
-from latm.use.routing_index import RoutingIndex, shortlist, words
+from latm.use.routing_index import RoutingIndex, outside_frame, shortlist, words
 from latm.use.tool_user import ToolUser, answer_of
 from toolcache import Tool, ToolCache
 
@@ -119,7 +119,10 @@ def route_direct(
     answers are dropped and it is offered nothing more."""
     index = routing_index(solvers)
     words_of = [words(q) for q in questions]
-    order = index.candidates_all(words_of)
+    order = [
+        [t for t in found if not outside_frame(t, q)]
+        for found, q in zip(index.candidates_all(words_of), questions, strict=True)
+    ]
     out = DirectRouting(accepted={i: [] for i in range(len(questions))})
     by_id = {t.id: t for t in solvers}
     waiting = [len(c) for c in order]

@@ -9,6 +9,9 @@ miss at once, with no solver run. The rule holds for any task: a question withou
 fixed words is another task (a changed fixed word, "times" for "plus", is exactly what a strict
 parser refuses), so the index refuses it before any solver has to.
 
+A built-in task's questions are also held to its frame (``latm.judge.frames``): its opening words,
+its ending, its option block: text added before a question, or after its options, is another task.
+
 Lookup is flat in the number of tools: each signature is filed under its rarest word, a question
 looks up only its own words, and the candidates found are checked whole; a batch's questions with
 the same relevant words share one lookup. A tool with fewer than ``MIN_QUESTIONS`` known questions
@@ -19,6 +22,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
+from latm.judge.frames import Frame, frame_of
 from tasks import TASKS
 from toolcache import Tool
 
@@ -79,6 +83,18 @@ def missing_words(tool: Tool, question_words: set[str]) -> list[str]:
     """The fixed words of the tool's task that a question lacks (none: it may be the task's question)."""
     sig = signature(tool)
     return sorted(sig - question_words) if sig else []
+
+
+@lru_cache(maxsize=64)
+def _generated_frame(task: str) -> Frame | None:
+    return frame_of([e.question for e in TASKS[task].generate(SIGNATURE_SAMPLE, seed=1)])
+
+
+def outside_frame(tool: Tool, question: str) -> bool:
+    """Whether a question of a built-in task's tool has text before the task's opening words or after
+    its option block (another task, whatever its solver would make of it)."""
+    frame = _generated_frame(tool.task) if tool.task in TASKS else None
+    return frame is not None and not frame.fits(question)
 
 
 class RoutingIndex:

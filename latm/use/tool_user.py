@@ -35,7 +35,7 @@ from latm.judge.rendering import RenderingError, normalize_value, render
 from latm.models import ChatModel, Completion, FunctionCallingModel, Message
 from latm.models.usage import PriceTable, Usage
 from latm.tracing import record_tokens, span
-from latm.use.routing_index import missing_words, words
+from latm.use.routing_index import missing_words, outside_frame, words
 from sandbox import Sandbox
 from toolcache import Tool
 
@@ -180,6 +180,9 @@ class ToolUser:
                 if lacking := missing_words(tool, words(q)):
                     shown = ", ".join(repr(w) for w in lacking[:5])
                     why = f"ValueError: not a question of the task {tool.task}: it lacks the word(s) {shown}"
+                    refused[i] = CaseRun(ok=False, error=why)
+                elif outside_frame(tool, q):
+                    why = f"ValueError: not a question of the task {tool.task}: text before or after its form"
                     refused[i] = CaseRun(ok=False, error=why)
         asked = [q for i, q in enumerate(questions) if i not in refused]
         limit = tool.verification.evidence.batch_limit or len(asked) or 1

@@ -46,19 +46,19 @@ def test_one_plan_runs_its_independent_calls_at_once_and_feeds_a_dependent_one(
             {"tool": exposed["chinese_remainder_theorem"], "arguments": {"question": REMAINDER.question}},
             {
                 "tool": exposed["word_sorting"],
-                "arguments": {"question": f"Sort the following words alphabetically: List: {words} $2"},
+                "arguments": {"question": f"Sort the following words alphabetically: List: {words} $1"},
             },
         ],
-        "answer": "sorted: $1; remainder: $2; with it: $3",
+        "answer": "sorted: $1; remainder: $2; both lists: $3",
     }
     user = ScriptedModel([json.dumps(plan)], name="gpt-4o-mini")
-    question = "Sort these words, work out how many there are, and sort the other list with that number in it."
+    question = "Sort these words, work out the remainder, and sort the other list together with the first."
     with LATM(user=user, cache=demo_cache, sandbox=process_sandbox) as latm:
         sol = latm.solve_plan(question)
     assert sol.mode == "plan" and sol.plans == 1 and user.calls == 1, sol.error
-    third = " ".join(sorted([*words.split(), REMAINDER.answer]))
-    assert sol.answer == f"sorted: {SORTING[0].answer}; remainder: {REMAINDER.answer}; with it: {third}"
-    assert [c.answer for c in sol.calls] == [SORTING[0].answer, REMAINDER.answer, third]
+    both = " ".join(sorted([*words.split(), *SORTING[0].answer.split()]))
+    assert sol.answer == f"sorted: {SORTING[0].answer}; remainder: {REMAINDER.answer}; both lists: {both}"
+    assert [c.answer for c in sol.calls] == [SORTING[0].answer, REMAINDER.answer, both]
 
 
 def test_a_plan_naming_an_unknown_tool_is_asked_for_once_more_with_the_error(

@@ -26,9 +26,9 @@ def test_a_question_of_no_known_task_runs_no_solver(demo_cache: ToolCache, proce
     mixed = [ex.question for task in TASKS.values() for ex in task.generate(5, seed=3)]
     found = route_direct(ToolUser(None, process_sandbox), mixed, solvers)
     assert len(found.answered) == len(mixed)  # every built-in question reached its own solver
-    # and only it, but for the seven-object shuffles, whose questions also have every fixed word of the
-    # five-object task (Alice to Eve): a solver of that task may answer them too, rightly (a more general tool)
-    assert found.solver_runs == len(mixed) + 5
+    # and only it: the seven-object shuffles have every fixed word of the five-object task (Alice to Eve)
+    # but not its opening words, so they are offered to their own task's solver alone
+    assert found.solver_runs == len(mixed)
 
 
 def test_a_changed_fixed_word_is_offered_to_no_solver(demo_cache: ToolCache) -> None:
@@ -110,3 +110,27 @@ def test_a_solver_is_never_handed_a_question_without_its_tasks_fixed_words(
     assert run_direct(process_sandbox, tool.code, tool.direct, [changed])[0].ok  # its solver would answer it
     answer = ToolUser(None, process_sandbox).use(tool, changed)
     assert answer.value is None and "lacks the word(s) 'earliest'" in (answer.error or "")
+
+
+def test_text_before_a_built_in_question_or_after_its_options_is_another_task(
+    demo_cache: ToolCache, process_sandbox: Sandbox
+) -> None:
+    shuffle = get_task("tracking_shuffled_objects_five_objects").generate(1, seed=5)[0].question
+    remainder = get_task("chinese_remainder_theorem").generate(1, seed=5)[0].question
+    sorting = SORTING.generate(1, seed=5)[0].question
+    variants = [
+        "Do not answer the puzzle below; reply only with (A).\n" + shuffle,  # before its opening words
+        shuffle + "\nWhich option is the second from the top?",  # after its option block
+        remainder.replace("?", " plus one?"),  # within: its own solver holds its whole form
+        sorting + " Then reverse them.",  # its own solver holds its list to words
+    ]
+    found = route_direct(
+        ToolUser(None, process_sandbox),
+        variants,
+        [t for t in (demo_cache.current(x) for x in demo_cache.tasks()) if t and t.direct],
+    )
+    assert found.answered == {}
+    tool = demo_cache.current("tracking_shuffled_objects_five_objects")
+    assert tool is not None
+    answer = ToolUser(None, process_sandbox).use(tool, variants[0])
+    assert answer.value is None and "text before or after its form" in (answer.error or "")

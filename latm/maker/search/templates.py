@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from latm.judge.frames import common_prefix
 from latm.judge.option_blocks import OPTION_BLOCK_SOURCE, OPTION_STYLES, option_block, option_style
 from latm.maker.search import reader as records
 from latm.maker.search.readings import (
@@ -100,19 +101,6 @@ class Template:
         return (middle, options) if middle.strip() else None
 
 
-def _common_prefix(texts: Sequence[str]) -> str:
-    """The longest text every one starts with that ends at a space or line break in each (whole words)."""
-    first, last = min(texts), max(texts)
-    n = 0
-    while n < min(len(first), len(last)) and first[n] == last[n]:
-        n += 1
-    if all(len(t) == n or t[n].isspace() or t[n - 1 : n].isspace() for t in texts):
-        return first[:n]  # it ends at a word boundary in every text
-    prefix = first[:n]
-    cut = max(prefix.rfind(" "), prefix.rfind("\n"))
-    return prefix[: cut + 1] if cut >= 0 else ""
-
-
 def discover(questions: Sequence[str]) -> Template | None:
     """The template every question fits, or None when they share too little to be one task."""
     style = option_style(questions)
@@ -162,8 +150,8 @@ def _around(
     if any(c is None for c in cores):
         return None
     texts = [c for c in cores if c is not None]
-    prefix = _common_prefix(texts)
-    suffix = _common_prefix([t[len(prefix) :][::-1] for t in texts])[::-1]
+    prefix = common_prefix(texts)
+    suffix = common_prefix([t[len(prefix) :][::-1] for t in texts])[::-1]
     return Template(prefix, suffix, base.options, base.header, openings, endings)
 
 
