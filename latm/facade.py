@@ -27,7 +27,17 @@ from latm.tracing import span
 from latm.use.dispatcher import Dispatcher, Route
 from latm.use.exposure import call_exposed, expose
 from latm.use.fallback import answer_by_fallback
-from latm.use.plans import CallOutcome, PlanError, PlanSolution, check_plan, parse_plan, parts_of, plan_prompt, run_plan
+from latm.use.plans import (
+    CallOutcome,
+    PlanError,
+    PlanSolution,
+    check_plan,
+    parse_plan,
+    parts_of,
+    plan_prompt,
+    run_plan,
+    with_literals,
+)
 from latm.use.solution import Solution, check_questions, solution_of
 from latm.use.tool_user import Answer, ToolUser
 from sandbox import Sandbox
@@ -381,7 +391,7 @@ class LATM:
                 return PlanSolution(question=question, answer=None, mode="failed", usage=usage, error=str(exc))
             usage.record("user", done.model, done.usage, cached=done.cached, prices=self.prices)
             try:
-                plan = parse_plan(done.text)
+                plan = with_literals(parse_plan(done.text), question)
                 check_plan(plan, exposed)
             except PlanError as exc:
                 error = str(exc)

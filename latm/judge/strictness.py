@@ -123,7 +123,11 @@ def _extensions(task: str, questions: list[str], known: list[str], rng: random.R
     common = set.intersection(*({core(t) for t in tokens} for tokens in token_lists))
     alike = {c for c in common if len({sum(core(t) == c for t in tokens) for tokens in token_lists}) == 1}
     probes = []
-    between = [i for i in range(1, len(base) - 1) if core(base[i]) in alike and core(base[i + 1]) not in common]
+    between = [  # a fixed word between two varying parts ("6 plus 7"), not the last word of the fixed text
+        i
+        for i in range(1, len(base) - 1)
+        if core(base[i]) in alike and core(base[i + 1]) not in common and core(base[i - 1]) not in common
+    ]
     for i in between[:2]:
         operand = base[i + 1]
         bare = operand.rstrip(".,:;?!'\")]}") or operand  # its operand, without the question's end

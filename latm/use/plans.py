@@ -44,16 +44,19 @@ class PlannedCall(BaseModel):
     number: int  # 1-based: what ``$N`` names
     tool: str  # an exposed name
     arguments: dict[str, Any] = Field(default_factory=dict)
+    literal: frozenset[str] = frozenset()  # ``$N`` texts the question itself holds (a price): not references
 
     @property
     def needs(self) -> set[int]:
         """The earlier calls whose answers its arguments name."""
-        return {int(n) for n in REFERENCE.findall(json.dumps(self.arguments, ensure_ascii=False))}
+        found = REFERENCE.findall(json.dumps(self.arguments, ensure_ascii=False))
+        return {int(n) for n in found if f"${n}" not in self.literal}
 
 
 class Plan(BaseModel):
     calls: list[PlannedCall]
     answer: str  # the final answer, with ``$N`` standing for the N-th call's answer
+    literal: frozenset[str] = frozenset()  # ``$N`` texts the question holds
 
 
 class CallOutcome(BaseModel):
@@ -147,25 +150,42 @@ def check_plan(plan: Plan, exposed: Sequence[Exposed]) -> None:
         later = sorted(n for n in c.needs if n >= c.number or n < 1)
         if later:
             problems.append(f"call {c.number} refers to ${later[0]}: only an earlier call's answer can be used")
-    bad = sorted(int(n) for n in REFERENCE.findall(plan.answer) if not 1 <= int(n) <= len(plan.calls))
+    bad = sorted(
+        int(n)
+        for n in REFERENCE.findall(plan.answer)
+        if f"${n}" not in plan.literal and not 1 <= int(n) <= len(plan.calls)
+    )
     if bad:
         problems.append(f"the answer refers to ${bad[0]}, which is no call")
     if problems:
         raise PlanError("; ".join(problems))
 
 
-def _filled(value: Any, answers: dict[int, str]) -> Any:
-    """``value`` with each ``$N`` replaced by call N's answer (a string that is just ``$N`` becomes it)."""
+def _filled(value: Any, answers: dict[int, str], literal: frozenset[str] = frozenset()) -> Any:
+    """``value`` with each ``$N`` replaced by call N's answer (a string that is just ``$N`` becomes it);
+    a ``$N`` the question itself holds stays as it is (text copied from the question is not a reference)."""
     if isinstance(value, str):
         whole = REFERENCE.fullmatch(value.strip())
-        if whole:
+        if whole and whole.group(0) not in literal:
             return answers[int(whole.group(1))]
-        return REFERENCE.sub(lambda m: answers[int(m.group(1))], value)
+        return REFERENCE.sub(lambda m: m.group(0) if m.group(0) in literal else answers[int(m.group(1))], value)
     if isinstance(value, list):
-        return [_filled(v, answers) for v in value]
+        return [_filled(v, answers, literal) for v in value]
     if isinstance(value, dict):
-        return {k: _filled(v, answers) for k, v in value.items()}
+        return {k: _filled(v, answers, literal) for k, v in value.items()}
     return value
+
+
+def literals_of(question: str) -> frozenset[str]:
+    """The ``$N`` texts a question holds itself (a price, an amount): in a plan they stay text."""
+    return frozenset(m.group(0) for m in REFERENCE.finditer(question))
+
+
+def with_literals(plan: Plan, question: str) -> Plan:
+    """The plan with the question's own ``$N`` texts marked as text, not references."""
+    literal = literals_of(question)
+    calls = [c.model_copy(update={"literal": literal}) for c in plan.calls]
+    return plan.model_copy(update={"calls": calls, "literal": literal})
 
 
 def run_plan(
@@ -187,7 +207,7 @@ def run_plan(
             ready = [c for c in pending.values() if c.needs <= set(answers)]
             for c in ready[: max(0, workers - len(running))]:
                 del pending[c.number]
-                arguments = _filled(c.arguments, answers)
+                arguments = _filled(c.arguments, answers, c.literal)
                 outcomes[c.number] = CallOutcome(number=c.number, tool=c.tool, arguments=arguments)
                 running[pool.submit(contextvars.copy_context().run, call, by_name[c.tool], arguments)] = c
             if not running:
@@ -206,7 +226,7 @@ def run_plan(
     ordered = [outcomes[n] for n in sorted(outcomes)]
     if failed or len(answers) < len(plan.calls):
         return ordered, None
-    return ordered, _filled(plan.answer, answers)
+    return ordered, _filled(plan.answer, answers, plan.literal)
 
 
 class PlanSolution(BaseModel):

@@ -116,3 +116,21 @@ def test_independent_calls_run_side_by_side(demo_cache: ToolCache) -> None:
     started = time.monotonic()
     run_plan(plan, exposed, slow, workers=2)
     assert time.monotonic() - started >= 0.6  # never more in flight than the workers
+
+
+def test_a_dollar_amount_the_question_holds_is_text_not_a_reference(
+    demo_cache: ToolCache, process_sandbox: Sandbox
+) -> None:
+    name = names(demo_cache)["word_sorting"]
+    first = "Sort the following words alphabetically: List: pear apple"
+    plan = {
+        "calls": [
+            {"tool": name, "arguments": {"question": first}},
+            {"tool": name, "arguments": {"question": "Sort the following words alphabetically: List: fig kiwi"}},
+        ],
+        "answer": "$1; $2 (each costs $3)",
+    }
+    user = ScriptedModel([json.dumps(plan)], name="gpt-4o-mini")
+    with LATM(user=user, cache=demo_cache, sandbox=process_sandbox) as latm:
+        sol = latm.solve_plan("Each fruit costs $3. Sort pear apple, and sort fig kiwi.")
+    assert sol.answer == "apple pear; fig kiwi (each costs $3)", sol.error  # $3 is the price, not a call
