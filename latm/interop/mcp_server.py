@@ -316,10 +316,18 @@ class ToolServer:
             data["value"] = result.raw
         return _text(answer, data=data)
 
-    def _solve(self, arguments: dict[str, Any]) -> types.CallToolResult:
+    @staticmethod
+    def _question(name: str, arguments: dict[str, Any]) -> str | types.CallToolResult:
+        """The one `question` argument of latm_solve / latm_plan, or the error result saying so."""
         question = arguments.get("question")
         if set(arguments) != {"question"} or not isinstance(question, str) or not question.strip():
-            return _error(f"{SOLVE} takes one argument, `question` (non-empty text)")
+            return _error(f"{name} takes one argument, `question` (non-empty text)")
+        return question
+
+    def _solve(self, arguments: dict[str, Any]) -> types.CallToolResult:
+        question = self._question(SOLVE, arguments)
+        if not isinstance(question, str):
+            return question
         try:
             sol = self.latm.solve(question)
         except LATMError as exc:
@@ -339,9 +347,9 @@ class ToolServer:
         return _text(sol.answer, data=data)
 
     def _plan(self, arguments: dict[str, Any]) -> types.CallToolResult:
-        question = arguments.get("question")
-        if set(arguments) != {"question"} or not isinstance(question, str) or not question.strip():
-            return _error(f"{PLAN} takes one argument, `question` (non-empty text)")
+        question = self._question(PLAN, arguments)
+        if not isinstance(question, str):
+            return question
         try:
             sol = self.latm.solve_plan(question)
         except LATMError as exc:

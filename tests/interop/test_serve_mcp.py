@@ -317,3 +317,25 @@ def test_make_tool_is_offered_with_a_maker_and_makes_a_routable_tool(tmp_path: P
         assert bad.is_error and "examples" in text(bad)
     with Sandbox.open("process", pool_size=1) as sb, LATM(cache=cache, sandbox=sb) as no_maker:
         assert "latm_make_tool" not in [t.name for t in ToolServer(cache, sb, no_maker).listed_tools()]
+
+
+def test_latm_plan_answers_a_compound_question_over_mcp(tools_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from latm.facade import LATM
+    from latm.interop.mcp_server import ToolServer
+    from sandbox import Sandbox
+    from tasks import get_task
+    from toolcache import ToolCache
+
+    shutil.copytree(tools_dir, tmp_path / "tools")
+    sorting = get_task("word_sorting").generate(1, seed=4)[0]
+    dyck = get_task("dyck_languages").generate(1, seed=4)[0]
+    cache = ToolCache(tmp_path / "tools")
+    with Sandbox.open("process", pool_size=1) as sb, LATM(cache=cache, sandbox=sb) as latm:
+        server = ToolServer(cache, sb, latm)
+        assert "latm_plan" in [t.name for t in server.listed_tools()]
+        result, _ = server.call("latm_plan", {"question": f"{sorting.question}\n\n{dyck.question}"})
+        assert not result.is_error and text(result) == f"{sorting.answer}\n{dyck.answer}"
+        bad, _ = server.call("latm_plan", {"question": ""})
+        assert bad.is_error and "takes one argument" in text(bad)

@@ -325,15 +325,6 @@ def _candidate_code(reply: str) -> tuple[str | None, list[str]]:
                 return code, []
             refused += [str(v) for v in violations]
     return None, refused
-    for block in blocks:
-        code = replies.library_part(block)
-        try:
-            names = [n.name for n in ast.parse(code).body if isinstance(n, ast.FunctionDef)]
-        except SyntaxError:
-            continue
-        if "f" in names and not policy.check(code):
-            return code
-    return None
 
 
 def tool_parts(task: str, template: Template, view: View, code: str) -> tuple[str, str, str, str]:
