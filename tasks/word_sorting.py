@@ -48,7 +48,8 @@ import re
 
 def parse(question):
     """Strict: only the real task's wording, else ValueError."""
-    m = re.fullmatch(r"\s*Sort the following words alphabetically: List:\s*([a-z'&.-]+(?:\s+[a-z'&.-]+)*)\s*", question)
+    # the list is words without capitals: a sentence added after it ("Then reverse them.") is another task
+    m = re.fullmatch(r"\s*Sort the following words alphabetically: List:\s*([^\sA-Z]+(?:\s+[^\sA-Z]+)*)\s*", question)
     if not m:
         raise ValueError("not a word-sorting question")
     return {"words": m.group(1).split()}
