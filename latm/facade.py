@@ -213,7 +213,9 @@ class LATM:
         ):
             return MakeResult(task=task, tool=existing)
         if self.maker_model is None:
-            raise UserError("making a tool needs a maker model: LATM(maker='gpt-4o') or LATM_MAKER")
+            raise UserError(
+                "making a tool needs a maker model: --maker or LATM_MAKER (in Python, LATM(maker='gpt-4o'))"
+            )
         examples = list(examples)
         check_examples(task, examples)
         k = k or default_k(task, len(examples))
@@ -375,7 +377,10 @@ class LATM:
             return PlanSolution(question=question, answer=None, mode="failed", error="the cache has no routable tools")
         if self.user_model is None:
             return PlanSolution(
-                question=question, answer=None, mode="failed", error="a plan needs a user model (LATM(user=...))"
+                question=question,
+                answer=None,
+                mode="failed",
+                error="a plan needs a user model (--user or LATM_USER; in Python, LATM(user=...))",
             )
         usage, error = Usage(), None
         outcomes: list[CallOutcome] = []

@@ -56,6 +56,8 @@ def read_jsonl_rows(in_file: Path, say: Say) -> tuple[list[InputRow], int]:
         if not line.data["question"].strip():
             raise UserError(f"{in_file}:{line.number}: the question is empty; every question must be non-empty text")
         rows.append(InputRow(line.number, line.data))
+    if not rows and not skipped:
+        raise UserError(f"{in_file} holds no questions (one JSON object with a \"question\" a line)")
     return rows, skipped
 
 
@@ -114,7 +116,10 @@ def solve_file(
         from latm.batch.ray.supervision import run_on_ray
 
         return run_on_ray(latm, run, concurrency=concurrency, as_json=as_json, options=ray or RayOptions(), say=say)
-    return _run_local(latm, run, concurrency, say, labelled.expected_field(run.rows, expected))
+    field = labelled.expected_field(run.rows, expected)
+    if expected and not any(expected in r.data for r in run.rows):
+        say(f"warning: no row has the field {expected!r}: nothing is scored")
+    return _run_local(latm, run, concurrency, say, field)
 
 
 def _run_local(latm: Any, run: FileRun, concurrency: int, say: Say, expected: str | None = None) -> int:

@@ -47,8 +47,8 @@ class LatmGroup(click.Group):
             fail(str(exc), 1)
         except OSError as exc:  # a file the command was pointed at: missing, unwritable, a folder...
             fail(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), 1)
-        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
-            raise
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise  # click's own (a usage error, a declined confirmation) and the exits we chose
         except Exception as exc:
             if Settings.load().debug:
                 raise

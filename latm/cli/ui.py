@@ -23,5 +23,12 @@ def ui(host: str, port: int, allow_remote: bool) -> None:
             "use 127.0.0.1, or --allow-remote",
             2,
         )
+    import socket
+
+    try:  # say a taken port plainly, before claiming to listen
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.bind((host, port))
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port} ({exc.strerror or exc}): choose another with --port", 1)
     err_console.print(f"LATM inspector on http://{host}:{port}/ (Ctrl-C stops it)", markup=False, highlight=False)
     uvicorn.run(make_app(), host=host, port=port, log_level="warning")

@@ -28,6 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from latm.errors import RetrySignal
 from latm.models.usage import Usage
 from latm.use.exposure import QUESTION, CallResult, Exposed
 
@@ -36,7 +37,7 @@ TEXT_CALL = re.compile(r"^\s*(\d+)[.)]\s*([\w-]+)\s*\((.*)\)\s*$")
 TEXT_ANSWER = re.compile(r"^\s*(?:answer|join|final answer)\s*[:=]\s*(.*)$", re.I)
 
 
-class PlanError(ValueError):
+class PlanError(RetrySignal, ValueError):
     """A plan that cannot run: unreadable, or failing a check (the message is for the re-plan)."""
 
 
