@@ -257,15 +257,21 @@ def plot(suite: Any, path: Path) -> None:
     methods = list(dict.fromkeys(m.method for r in suite.reports for m in r.methods))
     width = 0.8 / max(len(methods), 1)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(max(9, 1.6 * len(tasks) + 4), 4))
+    span = [0, 1000]  # questions answered: the paper's point, making once then answering, over many questions
     for j, method in enumerate(methods):
         xs = [i + j * width for i in range(len(tasks))]
         found = [{m.method: m for m in r.methods}.get(method) for r in suite.reports]
         ax1.bar(xs, [m.accuracy * 100 if m else 0 for m in found], width, label=method)
-        ax2.bar(xs, [m.tokens_per_question if m else 0 for m in found], width, label=method)
-    for ax, label in ((ax1, "accuracy (%)"), (ax2, "tokens per question")):
-        ax.set_xticks([i + width * (len(methods) - 1) / 2 for i in range(len(tasks))], tasks, rotation=30, ha="right")
-        ax.set_ylabel(label)
+        making = sum(m.making_tokens for m in found if m)
+        per_question = sum(m.tokens_per_question for m in found if m)
+        ax2.plot(span, [making + per_question * n for n in span], label=method)
+    ax1.set_xticks([i + width * (len(methods) - 1) / 2 for i in range(len(tasks))], tasks, rotation=30, ha="right")
+    ax1.set_ylabel("accuracy (%)")
+    ax2.set_xlabel("questions answered (every task)")
+    ax2.set_ylabel("tokens, making included")
+    ax2.set_ylim(bottom=0)
     ax1.legend()
+    ax2.legend()
     first = suite.reports[0]
     fig.suptitle("offline demo models" if first.offline else f"maker {first.maker}, user {first.user}")
     fig.tight_layout()
