@@ -55,6 +55,7 @@ class ToolMaker(PaperProtocol, SearchStrategy):
         s = session()
         reason = None
         tool = None
+        unreachable = False
         if self.strategy != "search":
             for number in range(1, self.rounds + 1):
                 if number > 1:  # a fresh conversation, sampled from the start; attempts and cost add up
@@ -68,10 +69,11 @@ class ToolMaker(PaperProtocol, SearchStrategy):
                     reason = f"{exc.step} failed after {self.max_attempts} attempt(s): {exc}"
                 except ModelError as exc:
                     reason = f"the model call failed: {exc}"
+                    unreachable = True
                     break
-            if reason and self.rounds > 1:
+            if reason and self.rounds > 1 and not unreachable:
                 reason = f"{self.rounds} rounds failed; the last: {reason}"
-        if tool is None and self.strategy in ("auto", "search"):
+        if tool is None and self.strategy in ("auto", "search") and not unreachable:  # a model that fails fails both
             # The paper's protocol did not give a tool (or was not asked for): search, in what is
             # left of one token budget.
             latm_reason = reason

@@ -176,3 +176,10 @@ def test_sandbox_run_warns_when_the_process_backend_is_chosen(tmp_path: Path) ->
     program.write_text("print(6 * 7)\n")
     r = CliRunner().invoke(sandbox_run, ["--backend", "process", str(program)])
     assert r.exit_code == 0 and "42" in r.stdout and "warning: --backend process" in r.stderr
+
+
+def test_make_against_a_server_that_does_not_answer_names_the_connection(tmp_path: Path) -> None:
+    file = write_jsonl(tmp_path / "ex.jsonl", [e.model_dump() for e in get_task("word_sorting").generate(6)])
+    args = ["make", "--task", "word_sorting", "--examples", str(file), "--maker", "m"]
+    r = CliRunner().invoke(main, [*args, "--base-url", "http://127.0.0.1:9/v1"], env={"LATM_TIMEOUT": "2"})
+    assert r.exit_code == 1 and "model call failed" in r.output and "0 sampled" not in r.output
