@@ -30,6 +30,8 @@ class Frame:
     header: str = ""
 
     def fits(self, question: str) -> bool:
+        if not question.startswith(self.prefix):
+            return False  # the cheap test first: most questions of another task fail here
         body = question
         if self.options is not None:
             block = option_block(question, self.options)

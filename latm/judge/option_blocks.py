@@ -45,9 +45,12 @@ exec(OPTION_BLOCK_SOURCE, _block_namespace)  # our own source, not a tool's
 _option_block = _block_namespace["_option_block"]
 
 
+_COMPILED = {style: re.compile(pattern) for style, pattern in OPTION_STYLES.items()}
+
+
 def option_block(question: str, style: str) -> tuple[str, str, list[str]] | None:
     """(body, header, option texts) of a question ending in an option block of ``style``, else None."""
-    result = _option_block(question, style, OPTION_STYLES[style])
+    result = _option_block(question, style, _COMPILED[style])
     return None if result is None else (result[0], result[1], list(result[2]))
 
 

@@ -132,7 +132,7 @@ def route_direct(
         if canaries is None:
             return tool, batch, user.direct_many(tool, asked, fitted=True)
         mixed = canaries.mix(tool, asked)
-        runs, ok = canaries.judge(tool, mixed, user.direct_many(tool, mixed.questions))
+        runs, ok = canaries.judge(tool, mixed, user.direct_many(tool, mixed.questions, fitted=True))
         return tool, batch, runs if ok else None
 
     def settle(done: list[int]) -> None:
