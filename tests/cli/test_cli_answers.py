@@ -146,3 +146,12 @@ def test_rows_written_out_of_order_land_in_input_order_byte_for_byte(tmp_path: P
     assert writer.written == 3
     keys, again = done_keys(out, by_id=False)  # a resume reads the U+2028 row back as one row
     assert keys == {("line", n) for n in (1, 2, 3, 4)} and len(again) == 4
+
+
+def test_solve_plan_answers_each_paragraph_with_its_tool() -> None:
+    first, second = QUESTIONS[0], QUESTIONS[1]
+    r = run("solve", "--plan", f"{first.question}\n\n{second.question}", "--json")
+    data = json.loads(r.stdout)
+    assert r.exit_code == 0 and data["mode"] == "split" and data["answer"] == f"{first.answer}\n{second.answer}"
+    assert [c["answer"] for c in data["calls"]] == [first.answer, second.answer]
+    assert run("solve", "--plan", "--file", "x.jsonl").exit_code == 2
