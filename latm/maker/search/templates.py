@@ -152,7 +152,29 @@ def _around(
     texts = [c for c in cores if c is not None]
     prefix = common_prefix(texts)
     suffix = common_prefix([t[len(prefix) :][::-1] for t in texts])[::-1]
-    return Template(prefix, suffix, base.options, base.header, openings, endings)
+    lead, trail = _delimiters([t[len(prefix) : len(t) - len(suffix)] for t in texts])
+    return Template(prefix + lead, trail + suffix, base.options, base.header, openings, endings)
+
+
+def _delimiters(middles: Sequence[str]) -> tuple[str, str]:
+    """Punctuation every varying part begins and ends with that marks it off ('banana'? : the quotes and
+    the question mark) rather than belonging to it: fixed text only where none of those characters occurs
+    inside any varying part (the parentheses of "((3 + 4) * 2)" do, so they stay data)."""
+
+    def run(texts: Sequence[str]) -> str:
+        n = 0
+        while all(len(t) > n and not t[n].isalnum() and not t[n].isspace() for t in texts) and (
+            len({t[n] for t in texts}) == 1
+        ):
+            n += 1
+        return texts[0][:n] if texts else ""
+
+    lead = run(middles)
+    trail = run([m[len(lead) :][::-1] for m in middles])[::-1]
+    inner = [m[len(lead) : len(m) - len(trail)] for m in middles]
+    if not (lead or trail) or any(not i.strip() for i in inner) or any(c in i for c in lead + trail for i in inner):
+        return "", ""
+    return lead, trail
 
 
 def _fixed_words(template: Template | None) -> int:
