@@ -142,3 +142,11 @@ def infer_rendering(
     sep: str | None = start.sep if start.sep is not None else (_best(seps, " ") if seps else None)
     base: int | None = start.base if start.base is not None else (_best(bases, 1) if bases else None)
     return Rendering(sep=sep, base=base)
+
+
+def render_or_none(value: Any, question: str | None = None, rendering: Rendering = DEFAULT) -> str | None:
+    """``render``, with a value the rendering cannot turn into an answer as no answer (None)."""
+    try:
+        return render(value, question, rendering)
+    except RenderingError:
+        return None

@@ -27,7 +27,7 @@ from typing import Any
 from latm import replies
 from latm.errors import ModelError, StepFailed
 from latm.judge.cases import error_text, run_direct
-from latm.judge.rendering import RenderingError, render
+from latm.judge.rendering import render_or_none
 from latm.maker.loop import MakerBase
 from latm.maker.making_record import Attempt, Session
 from latm.maker.search.readings import MEANINGS
@@ -271,7 +271,7 @@ class SearchMaker:
         for i, code in enumerate(codes):
             cand = Candidate(code=code)
             for ex, args, r in zip(shown, inputs, results[i * len(shown) : (i + 1) * len(shown)], strict=True):
-                answer = _answer(r.value, ex.question) if r.ok else None
+                answer = render_or_none(r.value, ex.question) if r.ok else None
                 if answer is not None and self.check(answer, ex.answer):
                     cand.right += 1
                 else:
@@ -287,22 +287,6 @@ class SearchMaker:
                     )
             out.append(cand)
         return out
-
-
-def _solver_answer(run: Any, question: str, rendering: Any) -> str | None:
-    if not run.ok:
-        return None
-    try:
-        return render(run.value, question, rendering)
-    except RenderingError:
-        return None
-
-
-def _answer(value: Any, question: str) -> str | None:
-    try:
-        return render(value, question)
-    except RenderingError:
-        return None
 
 
 def _candidate_code(reply: str) -> tuple[str | None, list[str]]:
@@ -380,7 +364,7 @@ class SearchStrategy(MakerBase):
             return
         assert s.direct is not None
         runs = run_direct(self.sandbox, s.code, s.direct, questions)
-        ours = [_solver_answer(r, q, s.rendering) for r, q in zip(runs, questions, strict=True)]
+        ours = [render_or_none(r.value, q, s.rendering) if r.ok else None for r, q in zip(runs, questions, strict=True)]
         theirs = candidate_answers(self.sandbox, template, view, other, questions)
         agreed, disagreements = agreement(questions, ours, theirs)
         for question, mine, second in disagreements[:SETTLED]:

@@ -19,13 +19,12 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from latm.judge.rendering import RenderingError, render
+from latm.judge.rendering import render_or_none
 from latm.maker.search.templates import CANDIDATE_HARNESS, NUMBER_RE, Template, View
 from sandbox import Sandbox
 
 SYNTHETIC = 50  # questions made per tool
 SETTLED = 3  # disagreements the maker model settles at most (each costs a model call)
-
 
 
 def _varied_number(token: str, rng: random.Random) -> str:
@@ -76,14 +75,7 @@ def candidate_answers(
     """A candidate ``f``'s answer to each question (None where it raised or gave none), in one round."""
     calls: list[Any] = [([code, view.args(template, q)], {}) for q in questions]
     results = sb.call_many(CANDIDATE_HARNESS, "_latm_candidate", calls)
-    return [_rendered(r.value, q) if r.ok else None for r, q in zip(results, questions, strict=True)]
-
-
-def _rendered(value: Any, question: str) -> str | None:
-    try:
-        return render(value, question)
-    except RenderingError:
-        return None
+    return [render_or_none(r.value, q) if r.ok else None for r, q in zip(results, questions, strict=True)]
 
 
 def _frame(template: Template, question: str) -> tuple[str, str]:
