@@ -45,19 +45,17 @@ class PlannedCall(BaseModel):
     number: int  # 1-based: what ``$N`` names
     tool: str  # an exposed name
     arguments: dict[str, Any] = Field(default_factory=dict)
-    literal: frozenset[str] = frozenset()  # ``$N`` texts the question itself holds (a price): not references
 
-    @property
-    def needs(self) -> set[int]:
-        """The earlier calls whose answers its arguments name."""
+    def needs(self, literal: frozenset[str] = frozenset()) -> set[int]:
+        """The earlier calls whose answers its arguments name (``literal``: ``$N`` texts that are text)."""
         found = REFERENCE.findall(json.dumps(self.arguments, ensure_ascii=False))
-        return {int(n) for n in found if f"${n}" not in self.literal}
+        return {int(n) for n in found if f"${n}" not in literal}
 
 
 class Plan(BaseModel):
     calls: list[PlannedCall]
     answer: str  # the final answer, with ``$N`` standing for the N-th call's answer
-    literal: frozenset[str] = frozenset()  # ``$N`` texts the question holds
+    literal: frozenset[str] = frozenset()  # ``$N`` texts the question itself holds (a price): not references
 
 
 class CallOutcome(BaseModel):
@@ -148,7 +146,7 @@ def check_plan(plan: Plan, exposed: Sequence[Exposed]) -> None:
             problems.append(f"call {c.number}: {c.tool} takes no argument(s) {', '.join(unknown)}")
         if missing:
             problems.append(f"call {c.number}: {c.tool} needs {', '.join(missing)}")
-        later = sorted(n for n in c.needs if n >= c.number or n < 1)
+        later = sorted(n for n in c.needs(plan.literal) if n >= c.number or n < 1)
         if later:
             problems.append(f"call {c.number} refers to ${later[0]}: only an earlier call's answer can be used")
     bad = sorted(
@@ -184,9 +182,7 @@ def literals_of(question: str) -> frozenset[str]:
 
 def with_literals(plan: Plan, question: str) -> Plan:
     """The plan with the question's own ``$N`` texts marked as text, not references."""
-    literal = literals_of(question)
-    calls = [c.model_copy(update={"literal": literal}) for c in plan.calls]
-    return plan.model_copy(update={"calls": calls, "literal": literal})
+    return plan.model_copy(update={"literal": literals_of(question)})
 
 
 def run_plan(
@@ -205,10 +201,10 @@ def run_plan(
     failed = False
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         while (pending or running) and not failed:
-            ready = [c for c in pending.values() if c.needs <= set(answers)]
+            ready = [c for c in pending.values() if c.needs(plan.literal) <= set(answers)]
             for c in ready[: max(0, workers - len(running))]:
                 del pending[c.number]
-                arguments = _filled(c.arguments, answers, c.literal)
+                arguments = _filled(c.arguments, answers, plan.literal)
                 outcomes[c.number] = CallOutcome(number=c.number, tool=c.tool, arguments=arguments)
                 running[pool.submit(contextvars.copy_context().run, call, by_name[c.tool], arguments)] = c
             if not running:
