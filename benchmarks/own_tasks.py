@@ -1,7 +1,7 @@
 """Tools for tasks LATM does not ship: make one per task file, then answer the rest of the file.
 
     python benchmarks/own_tasks.py FILE.jsonl [FILE.jsonl ...] [--examples 9] [--rest 100]
-        [--maker M --user M --base-url URL] [--strategy auto|latm|search] [--out results.json]
+        [--maker M --user M --base-url URL] [--strategy auto|latm|search] [--minutes 20] [--out results.json]
 
 Each file is JSONL of {"question", "answer"} (any format; ``benchmarks/own_task_files.py`` writes eight).
 The first ``--examples`` (default 9: 3 shown for training, 3 for validation, 3 kept back) make the tool
@@ -11,10 +11,13 @@ questions (a fixed word changed, a clause added: ``latm.judge.strictness.near_mi
 whether the tool's solver refuses what is not its task. Printed per task: tool or not, maker tokens,
 seconds, the held-out verdict, accuracy on the rest of the file (and how much of it direct), and
 the share of near-variants refused. Models come from the options or LATM_MAKER / LATM_USER.
+With ``--minutes`` each task runs in a child process stopped at that limit (reported as no tool, with
+the reason), so one search that finds nothing cannot hold up the rest.
 """
 
 import argparse
 import json
+import multiprocessing
 import tempfile
 import time
 from pathlib import Path
@@ -71,6 +74,35 @@ def run_task(path: Path, args: argparse.Namespace, cache_dir: str) -> dict[str, 
     return row
 
 
+def _child(path: Path, args: argparse.Namespace, cache_dir: str, out: Any) -> None:
+    out.put(run_task(path, args, cache_dir))
+
+
+def run_limited(path: Path, args: argparse.Namespace, cache_dir: str) -> dict[str, Any]:
+    """``run_task`` in a child process, stopped after ``args.minutes``."""
+    if not args.minutes:
+        return run_task(path, args, cache_dir)
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    child = context.Process(target=_child, args=(path, args, cache_dir, out))
+    child.start()
+    try:
+        return out.get(timeout=args.minutes * 60)
+    except Exception:  # queue.Empty: the limit passed
+        return {
+            "task": path.stem,
+            "tool": False,
+            "tokens": "?",
+            "make_s": args.minutes * 60,
+            "reason": f"stopped at the {args.minutes}-minute limit",
+        }
+    finally:
+        child.terminate()  # SIGTERM first: the child's sandbox pool removes its containers
+        child.join(30)
+        child.kill()
+        child.join()
+
+
 def pct(row: dict[str, Any], key: str) -> str:
     return f"{row[key]:.0%}" if isinstance(row.get(key), float) else "-"
 
@@ -84,6 +116,7 @@ def main() -> None:
     parser.add_argument("--user")
     parser.add_argument("--base-url")
     parser.add_argument("--strategy", default="auto")
+    parser.add_argument("--minutes", type=float, help="stop each task's run after this many minutes")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     rows = []
@@ -91,7 +124,7 @@ def main() -> None:
     print(f"{'task':<24} " + " ".join(f"{c:>{w}}" for c, w in columns) + f" {'variants refused':>17}", flush=True)
     with tempfile.TemporaryDirectory() as cache_dir:
         for path in args.files:
-            row = run_task(path, args, cache_dir)
+            row = run_limited(path, args, cache_dir)
             rows.append(row)
 
             print(

@@ -532,6 +532,7 @@ class ToolCache:
         close = [c for c in candidates if ref.lower() in c.lower() or c.lower() in ref.lower()]
         hint = f"; did you mean {', '.join(close[:5])}?" if close else ""
         known = f" Known: {', '.join(candidates[:10])}" if candidates and not close else ""
+        known = known if candidates else " (the cache holds no tools)"
         short = f" (an id prefix needs at least {MIN_PREFIX} characters)" if len(ref) < MIN_PREFIX else ""
         raise ToolNotFound(f"no tool matches {ref!r}{short}{hint}{known}")
 

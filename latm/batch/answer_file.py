@@ -15,7 +15,7 @@ The rules:
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -62,6 +62,20 @@ class FileRun:
     parquet_out: bool = False
     kept: list[str] = field(default_factory=list)  # whole JSONL rows kept from OUT.partial on resume
     skipped: int = 0  # malformed input lines
+
+    @property
+    def kept_failed(self) -> int:
+        """Rows kept from the earlier run that have no answer: a resumed run's status counts them."""
+        return sum(1 for raw in self.kept if not json.loads(raw).get("ok", True))
+
+
+def final_status(run: FileRun, failed: int, say: Callable[[str], None]) -> int:
+    """0 when every question of the file has an answer: this run's, and on resume the earlier run's."""
+    if run.kept_failed:
+        say(f"{run.kept_failed} row(s) kept from the earlier run have no answer: exit status 1")
+    if run.skipped:
+        say(f"{run.skipped} input line(s) could not be read (said above): exit status 1")
+    return 1 if failed or run.skipped or run.kept_failed else 0
 
 
 def stopped(why: str, written: int, total: int, out: Path | None) -> str:

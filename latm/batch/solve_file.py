@@ -23,6 +23,7 @@ from latm.batch.answer_file import (
     answer_row,
     check_output,
     done_keys,
+    final_status,
     read_jsonl,
     renamed_fields,
     resume_key,
@@ -57,7 +58,7 @@ def read_jsonl_rows(in_file: Path, say: Say) -> tuple[list[InputRow], int]:
             raise UserError(f"{in_file}:{line.number}: the question is empty; every question must be non-empty text")
         rows.append(InputRow(line.number, line.data))
     if not rows and not skipped:
-        raise UserError(f"{in_file} holds no questions (one JSON object with a \"question\" a line)")
+        raise UserError(f'{in_file} holds no questions (one JSON object with a "question" a line)')
     return rows, skipped
 
 
@@ -165,9 +166,7 @@ def _run_local(latm: Any, run: FileRun, concurrency: int, say: Say, expected: st
         say(canaries.summary())
     for line in tally.lines():
         say(line)
-    if run.skipped:
-        say(f"{run.skipped} input line(s) could not be read (said above): exit status 1")
-    return 1 if failed or run.skipped else 0
+    return final_status(run, failed, say)
 
 
 def _money(value: float | None) -> str:

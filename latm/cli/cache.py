@@ -12,6 +12,7 @@ from latm.cli.options import sandbox_options
 from latm.cli.render import bound_text, console, emit_json, fail, held_out_text
 from latm.models.usage import money
 from latm.settings import Settings
+from latm.text import clip
 from toolcache import STATUSES, CacheImportError, Tool, ToolCache, ToolCacheError
 from toolcache.bound import percent
 
@@ -137,7 +138,7 @@ def show(ref: str, show_code: bool, show_trace: bool, as_json: bool) -> None:
             console.print("\n# direct solver", markup=False, highlight=False)
             console.print(tool.direct.rstrip(), markup=False, highlight=False, soft_wrap=True)
     for uc in tool.use_cases:
-        console.print(f"use case {uc.question[:100]!r} -> {uc.answer!r}", markup=False, highlight=False)
+        console.print(f"use case {clip(uc.question, 100)!r} -> {uc.answer!r}", markup=False, highlight=False)
         console.print(uc.call.rstrip(), markup=False, highlight=False, soft_wrap=True)
     v = tool.verification
     console.print(f"verification {v.passed}/{v.total} passed after {v.attempts} attempt(s)")
@@ -147,7 +148,7 @@ def show(ref: str, show_code: bool, show_trace: bool, as_json: bool) -> None:
         console.print(f"quarantined {tool.quarantine.at:%Y-%m-%d %H:%M} UTC: {tool.quarantine.reason}")
     for miss in v.held_out.failures if v.held_out else []:
         console.print(
-            f"  FAIL {miss.question[:100]!r}: expected {miss.expected!r}, "
+            f"  FAIL {clip(miss.question, 100)!r}: expected {miss.expected!r}, "
             f"got {miss.observed!r}" + (f" ({miss.error[-200:]})" if miss.error else "")
         )
     console.print(f"answer rendering {tool.rendering.describe()}")
@@ -171,7 +172,7 @@ def show(ref: str, show_code: bool, show_trace: bool, as_json: bool) -> None:
         for n, step in enumerate(p.trace, 1):
             console.print(
                 Panel(
-                    str(step.get("reply", ""))[:4000],
+                    clip(str(step.get("reply", "")), 4000),
                     title=f"{n}. {step.get('step', '?')} ({step.get('outcome', '')})",
                 )
             )

@@ -22,6 +22,7 @@ from typing import Any
 
 from latm.judge.checking import checker_for
 from latm.judge.rendering import RenderingError, render
+from latm.text import clip
 from tasks import TASKS, Example
 from toolcache import Tool, ToolCache
 
@@ -127,7 +128,8 @@ class Canaries:
             return True
         example, got = wrong[0]
         why = (
-            f"a canary failed: asked {example.question[:120]!r} (answer {example.answer!r}), it answered {got[:120]!r}"
+            f"a canary failed: asked {clip(example.question, 120)!r} (answer {example.answer!r}), "
+            f"it answered {clip(got, 120)!r}"
         )
         self.cache.set_status(tool.id, "quarantined", reason=why)
         with self._lock:

@@ -4,6 +4,7 @@ as literals is named as such."""
 import ast
 from collections.abc import Sequence
 
+from latm.text import clip
 from tasks import Example
 from tasks.base import normalize_option
 
@@ -50,7 +51,7 @@ def carried_literals(code: str, shown: Sequence[Example]) -> list[str]:
     if len(shown) >= 2:
         flat = [" ".join(ex.question.split()) for ex in shown]
         found += [
-            f"the text {text[:60]!r} of a shown question"
+            f"the text {clip(text, 60)!r} of a shown question"
             for text in sorted(texts)
             if len(text) >= 24 and len(hits := [q for q in flat if text in q]) == 1 and len(text) >= 0.4 * len(hits[0])
         ]

@@ -11,6 +11,7 @@ from latm.judge.checking import CaseOutcome, as_text, checker_for, judge
 from latm.judge.held_out import HELD_OUT, fresh_instances, held_out_verdict, judge_direct
 from latm.judge.mutations import direct_survives_mutation, vacuous_cases
 from latm.judge.strictness import captured, reprobe, strictness_probes
+from latm.text import clip
 from sandbox import Sandbox
 from tasks import TASKS, Example
 from toolcache import HeldOut, Tool, ToolCache, Verification, VerificationExample
@@ -65,7 +66,9 @@ class Reverification(BaseModel):
 
 def _check(name: str, outcomes: Sequence[CaseOutcome], expected: Sequence[str], questions: Sequence[str]) -> Check:
     failures = [
-        f"{q[:80]!r}: {o.describe(e)}" for o, e, q in zip(outcomes, expected, questions, strict=True) if not o.passed
+        f"{clip(q, 80)!r}: {o.describe(e)}"
+        for o, e, q in zip(outcomes, expected, questions, strict=True)
+        if not o.passed
     ]
     return Check(name=name, passed=sum(o.passed for o in outcomes), total=len(outcomes), failures=failures[:5])
 
@@ -111,7 +114,8 @@ def reverify(
                     passed=len(stored.cases) - len(empty),
                     total=len(stored.cases),
                     failures=[
-                        f"case {i + 1} still answers {stored.questions[i][:60]!r} with the tool broken" for i in empty
+                        f"case {i + 1} still answers {clip(stored.questions[i], 60)!r} with the tool broken"
+                        for i in empty
                     ],
                 )
             )

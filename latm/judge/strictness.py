@@ -12,6 +12,7 @@ from latm.judge.cases import run_direct
 from latm.judge.checking import checker_for
 from latm.judge.option_blocks import option_block, option_style
 from latm.judge.rendering import RenderingError, render
+from latm.text import clip
 from sandbox import Sandbox
 from tasks import TASKS
 from toolcache import Rendering, Tool, ToolCache
@@ -178,7 +179,7 @@ def reprobe(cache: ToolCache, new: Tool, sb: Sandbox, *, left: bool = False) -> 
             when = "whose tool was removed" if left else "made after it"
             why = (
                 f"its direct solver answered {len(caught)} question(s) of the task {new.task}, {when}, "
-                f"wrongly (e.g. {probe.question[:80]!r}: {answer[:60]!r}, the answer is {probe.answer!r}); "
+                f"wrongly (e.g. {clip(probe.question, 80)!r}: {clip(answer, 60)!r}, the answer is {probe.answer!r}); "
                 "make it again to route it"
             )
             cache.set_status(tool.id, "quarantined", reason=why)

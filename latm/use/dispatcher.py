@@ -25,6 +25,7 @@ from latm.judge.canaries import Canaries
 from latm.judge.cases import CaseRun
 from latm.models import ChatModel
 from latm.models.usage import PriceTable, Usage
+from latm.text import clip
 from latm.tracing import record_tokens, span
 from latm.use.routing_index import RoutingIndex, outside_frame, shortlist, words
 from latm.use.tool_user import ToolUser, answer_of
@@ -71,7 +72,7 @@ def failure_note(tool: Tool, run: CaseRun, first: bool) -> str | None:
         return f"{tool.name} timed out"
     last = (run.error or "").strip().splitlines()[-1:] or [""]
     if first and not run.ok and not last[0].startswith("ValueError"):
-        return f"{tool.name} raised {last[0][:200]}"
+        return f"{tool.name} raised {clip(last[0], 200)}"
     return None
 
 
@@ -98,7 +99,7 @@ def decide(hits: Sequence[tuple[Tool, str]]) -> tuple[Tool, str] | str | None:
     values = {v for _, v in hits}
     if len(values) == 1:
         return hits[0]
-    shown = "; ".join(f"{t.name} answered {v[:60]!r}" for t, v in hits[:3])
+    shown = "; ".join(f"{t.name} answered {clip(v, 60)!r}" for t, v in hits[:3])
     return f"direct solvers disagree ({shown}): none answers it directly"
 
 
@@ -350,5 +351,7 @@ class Dispatcher:
         name = m.group(1) if m else "unknown"
         tool = next((t for t in shown if t.task == name or t.name == name), None)
         if tool is None:
-            return Route(tool=None, reason=f"the dispatcher model answered {done.text.strip()[:60]!r}", usage=usage)
+            return Route(
+                tool=None, reason=f"the dispatcher model answered {clip(done.text.strip(), 60)!r}", usage=usage
+            )
         return Route(tool=tool, reason=f"the dispatcher model chose {tool.task}", usage=usage)

@@ -34,6 +34,7 @@ from latm.judge.cases import CaseRun, run_call, run_direct, run_function
 from latm.judge.rendering import RenderingError, normalize_value, render
 from latm.models import ChatModel, Completion, FunctionCallingModel, Message
 from latm.models.usage import PriceTable, Usage
+from latm.text import clip
 from latm.tracing import record_tokens, span
 from latm.use.routing_index import missing_words, outside_frame, words
 from sandbox import Sandbox
@@ -295,7 +296,7 @@ class ToolUser:
                 error = f"unusable call: {exc}"
             else:
                 if problems := off_form(arguments, tool.verification.evidence.argument_shapes):
-                    error = f"calling {name}({call.arguments[:200]}) refused: {'; '.join(problems)}"
+                    error = f"calling {name}({clip(call.arguments, 200)}) refused: {'; '.join(problems)}"
                     messages.append(
                         {"role": "user", "content": f"{error}\nCall `{name}` again with corrected arguments."}
                     )
@@ -304,7 +305,7 @@ class ToolUser:
                 value, why = answer_of(run, question, tool)
                 if value is not None:
                     return Answer(value=value, mode="llm", usage=usage, calling="functions")
-                error = f"calling {name}({call.arguments[:200]}) failed: {why}"
+                error = f"calling {name}({clip(call.arguments, 200)}) failed: {why}"
             messages.append({"role": "user", "content": f"{error}\nCall `{name}` again with corrected arguments."})
         return Answer(value=None, mode="failed", usage=usage, error=error, calling="functions")
 

@@ -128,6 +128,27 @@ def test_an_interrupted_run_keeps_what_it_answered_and_resume_finishes_it(
     assert not Path(str(out) + ".partial").exists()
 
 
+def test_a_resumed_run_counts_the_failed_rows_it_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    questions = [UNSERVED] + [q.question for q in QUESTIONS[:3]]
+    file = write_jsonl(tmp_path / "q.jsonl", [{"question": q} for q in questions])
+    out = tmp_path / "a.jsonl"
+    import latm.batch.local as local_engine
+
+    real = local_engine.solve_local
+
+    def interrupted(latm, questions, concurrency, on_rows):  # type: ignore[no-untyped-def]
+        real(latm, questions[:2], concurrency, on_rows)  # the unserved question failed, then Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(local_engine, "solve_local", interrupted)
+    assert run("solve", "--file", str(file), "--out", str(out)).exit_code == 3
+    monkeypatch.setattr(local_engine, "solve_local", real)
+    r = run("solve", "--file", str(file), "--out", str(out), "--resume")
+    assert "2 answered, 0 failed" in r.stderr  # this run's own rows all answered...
+    assert r.exit_code == 1 and "1 row(s) kept from the earlier run have no answer" in r.stderr  # ...not the file's
+    assert [row["ok"] for row in rows_of(out.read_text())] == [False, True, True, True]
+
+
 def test_rows_written_out_of_order_land_in_input_order_byte_for_byte(tmp_path: Path) -> None:
     from latm.batch.answer_file import AnswerWriter, done_keys
 

@@ -52,6 +52,20 @@ def test_show_unknown_is_a_clear_error_not_a_traceback(two_tools: list[str]) -> 
     assert r.exit_code == 1 and "no tool matches" in r.output and "Traceback" not in r.output
 
 
+def test_a_ref_in_an_empty_cache_says_the_cache_is_empty() -> None:
+    r = latm("cache", "rm", "nosuch", "--yes")
+    assert r.exit_code == 1 and "no tool matches 'nosuch' (the cache holds no tools)" in r.output
+
+
+def test_a_long_question_shown_cut_says_it_was_cut() -> None:
+    from latm.text import clip
+
+    question = "Sort the following words alphabetically: List: " + "word " * 40
+    shown = clip(question, 100)
+    assert shown.startswith(question[:100]) and shown.endswith(f"… (+{len(question) - 100} chars)")
+    assert clip("short", 100) == "short"
+
+
 def test_history_marks_current(two_tools: list[str]) -> None:
     rows = json.loads(latm("cache", "history", "word_sorting", "--json").output)
     assert [(r["version"], r["current"]) for r in rows] == [(1, False), (2, True)]

@@ -16,7 +16,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from latm.batch.answer_file import AnswerWriter, FileRun, InputRow, input_fields, partial_path, stopped
+from latm.batch.answer_file import (
+    AnswerWriter,
+    FileRun,
+    InputRow,
+    final_status,
+    input_fields,
+    partial_path,
+    stopped,
+)
 from latm.batch.parquet_file import ParquetParts
 from latm.batch.ray.engine import DEFAULT_BATCH_SIZE, questions_dataset, solve_dataset
 from latm.batch.ray.limits import RateLimit, RayOptions
@@ -259,7 +267,6 @@ def run_on_ray(latm: Any, run: FileRun, *, concurrency: int, as_json: bool, opti
         len(run.rows),
         say,
     )
-    if run.skipped and status == 0:
-        say(f"{run.skipped} input line(s) could not be read (said above): exit status 1")
-        return 1
+    if status == 0:
+        return final_status(run, 0, say)
     return status
