@@ -160,6 +160,19 @@ class Rendering(BaseModel):
         return "; ".join(parts)
 
 
+class UsageStats(BaseModel):
+    uses: int = 0
+    direct_uses: int = 0
+    llm_uses: int = 0
+    failures: int = 0
+    by_source: dict[str, int] = Field(default_factory=dict)  # api, cli, mcp, openai, ray -> uses
+    tokens: int = 0
+    cost_usd: float = 0.0
+    last_used: datetime | None = None
+    canaries_passed: int = 0  # questions with known answers mixed into its work, answered rightly
+    canaries_failed: int = 0
+
+
 class Provenance(BaseModel):
     maker_model: str = "unknown"
     created_at: datetime = Field(default_factory=now)
@@ -172,19 +185,8 @@ class Provenance(BaseModel):
     baseline_cost_per_question_usd: float | None = None  # answering one question with the maker
     baseline_tokens_per_question: int | None = None  # ... its tokens (known where prices are not)
     trace: list[dict[str, Any]] = Field(default_factory=list)
-
-
-class UsageStats(BaseModel):
-    uses: int = 0
-    direct_uses: int = 0
-    llm_uses: int = 0
-    failures: int = 0
-    by_source: dict[str, int] = Field(default_factory=dict)  # api, cli, mcp, openai, ray -> uses
-    tokens: int = 0
-    cost_usd: float = 0.0
-    last_used: datetime | None = None
-    canaries_passed: int = 0  # questions with known answers mixed into its work, answered rightly
-    canaries_failed: int = 0
+    # An imported tool's uses in the cache that exported it: where it came from, never this cache's uses.
+    exporter_usage: UsageStats | None = None
 
 
 class Quarantine(BaseModel):

@@ -659,7 +659,8 @@ class ToolCache:
     ) -> builtins.list[Tool]:
         """Imports an export file: all of it or (on any problem) nothing.
 
-        Uses are this cache's own: an imported tool starts with none. Every imported tool is marked as
+        Uses are this cache's own: an imported tool starts with none (the exporter's figures are kept in
+        ``provenance.exporter_usage``). Every imported tool is marked as
         not verified here (``Verification.here``), whatever
         its record says: an export carries its own expected answers, so the record proves
         nothing, and such a tool answers no question until this installation verifies it
@@ -672,11 +673,14 @@ class ToolCache:
                 "toolcache cannot verify by itself (it has no sandbox): pass a verifier callable, "
                 "or use `latm cache import --verify`"
             )
-        tools = [  # uses are this cache's own: an import brings none of the exporter's
+        tools = [  # uses are this cache's own: the exporter's are kept as provenance, never as uses
             t.model_copy(
                 update={
                     "verification": t.verification.model_copy(update={"here": False, "trusted": trust}),
                     "usage": UsageStats(),
+                    "provenance": t.provenance.model_copy(
+                        update={"exporter_usage": t.usage if t.usage.uses else t.provenance.exporter_usage}
+                    ),
                 }
             )
             for t in self._read_export(Path(path))

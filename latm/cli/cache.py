@@ -162,6 +162,12 @@ def show(ref: str, show_code: bool, show_trace: bool, as_json: bool) -> None:
         f"tokens {p.tokens_in} in / {p.tokens_out} out, cost {money(p.cost_usd)}, "
         f"latm {p.package_version}, prompts v{p.prompt_version}"
     )
+    if p.exporter_usage is not None:
+        e = p.exporter_usage
+        console.print(
+            f"imported: in the cache that exported it, {e.uses} uses ({e.direct_uses} direct, {e.llm_uses} LLM, "
+            f"{e.failures} failed), {e.tokens} tokens; not counted here"
+        )
     u = tool.usage
     console.print(
         f"usage {u.uses} uses ({u.direct_uses} direct, {u.llm_uses} LLM, {u.failures} failed), "

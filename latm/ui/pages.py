@@ -214,6 +214,16 @@ def _versions(t: Tool, history: Sequence[Tool]) -> str:
     return out
 
 
+def _exported(t: Tool) -> str:
+    e = t.provenance.exporter_usage
+    if e is None:
+        return ""
+    return (
+        f'<p id="exported">Imported. In the cache that exported it: {e.uses} uses ({e.direct_uses} direct, '
+        f"{e.llm_uses} LLM, {e.failures} failed), {e.tokens} tokens. Not counted here.</p>"
+    )
+
+
 def tool_page(t: Tool, history: Sequence[Tool], recent: Sequence[dict[str, str]]) -> str:
     code = highlight(t.code, PythonLexer(), HtmlFormatter(noclasses=True, nowrap=False))
     direct = (
@@ -229,6 +239,7 @@ def tool_page(t: Tool, history: Sequence[Tool], recent: Sequence[dict[str, str]]
         f'<p><a href="/">&larr; all tools</a></p><h1 id="name">{esc(t.name)}</h1>'
         f"<p>task {esc(t.task)}, v{t.version}, {esc(t.status)}; made by {esc(t.provenance.maker_model)} "
         f"({esc(t.provenance.strategy)}) {when(t.provenance.created_at)}; {esc(t.description)}</p>"
+        f"{_exported(t)}"
         f'<h2>Code</h2><button id="copy" type="button">copy the code</button>'
         f'<textarea id="raw" readonly hidden>{esc(t.code)}</textarea><div id="code">{code}</div>{direct}'
         "<script>document.getElementById('copy').onclick=function(){"
@@ -243,5 +254,7 @@ def tool_page(t: Tool, history: Sequence[Tool], recent: Sequence[dict[str, str]]
 
 
 def missing(ref: str) -> str:
-    return page("not found", f'<p><a href="/">&larr; all tools</a></p><h1>No tool {esc(ref)}</h1><p>It was removed, '
-                "or never made.</p>")
+    return page(
+        "not found",
+        f'<p><a href="/">&larr; all tools</a></p><h1>No tool {esc(ref)}</h1><p>It was removed, or never made.</p>',
+    )

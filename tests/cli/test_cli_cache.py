@@ -161,6 +161,8 @@ def test_an_import_brings_none_of_the_exporters_uses(two_tools: list[str], tmp_p
     assert latm("cache", "import", str(out), "--json").exit_code == 0
     rows = json.loads(latm("cache", "ls", "--json").output)
     assert [row["uses"] for row in rows] == [0, 0]  # the exporter's 4 uses stay the exporter's
+    shown = latm("cache", "show", rows[1]["id"]).output  # ...kept as where it came from
+    assert "imported: in the cache that exported it, 4 uses (3 direct, 1 LLM" in shown and "usage 0 uses" in shown
 
 
 def test_show_code_prints_it_verbatim_to_copy(two_tools: list[str]) -> None:

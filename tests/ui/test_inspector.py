@@ -41,6 +41,7 @@ def inspector(demo_tools_dir: Path, tmp_path: Path) -> Iterator[tuple[str, Path]
         assert honest is not None
         record = honest.model_dump()
         record.update(id="", task="markup_task", description=INJECTED)
+        record["provenance"]["exporter_usage"] = {"uses": 7, "direct_uses": 7}  # as an import keeps it
         cache.put(Tool.model_validate(record))
         cache.record_failures(honest.id, [(f"Sort these {INJECTED}", "refused: not a question of this task")])
     port = _free_port()
@@ -92,6 +93,8 @@ def test_the_inspector_shows_tools_code_and_break_even_and_never_renders_cached_
     assert marked is not None
     driver.get(f"{url}/tool/{marked.id}")  # type: ignore[attr-defined]
     assert INJECTED in driver.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
+    exported = driver.find_element(By.ID, "exported").text  # type: ignore[attr-defined]
+    assert "In the cache that exported it: 7 uses (7 direct" in exported and "Not counted here" in exported
     assert driver.find_elements(By.ID, "injected") == [] and driver.title != "pwned"  # type: ignore[attr-defined]
     driver.get(url + "/")  # type: ignore[attr-defined]
 
