@@ -31,10 +31,20 @@ def _plain(text: str) -> str:
     return " ".join(text.lower().rstrip(".").split())
 
 
+def _options(question: str) -> list[tuple[str, str]]:
+    """The question's ``(A) text`` lines (none without a line that starts with a parenthesis: most
+    questions, found without running the pattern over them)."""
+    if not (question.startswith("(") or "\n(" in question):
+        return []
+    return OPTION_LINE.findall(question)
+
+
 def resolve_option(text: str, question: str) -> str:
     """``text`` as an option letter when it names exactly one of the question's options."""
-    options = OPTION_LINE.findall(question)
-    if not options or LONE_OPTION.fullmatch(text):
+    if LONE_OPTION.fullmatch(text):
+        return text
+    options = _options(question)
+    if not options:
         return text
     wanted = _plain(text)
     if not wanted:
@@ -66,8 +76,8 @@ def render(value: Any, question: str | None = None, rendering: Rendering = DEFAU
     """The answer text for ``value`` under ``rendering``; None stays None (no answer)."""
     if value is None:
         return None
-    options = OPTION_LINE.findall(question) if question else []
-    if isinstance(value, int) and not isinstance(value, bool) and options:
+    options = _options(question) if question and isinstance(value, int) and not isinstance(value, bool) else []
+    if options:
         if rendering.base is None:
             raise RenderingError(
                 f"the tool returned the number {value} for a multiple-choice question, and its shown examples "
