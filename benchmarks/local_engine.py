@@ -58,13 +58,15 @@ def end_to_end(src: Path, cache_dir: str, runs: int) -> tuple[float, float]:
     env = {**os.environ, "LATM_CACHE_DIR": cache_dir}
     best = (float("inf"), float("inf"))
     with tempfile.TemporaryDirectory() as tmp:
-        for _ in range(runs):
-            command = [sys.executable, "-m", "latm.cli", "solve", "--file", str(src), "--out", f"{tmp}/a.jsonl"]
-            wall, done = timed(
-                lambda command=command: subprocess.run(
-                    [*command, "--backend", "process"], env=env, capture_output=True, text=True, check=True
-                )
+        command = [sys.executable, "-m", "latm.cli", "solve", "--file", str(src), "--out", f"{tmp}/a.jsonl"]
+
+        def solve() -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [*command, "--backend", "process"], env=env, capture_output=True, text=True, check=True
             )
+
+        for _ in range(runs):
+            wall, done = timed(solve)
             inside = re.search(r"failed in ([0-9.]+) s", done.stderr)
             best = min(best, (wall, float(inside.group(1)) if inside else float("nan")))
     return best

@@ -1,6 +1,7 @@
 """Plans of several tools against one call per model turn (ReAct style), side by side in one run.
 
     python benchmarks/plans.py [--questions 12] [--latency 0.5] [--backend process|docker]
+    python benchmarks/plans.py --model M [--react-model M2] --base-url URL    # a real model both ways
 
 Compound questions are made from the built-in tasks: independent ones (2 to 4 questions of different
 tasks, one paragraph each) and dependent ones (a word list sorted, then another sorted together with it).
@@ -13,11 +14,14 @@ server that adds ``--latency`` seconds to every request (a model's time to answe
   one per turn, seeing each result before the next (``run_tool_call``), then answers.
 
 The scripted model knows each question's parts (it plays a model that plans and calls perfectly), so
-the figures compare the protocols, not the models. Printed: wall seconds, model calls, tokens and
-accuracy for each, and their ratios.
+the figures compare the protocols, not the models. With ``--model`` a real model plays both parts
+(``--react-model`` for the one-call-per-turn side when the endpoint serves function calling under
+another name), at its own latency, with at most ``MAX_TURNS`` turns a question. Printed: wall seconds,
+model calls, tokens and accuracy for each, and their ratios.
 """
 
 import argparse
+import contextlib
 import json
 import random
 import tempfile
@@ -35,6 +39,8 @@ from latm.use.exposure import expose
 from sandbox import Sandbox
 from tasks import TASKS, get_task
 from toolcache import ToolCache
+
+MAX_TURNS = 8
 
 
 @dataclass
@@ -99,11 +105,7 @@ def reactor(cases: list[Compound], tool_of: dict[str, str], task_of: dict[str, s
         done = len(results)
         if c.dependent:
             if done == 0:
-                return {
-                    "tool_calls": [
-                        {"name": tool_of["chinese_remainder_theorem"], "arguments": {"question": c.parts[0]}}
-                    ]
-                }
+                return {"tool_calls": [{"name": tool_of["word_sorting"], "arguments": {"question": c.parts[0]}}]}
             if done == 1:
                 answer = json.loads(results[0]).get("answer", results[0]) if results[0].startswith("{") else results[0]
                 return {
@@ -125,6 +127,9 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=12)
     parser.add_argument("--latency", type=float, default=0.5)
     parser.add_argument("--backend", default="process")
+    parser.add_argument("--model", help="a real model for both ways (default: the scripted ones)")
+    parser.add_argument("--react-model", help="the model name for one call per turn (function calling)")
+    parser.add_argument("--base-url", default="http://127.0.0.1:8765/v1")
     args = parser.parse_args()
     cases = compounds(args.questions)
     task_of = {}
@@ -139,38 +144,55 @@ def main() -> None:
             maker.make(name, ex[:3], ex[3:])
         tool_of = {e.tool.task: e.name for e in expose(cache)}
         rows = {}
+        scripted = args.model is None
         with (
-            FakeOpenAIServer(planner(cases, tool_of), latency_s=args.latency) as server,
-            LATM(user="fake-planner", base_url=server.url, cache=cache, sandbox=sb, canaries=False) as latm,
+            FakeOpenAIServer(planner(cases, tool_of), latency_s=args.latency)
+            if scripted
+            else contextlib.nullcontext() as server,
+            LATM(
+                user=args.model or "fake-planner",
+                base_url=server.url if server else args.base_url,
+                cache=cache,
+                sandbox=sb,
+                canaries=False,
+            ) as latm,
         ):
             started, right = time.perf_counter(), 0
             for c in cases:
                 sol = latm.solve_plan(c.question)
                 right += (sol.answer or "").split("\n") == c.answers
-            rows["LATM plans"] = (time.perf_counter() - started, server.hits, latm.usage.tokens, right)
-        with FakeOpenAIServer(reactor(cases, tool_of, task_of), latency_s=args.latency) as server:
-            client = openai.OpenAI(base_url=server.url, api_key="local")
-            started, right, tokens = time.perf_counter(), 0, 0
+            calls = server.hits if server else latm.usage.calls
+            rows["LATM plans"] = (time.perf_counter() - started, calls, latm.usage.tokens, right)
+        with (
+            FakeOpenAIServer(reactor(cases, tool_of, task_of), latency_s=args.latency)
+            if scripted
+            else contextlib.nullcontext() as server
+        ):
+            client = openai.OpenAI(base_url=server.url if server else args.base_url, api_key="local")
+            model = "fake-react" if scripted else args.react_model or args.model
+            started, right, tokens, turns = time.perf_counter(), 0, 0, 0
             tools = openai_tools(cache)
             for c in cases:
                 messages: list[Any] = [{"role": "user", "content": c.question}]
-                while True:
-                    done = client.chat.completions.create(model="fake-react", messages=messages, tools=tools)
+                for _ in range(MAX_TURNS):
+                    done = client.chat.completions.create(model=model, messages=messages, tools=tools)  # type: ignore[arg-type]
+                    turns += 1
                     tokens += done.usage.total_tokens if done.usage else 0
                     reply = done.choices[0].message
                     if not reply.tool_calls:
                         break
                     messages.append(reply.model_dump(exclude_none=True))
                     messages += [run_tool_call(call, cache, sb) for call in reply.tool_calls]
-                right += (reply.content or "").split("\n") == c.answers
-            rows["one call per turn"] = (time.perf_counter() - started, server.hits, tokens, right)
-    print(
-        f"{len(cases)} compound questions ({sum(c.dependent for c in cases)} dependent), {args.latency} s a model call"
-    )
+                right += (reply.content or "").strip().split("\n") == c.answers
+            rows["one call per turn"] = (time.perf_counter() - started, turns, tokens, right)
+    latency = f"{args.latency} s a model call" if args.model is None else f"model {args.model} at {args.base_url}"
+    print(f"{len(cases)} compound questions ({sum(c.dependent for c in cases)} dependent), {latency}")
     print(f"{'':<18} {'wall s':>8} {'model calls':>12} {'tokens':>8} {'accuracy':>9}")
     for name, (wall, calls, tokens, right) in rows.items():
         print(f"{name:<18} {wall:>8.2f} {calls:>12} {tokens:>8} {right / len(cases):>9.0%}")
     (pw, pc, pt, _), (rw, rc, rt, _) = rows["LATM plans"], rows["one call per turn"]
+    if args.model is None and any(right < len(cases) for *_, right in rows.values()):
+        print("warning: accuracy below 100%: the scripted models should answer every question")
     print(
         f"one call per turn / LATM plans: {rw / pw:.1f}x the wall time, {rc / max(1, pc):.1f}x the model calls, "
         f"{rt / max(1, pt):.1f}x the tokens"
