@@ -172,6 +172,10 @@ class UsageStats(BaseModel):
     canaries_passed: int = 0  # questions with known answers mixed into its work, answered rightly
     canaries_failed: int = 0
 
+    def counts(self) -> str:
+        """ "N uses (d direct, l LLM, f failed)": how a tool's uses are said everywhere."""
+        return f"{self.uses} uses ({self.direct_uses} direct, {self.llm_uses} LLM, {self.failures} failed)"
+
 
 class Provenance(BaseModel):
     maker_model: str = "unknown"

@@ -164,13 +164,10 @@ def show(ref: str, show_code: bool, show_trace: bool, as_json: bool) -> None:
     )
     if p.exporter_usage is not None:
         e = p.exporter_usage
-        console.print(
-            f"imported: in the cache that exported it, {e.uses} uses ({e.direct_uses} direct, {e.llm_uses} LLM, "
-            f"{e.failures} failed), {e.tokens} tokens; not counted here"
-        )
+        console.print(f"imported: in the cache that exported it, {e.counts()}, {e.tokens} tokens; not counted here")
     u = tool.usage
     console.print(
-        f"usage {u.uses} uses ({u.direct_uses} direct, {u.llm_uses} LLM, {u.failures} failed), "
+        f"usage {u.counts()}, "
         f"{u.tokens} tokens, {money(u.cost_usd)}; break-even after "
         f"{'unknown' if pay.break_even_uses is None else pay.break_even_uses} uses"
     )

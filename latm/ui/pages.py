@@ -120,7 +120,7 @@ def index(tools: Sequence[Tool], current_ids: set[str]) -> str:
             f'<td><a href="/tool/{esc(t.id)}">{esc(t.name)}</a></td><td>{esc(t.task)}</td><td>v{t.version}</td>'
             f'<td class="{"good" if state == "routable" else "bad" if state == "quarantined" else ""}">'
             f"{esc(state)}</td><td>{esc(t.verification.trust)}</td><td>{esc(percent(t.error_bound))}</td>"
-            f"<td>{u.uses} ({u.direct_uses} direct, {u.llm_uses} LLM, {u.failures} failed)</td><td>{esc(sources)}</td>"
+            f"<td>{esc(u.counts())}</td><td>{esc(sources)}</td>"
             f"<td>{when(u.last_used)}</td><td>{u.tokens:,}</td><td>{money(u.cost_usd)}</td>"
             f"<td>{money(pay.saved_usd)}</td><td>{esc(pay.break_even_uses if pay.break_even_uses is not None else '-')}"
             "</td></tr>"
@@ -219,8 +219,8 @@ def _exported(t: Tool) -> str:
     if e is None:
         return ""
     return (
-        f'<p id="exported">Imported. In the cache that exported it: {e.uses} uses ({e.direct_uses} direct, '
-        f"{e.llm_uses} LLM, {e.failures} failed), {e.tokens} tokens. Not counted here.</p>"
+        f'<p id="exported">Imported. In the cache that exported it: {esc(e.counts())}, {e.tokens} tokens. '
+        "Not counted here.</p>"
     )
 
 
