@@ -270,6 +270,11 @@ def test_the_frameworks_parsers_hold_what_they_do_not_hand_over() -> None:
     assert parse(shown, "Compute 8 + 9 =", "numbers") == {"x": [8, 9]}
     for other in ("Negate 3 + 4 =", "Compute 3 - 4 =", "Compute 3 + 4 + 5 ="):
         assert parse(shown, other, "numbers") is None, other
+    # a hyphen between digits is text, not a minus sign; a minus before a number is its sign
+    dates = ["What is the date 89 days after 2020-07-22?", "What is the date 5 days after 1999-12-30?"]
+    assert parse(dates, "What is the date 3 days after 2021-01-09?", "numbers") == {"x": [3, 2021, 1, 9]}
+    assert parse(dates, "What is the date 3 days after 2021/01/09?", "numbers") is None
+    assert parse(["Add -5 and 3.", "Add 2 and -7."], "Add -1 and -2.", "numbers") == {"x": [-1, -2]}
     # expression view: names and operators are those the shown questions use
     exprs = ["((3 + 4) * 2) =", "((1 - 2) * 5) =", "((7 * 7) - 1) ="]
     assert parse(exprs, "((2 + 2) * 3) =", "expression") == {"tokens": ["(", "(", 2, "+", 2, ")", "*", 3, ")"]}

@@ -313,7 +313,9 @@ def layout_of(template: Template, questions: Sequence[str]) -> dict[str, Any] | 
     return layout
 
 
-NUMBER_RE = r"-?\d+"
+# A minus sign right after a letter or digit is a hyphen or an operator, not a sign: "2020-07-22" is 2020, 7
+# and 22 (its hyphens are text between numbers, held like any other), "from -5" is -5.
+NUMBER_RE = r"(?:(?<!\w)-)?\d+"
 
 
 def fixed_between_numbers(middles: Sequence[str]) -> dict[str, Any]:
