@@ -71,11 +71,12 @@ class FileRun:
 
 def final_status(run: FileRun, failed: int, say: Callable[[str], None]) -> int:
     """0 when every question of the file has an answer: this run's, and on resume the earlier run's."""
-    if run.kept_failed:
-        say(f"{run.kept_failed} row(s) kept from the earlier run have no answer: exit status 1")
+    kept_failed = run.kept_failed
+    if kept_failed:
+        say(f"{kept_failed} row(s) kept from the earlier run have no answer: exit status 1")
     if run.skipped:
         say(f"{run.skipped} input line(s) could not be read (said above): exit status 1")
-    return 1 if failed or run.skipped or run.kept_failed else 0
+    return 1 if failed or run.skipped or kept_failed else 0
 
 
 def stopped(why: str, written: int, total: int, out: Path | None) -> str:
