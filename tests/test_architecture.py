@@ -16,7 +16,7 @@ from latm.errors import LEAF_ERRORS, LATMError, RunError, ours
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS: list[tuple[str, ...]] = [
-    ("latm.errors", "latm.settings", "latm._aio", "latm.tracing"),
+    ("latm.errors", "latm.settings", "latm._aio", "latm.tracing", "latm.text"),
     ("latm.models", "latm.replies"),
     ("latm.judge",),
     ("latm.use",),
