@@ -163,6 +163,7 @@ def main() -> None:
                 right += (sol.answer or "").split("\n") == c.answers
             calls = server.hits if server else latm.usage.calls
             rows["LATM plans"] = (time.perf_counter() - started, calls, latm.usage.tokens, right)
+            print(f"LATM plans done: {rows['LATM plans']}", flush=True)  # a long run keeps what it measured
         with (
             FakeOpenAIServer(reactor(cases, tool_of, task_of), latency_s=args.latency)
             if scripted
