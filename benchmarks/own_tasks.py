@@ -26,6 +26,7 @@ from typing import Any
 from latm import LATM
 from latm.judge import checker_for
 from latm.judge.strictness import near_misses
+from latm.models import Completion
 from latm.use.dispatcher import route_direct
 from tasks import Example
 from toolcache import ToolCache
@@ -36,7 +37,8 @@ def read(path: Path) -> list[Example]:
     return [Example(question=r["question"], answer=str(r.get("answer", r.get("target")))) for r in rows]
 
 
-def run_task(path: Path, args: argparse.Namespace, cache_dir: str) -> dict[str, Any]:
+def run_task(path: Path, args: argparse.Namespace, cache_dir: str, spent: Any = None) -> dict[str, Any]:
+    """One task's row; ``spent`` (a shared integer) follows the tokens so far, for a run stopped at its limit."""
     task = path.stem
     examples = read(path)
     making, rest = examples[: args.examples], examples[args.examples : args.examples + args.rest]
@@ -45,6 +47,8 @@ def run_task(path: Path, args: argparse.Namespace, cache_dir: str) -> dict[str, 
         ToolCache(Path(cache_dir) / task) as cache,
         LATM(maker=args.maker, user=args.user, base_url=args.base_url, cache=cache, strategy=args.strategy) as latm,
     ):
+        if spent is not None and latm.maker_model is not None:
+            latm.maker_model = Counted(latm.maker_model, spent)  # type: ignore[assignment]
         started = time.monotonic()
         result = latm.make_tool(task, making)
         row.update(
@@ -74,8 +78,30 @@ def run_task(path: Path, args: argparse.Namespace, cache_dir: str) -> dict[str, 
     return row
 
 
-def _child(path: Path, args: argparse.Namespace, cache_dir: str, out: Any) -> None:
-    out.put(run_task(path, args, cache_dir))
+class Counted:
+    """The maker model, adding each reply's tokens to ``spent`` as it comes (LATM totals a making at
+    its end, which a run stopped at its limit never reaches)."""
+
+    def __init__(self, model: Any, spent: Any) -> None:
+        self.model, self.spent, self.name = model, spent, model.name
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.model, name)
+
+    def _add(self, done: Completion) -> Completion:
+        if not done.cached:
+            self.spent.value += done.usage.prompt_tokens + done.usage.completion_tokens
+        return done
+
+    def complete(self, messages: list[Any], **kw: Any) -> Completion:
+        return self._add(self.model.complete(messages, **kw))
+
+    async def acomplete(self, messages: list[Any], **kw: Any) -> Completion:
+        return self._add(await self.model.acomplete(messages, **kw))
+
+
+def _child(path: Path, args: argparse.Namespace, cache_dir: str, out: Any, spent: Any) -> None:
+    out.put(run_task(path, args, cache_dir, spent))
 
 
 def run_limited(path: Path, args: argparse.Namespace, cache_dir: str) -> dict[str, Any]:
@@ -83,8 +109,8 @@ def run_limited(path: Path, args: argparse.Namespace, cache_dir: str) -> dict[st
     if not args.minutes:
         return run_task(path, args, cache_dir)
     context = multiprocessing.get_context("spawn")
-    out = context.Queue()
-    child = context.Process(target=_child, args=(path, args, cache_dir, out))
+    out, spent = context.Queue(), context.Value("q", 0)
+    child = context.Process(target=_child, args=(path, args, cache_dir, out, spent))
     child.start()
     try:
         return out.get(timeout=args.minutes * 60)
@@ -92,7 +118,7 @@ def run_limited(path: Path, args: argparse.Namespace, cache_dir: str) -> dict[st
         return {
             "task": path.stem,
             "tool": False,
-            "tokens": "?",
+            "tokens": spent.value,
             "make_s": args.minutes * 60,
             "reason": f"stopped at the {args.minutes}-minute limit",
         }
