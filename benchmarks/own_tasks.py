@@ -100,7 +100,7 @@ class Counted:
         return self._add(await self.model.acomplete(messages, **kw))
 
 
-def _child(path: Path, args: argparse.Namespace, cache_dir: str, out: Any, spent: Any) -> None:
+def _child(path: Path, args: argparse.Namespace, cache_dir: str, out: Any, spent: Any = None) -> None:
     out.put(run_task(path, args, cache_dir, spent))
 
 
