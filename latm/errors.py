@@ -43,6 +43,12 @@ class UserError(LATMError):
     """A mistake in how LATM was called or configured; the message says what to change."""
 
 
+def not_utf8(path: object, exc: UnicodeDecodeError) -> UserError:
+    """What every reader of a user's file says of one that is not UTF-8."""
+    bad = exc.object[exc.start : exc.start + 1]
+    return UserError(f"{path} is not UTF-8 text (it holds the byte {bad!r}); save it as UTF-8")
+
+
 class ModelConfigError(UserError):
     """A model setting is missing or wrong (key, URL, model name)."""
 

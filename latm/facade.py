@@ -24,7 +24,7 @@ from latm.models import CacheMode, ChatModel, resolve_model
 from latm.models.usage import PriceTable, Usage
 from latm.settings import Settings
 from latm.tracing import span
-from latm.use.dispatcher import Dispatcher, Route
+from latm.use.dispatcher import Dispatcher, Route, route_direct
 from latm.use.exposure import call_exposed, expose
 from latm.use.fallback import answer_by_fallback
 from latm.use.plans import (
@@ -208,8 +208,10 @@ class LATM:
     ) -> MakeResult:
         existing = self.cache.current(task)
         maker_name = self.maker_model.name if self.maker_model else None
-        if existing is not None and (
-            reuse == "any" or (reuse == "same-maker" and existing.provenance.maker_model == maker_name)
+        if (
+            existing is not None
+            and existing.status == "verified"  # a retired or quarantined tool is made again, not reused
+            and (reuse == "any" or (reuse == "same-maker" and existing.provenance.maker_model == maker_name))
         ):
             return MakeResult(task=task, tool=existing)
         if self.maker_model is None:
@@ -349,23 +351,24 @@ class LATM:
             raise UserError("the question must be non-empty text")
         started = time.monotonic()
         parts = parts_of(question)
-        if len(parts) >= 2:
-            routes = self.dispatcher.route_many(parts)
-            if all(r.direct_value is not None and r.tool is not None for r in routes):
-                sols = [
-                    solution_of(p, r.tool, Answer(value=r.direct_value, mode="direct"), Usage(), r)
-                    for p, r in zip(parts, routes, strict=True)
-                    if r.tool is not None
-                ]
-                self._record(sols)
-                calls = [
-                    CallOutcome(number=i, tool=s.tool or "", arguments={"question": s.question}, answer=s.answer)
-                    for i, s in enumerate(sols, 1)
-                ]
-                answer = "\n".join(s.answer or "" for s in sols)
-                return PlanSolution(
-                    question=question, answer=answer, mode="split", calls=calls, duration_s=time.monotonic() - started
-                )
+        solvers = [t for t in self.dispatcher.tools() if t.direct]
+        # one paragraph or several: when direct solvers take every one, no model is asked anything
+        found = route_direct(self.tool_user, parts, solvers, canaries=self.canaries) if solvers else None
+        if found is not None and len(found.answered) == len(parts):
+            sols = []
+            for i, part in enumerate(parts):
+                tool, value = found.answered[i]
+                route = Route(tool=tool, reason=f"direct solver of {tool.name} accepted it", direct_value=value)
+                sols.append(solution_of(part, tool, Answer(value=value, mode="direct"), Usage(), route))
+            self._record(sols)
+            calls = [
+                CallOutcome(number=i, tool=s.tool or "", arguments={"question": s.question}, answer=s.answer)
+                for i, s in enumerate(sols, 1)
+            ]
+            answer = "\n".join(s.answer or "" for s in sols)
+            return PlanSolution(
+                question=question, answer=answer, mode="split", calls=calls, duration_s=time.monotonic() - started
+            )
         solution = self._plan_by_model(question)
         solution.duration_s = time.monotonic() - started
         self._spent(solution.usage)

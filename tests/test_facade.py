@@ -127,3 +127,21 @@ def test_a_task_made_without_a_name_gets_the_same_name_in_every_process() -> Non
     )
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert here == other and here.startswith("task-")
+
+
+def test_code_quarantined_in_use_is_not_admitted_again_and_a_retired_tool_answers_again(
+    process_sandbox: Sandbox, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    examples = get_task("word_sorting").generate(6, seed=0)
+    question = get_task("word_sorting").generate(1, seed=9)[0]
+    with ToolCache(tmp_path) as cache, LATM(maker=demo_maker(), cache=cache, sandbox=process_sandbox) as latm:
+        first = latm.make_tool("word_sorting", examples, k=3).tool
+        assert first is not None
+        cache.set_status(first.id, "retired")  # `latm cache rm`: made again, it answers again
+        again = latm.make_tool("word_sorting", examples, k=3)
+        assert again.tool is not None and again.tool.id == first.id and again.tool.status == "verified"
+        assert latm.solve(question.question).answer == question.answer
+        cache.set_status(first.id, "quarantined", reason="a canary failed")  # the same code: never again
+        refused = latm.make_tool("word_sorting", examples, k=3)
+        assert refused.tool is None and "quarantined in use" in (refused.reason or "")
+        assert cache.get(first.id).status == "quarantined"

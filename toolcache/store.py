@@ -311,9 +311,15 @@ class ToolCache:
     @_guarded
     def put(self, tool: Tool) -> Tool:
         """Stores a tool. Idempotent by id; a new id for a known task becomes its next version.
-        (A damaged record under the same id is replaced by the good one.)"""
+        (A damaged record under the same id is replaced by the good one.) A retired tool (``latm cache
+        rm`` without ``--purge``) put again, made and judged afresh, answers again: the new record,
+        with its version and uses."""
         with self._transaction():
             existing = self._load(tool.id)
+            if existing is not None and existing.status == "retired" and tool.status != "retired":
+                again = tool.model_copy(update={"version": existing.version, "usage": existing.usage}, deep=True)
+                self._set_json(f"tool:{again.id}", again.model_dump(mode="json", exclude={"usage"}))
+                return again
             if existing is not None:
                 return existing
             versions = self._index(f"task:{tool.task}")
@@ -531,7 +537,7 @@ class ToolCache:
         candidates = sorted({t.name for t in self.list()} | {t.task for t in self.list()})
         close = [c for c in candidates if ref.lower() in c.lower() or c.lower() in ref.lower()]
         hint = f"; did you mean {', '.join(close[:5])}?" if close else ""
-        known = f" Known: {', '.join(candidates[:10])}" if candidates and not close else ""
+        known = f"; known: {', '.join(candidates[:10])}" if candidates and not close else ""
         known = known if candidates else " (the cache holds no tools)"
         short = f" (an id prefix needs at least {MIN_PREFIX} characters)" if len(ref) < MIN_PREFIX else ""
         raise ToolNotFound(f"no tool matches {ref!r}{short}{hint}{known}")

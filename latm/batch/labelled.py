@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from latm.judge.checking import checker_for
+from latm.text import clip
 
 DEFAULT_FIELDS = ("answer", "target")
 SHOWN_MISTAKES = 5
@@ -44,7 +45,9 @@ class Tally:
             pair[1] += 1
         if not correct and len(self.mistakes) < SHOWN_MISTAKES:
             got = solution.answer if solution.answer is not None else f"no answer ({solution.error or 'failed'})"
-            self.mistakes.append(f"{question[:80]!r}: expected {str(expected)[:60]!r}, got {str(got)[:80]!r}")
+            self.mistakes.append(
+                f"{clip(question, 80)!r}: expected {clip(str(expected), 60)!r}, got {clip(str(got), 160)!r}"
+            )
 
     def lines(self) -> list[str]:
         if not self.by_mode:

@@ -30,7 +30,7 @@ from latm.batch.answer_file import (
 )
 from latm.batch.ray.limits import RayOptions
 from latm.batch.rows import require_ray
-from latm.errors import UserError
+from latm.errors import UserError, not_utf8
 
 Say = Callable[[str], None]
 
@@ -46,8 +46,8 @@ def read_jsonl_rows(in_file: Path, say: Say) -> tuple[list[InputRow], int]:
     rows, skipped = [], 0
     try:
         lines = list(read_jsonl(in_file))
-    except UnicodeDecodeError:
-        raise UserError(f"{in_file} is not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        raise not_utf8(in_file, exc) from None
     for line in lines:
         error = line.error or (None if isinstance(line.data.get("question"), str) else 'no "question" text')
         if error:

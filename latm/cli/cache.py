@@ -238,6 +238,8 @@ def rm(ref: str, yes: bool, purge: bool, settings: Settings, as_json: bool) -> N
 
     with open_cache() as cache:
         tool = _get(cache, ref)
+        if tool.status == "retired" and not purge:
+            fail(f"{tool.name} v{tool.version} (task {tool.task}) is already retired; --purge deletes its record")
         what = f"{tool.name} v{tool.version} (task {tool.task}, {tool.usage.uses} uses)"
         if not yes:
             kept = "and delete its record" if purge else "(it stays in `latm cache history` as retired)"

@@ -69,6 +69,12 @@ def make(
         split = describe_split(task, len(examples), k)
     except LATMError as exc:
         fail(str(exc), 2)
+    if settings.maker is None and (remake or not _cached(task)):  # before anything is written
+        fail(
+            "making a tool needs a maker model: --maker M (with --base-url URL for a local or other "
+            "OpenAI-compatible server) or LATM_MAKER",
+            2,
+        )
     where, earlier = journal.start(task, resume)
     if settings.response_cache == "off":  # the making's own record of every reply, for --resume
         settings = settings.model_copy(update={"response_cache": "readwrite", "response_cache_dir": where / "replies"})
@@ -83,7 +89,8 @@ def make(
     latm, _ = open_latm(settings, on_attempt=on_attempt)
     latm.max_attempts, latm.rounds, latm.strategy = max_attempts, rounds, strategy
     if not as_json:
-        err_console.print(f"making a tool for {task} with {latm.maker_model.name if latm.maker_model else '?'}")
+        if latm.maker_model is not None:
+            err_console.print(f"making a tool for {task} with {latm.maker_model.name}", markup=False)
         err_console.print(f"{len(examples)} examples: {split}", markup=False, highlight=False)
         if earlier:
             err_console.print(
@@ -142,3 +149,12 @@ def make(
         console.print(f"no tool: {result.reason}", markup=False)
         console.print(f"what it spent is kept: `latm make ... --resume` continues ({result.usage.tokens} tokens)")
     raise SystemExit(0 if result.ok else 1)
+
+
+def _cached(task: str) -> bool:
+    """Whether the cache holds a verified tool for ``task`` (then no model is needed: it is reused)."""
+    from toolcache import ToolCache
+
+    with ToolCache() as cache:
+        current = cache.current(task)
+    return current is not None and current.status == "verified"

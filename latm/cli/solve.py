@@ -133,7 +133,8 @@ def solve(
                 emit_json(_row(sol))
             else:
                 console.print(sol.answer if sol.answer is not None else f"no answer: {sol.error}")
-                err_console.print(f"{sol.mode} via {sol.tool or '-'}; {sol.tokens} tokens, cost {money(sol.cost_usd)}")
+                how = f"{sol.mode} via {sol.tool}" if sol.tool else sol.mode
+                err_console.print(f"{how}; {sol.tokens} tokens, cost {money(sol.cost_usd)}", markup=False)
             raise SystemExit(0 if sol.ok else 1)
         assert in_file is not None
         status = solve_file(

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from latm.batch.answer_file import read_jsonl
-from latm.errors import UserError
+from latm.errors import UserError, not_utf8
 from tasks import Example, TaskDataError, load_bbh
 
 
@@ -15,9 +15,7 @@ def read_examples(path: str | Path) -> list[Example]:
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise UserError(
-            f"{p} is not UTF-8 text (byte {exc.start}: {exc.object[exc.start : exc.start + 1]!r}); save it as UTF-8"
-        ) from None
+        raise not_utf8(p, exc) from None
     if text.lstrip().startswith("{") and '"examples"' in text[:2000]:
         try:
             return load_bbh(p)

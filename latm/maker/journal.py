@@ -21,9 +21,10 @@ from toolcache import default_directory
 
 
 def journal_dir(task: str) -> Path:
-    """Where the journal of a making of ``task`` lives (beside the tool cache)."""
+    """Where the journal of a making of ``task`` lives: inside the tool cache's directory (nothing of
+    LATM's is written outside ``LATM_CACHE_DIR``)."""
     slug = re.sub(r"[^\w.-]", "_", task)[:80] or "task"
-    return default_directory().parent / "makings" / slug
+    return default_directory() / "makings" / slug
 
 
 def start(task: str, resume: bool) -> tuple[Path, dict[str, Any] | None]:

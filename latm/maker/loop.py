@@ -175,14 +175,17 @@ class MakerBase:
         for number in range(1, self.max_attempts + 1):
             if number >= 3:
                 del s.messages[step_start + 1 : step_start + 3]  # the older failed reply and its repair
+            asked = time.monotonic()
             attempt = self._ask(s, step, number, prompt)
             try:
                 handle(attempt)
             except replies.ReplyProblem as problem:
                 attempt.outcome, attempt.feedback = problem.kind, str(problem)
+                attempt.duration_s = time.monotonic() - asked  # the model's reply and the checks of it
                 self._log(s, attempt)
                 prompt = str(problem)
                 continue
+            attempt.duration_s = time.monotonic() - asked
             self._log(s, attempt)
             del s.messages[step_start + 1 : -1]  # the step passed: its prompt and the good reply go on
             return
@@ -393,6 +396,20 @@ class MakerBase:
 
     def _tool(self, s: Session) -> Tool:
         return tool_record(s, self.model.name, self.prices)
+
+    def _admit(self, s: Session) -> Tool:
+        """The judged tool, stored. The same code as a tool quarantined in use (a failed canary) is not
+        admitted again, whatever this judging found: the canary is evidence the judge did not have.
+        (A retired one, removed with ``latm cache rm``, answers again: ``ToolCache.put``.)"""
+        tool = self._tool(s)
+        if self.cache is None:
+            return tool
+        stored = self.cache.put(tool)
+        if stored.status == "quarantined":
+            raise StepFailed(
+                "admission", f"this code is tool {stored.short_id}'s, quarantined in use (a canary failed); not again"
+            )
+        return stored
 
 
 def _learned(runs: Sequence[CaseRun], questions: Sequence[str], expected: Sequence[str], s: Session) -> Rendering:

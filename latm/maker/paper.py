@@ -28,8 +28,7 @@ class PaperProtocol(MakerBase):
             self._before_admission(s)
         except replies.ReplyProblem as problem:
             raise StepFailed("synthetic", str(problem)[:300]) from problem
-        tool = self._tool(s)
-        return self.cache.put(tool) if self.cache is not None else tool
+        return self._admit(s)
 
     def _propose(self, s: Session) -> None:
         def handle(a: Attempt) -> None:

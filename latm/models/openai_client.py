@@ -60,7 +60,8 @@ class OpenAIModel:
         if key is None:
             raise ModelConfigError(
                 f"no API key for model {model!r}: set OPENAI_API_KEY (or LATM_API_KEY), pass api_key=, "
-                "or point --base-url/LATM_BASE_URL at a local OpenAI-compatible server"
+                "or point LATM_BASE_URL (--base-url, base_url=) at a local OpenAI-compatible server; "
+                "offline, latm.models.demo's demo_maker() and demo_user() play both models"
             )
         self._key = key
         default = LOCAL_TIMEOUT if local else REMOTE_TIMEOUT

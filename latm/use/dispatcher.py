@@ -317,7 +317,7 @@ class Dispatcher:
                     tool=None,
                     reason="no direct solver accepted it"
                     + (f" ({'; '.join(n)})" if n else "")
-                    + " and no dispatcher model is set",
+                    + " and no user model (--user) to choose a tool",
                 )
                 for _, n in zip(questions, list(notes) or [[]] * len(questions), strict=True)
             ]

@@ -154,6 +154,22 @@ def test_rm_reprobes_the_other_solvers_with_the_removed_tasks_questions() -> Non
         assert c.get(backwards.id).status == "quarantined"
 
 
+def test_a_removed_tool_made_again_answers_again(_process_backend: None) -> None:
+    def demo() -> dict:  # type: ignore[type-arg]
+        r = latm("demo", "--n", "3", "--task", "word_sorting", "--json")
+        assert r.exit_code == 0, r.output
+        return json.loads(r.output)
+
+    demo()
+    assert latm("cache", "rm", "word_sorting", "--yes").exit_code == 0
+    again = latm("cache", "rm", "word_sorting", "--yes")
+    assert again.exit_code == 1 and "is already retired; --purge deletes its record" in again.output
+    made = demo()  # the same code made and judged again: it answers again, with its history
+    assert made["made"] == 1 and made["total"]["accuracy"] == 1.0 and made["total"]["direct_share"] == 1.0
+    rows = json.loads(latm("cache", "ls", "--json").output)
+    assert [(r["name"], r["status"], r["uses"]) for r in rows] == [("sort_words", "verified", 6)]
+
+
 def test_an_import_brings_none_of_the_exporters_uses(two_tools: list[str], tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "tools.json"
     assert latm("cache", "export", str(out), "--json").exit_code == 0

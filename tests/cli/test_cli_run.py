@@ -1,6 +1,7 @@
 """`latm make`, `latm solve` and `latm demo` as a user types them (CliRunner)."""
 
 import json
+import os
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -52,10 +53,17 @@ def test_make_reports_bad_input_clearly(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "does not exist" in r.output
 
 
-def test_make_without_a_model_says_what_to_set(tmp_path: Path) -> None:
-    file = write_jsonl(tmp_path / "ex.jsonl", [e.model_dump() for e in get_task("word_sorting").generate(6)])
-    r = CliRunner().invoke(main, ["make", "--task", "word_sorting", "--examples", str(file)])
-    assert r.exit_code == 1 and "maker model" in r.output
+def test_make_without_a_model_says_what_to_set_and_writes_nothing(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("LATM_MAKER", raising=False)
+    examples = [
+        {"question": f"What is {a} plus {b}?", "answer": str(a + b)}
+        for a, b in zip(range(9), range(3, 12), strict=True)
+    ]
+    file = write_jsonl(tmp_path / "add.jsonl", examples)
+    r = CliRunner().invoke(main, ["make", "--task", "addition", "--examples", str(file)])
+    assert r.exit_code == 2 and "needs a maker model: --maker M (with --base-url URL" in r.output  # nothing paid
+    assert "?" not in r.output.splitlines()[0]  # no placeholder where a model name goes
+    assert not (Path(os.environ["LATM_CACHE_DIR"]) / "makings").exists()
 
 
 def test_demo_twice_makes_nothing_the_second_time() -> None:
@@ -124,7 +132,8 @@ def test_an_interrupted_make_resumes_without_paying_again_for_what_it_had(tmp_pa
     with FakeOpenAIServer(interrupting) as server:
         first = CliRunner().invoke(main, [*args, "--base-url", server.url])
     assert first.exit_code == 3 and "--resume" in first.output, first.output
-    state = json.loads(next((tmp_path.parent).glob("**/makings/word_sorting/state.json")).read_text())
+    journal = Path(os.environ["LATM_CACHE_DIR"]) / "makings" / "word_sorting"  # inside the cache's directory
+    state = json.loads((journal / "state.json").read_text())
     assert state["stopped"] == "interrupted" and state["tokens_spent"] > 0
     answered_before = len(calls)
     with FakeOpenAIServer(maker_reply) as server:
@@ -164,7 +173,7 @@ def test_bad_input_files_and_endpoints_are_said_in_plain_words(tmp_path: Path) -
     latin = tmp_path / "latin.jsonl"
     latin.write_bytes(b'{"question": "caf\xe9?", "answer": "x"}\n')
     r = CliRunner().invoke(main, ["make", "--task", "t", "--examples", str(latin), "--maker", "m"])
-    assert r.exit_code == 2 and "is not UTF-8 text" in r.output and "bug in LATM" not in r.output
+    assert r.exit_code == 2 and "is not UTF-8 text (it holds the byte" in r.output and "bug in LATM" not in r.output
     r = CliRunner().invoke(main, ["solve", "hi", "--maker", "m", "--base-url", "not-a-url"])
     assert r.exit_code != 0 and "is not a URL" in r.output and "API key" not in r.output
 

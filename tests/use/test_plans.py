@@ -33,6 +33,9 @@ def test_independent_parts_are_routed_to_their_tools_with_no_model_call(
     assert sol.mode == "split" and user.calls == 0
     assert sol.answer == f"{SORTING[0].answer}\n{SHUFFLE.answer}"
     assert demo_cache.get("word_sorting").usage.uses == 1  # each call is a use of its tool
+    with LATM(cache=demo_cache, sandbox=process_sandbox) as latm:  # one question: no model needed either
+        one = latm.solve_plan(REMAINDER.question)
+    assert one.mode == "split" and one.answer == REMAINDER.answer and len(one.calls) == 1
 
 
 def test_one_plan_runs_its_independent_calls_at_once_and_feeds_a_dependent_one(

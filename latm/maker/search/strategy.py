@@ -433,5 +433,4 @@ class SearchStrategy(MakerBase):
         self._log(s, judged)
         self._log(s, solver)
         s.verify_attempts = 1
-        tool = self._tool(s)
-        return self.cache.put(tool) if self.cache is not None else tool
+        return self._admit(s)
