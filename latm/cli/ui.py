@@ -7,7 +7,7 @@ from latm.cli.render import err_console, fail
 
 @click.command("ui")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
-@click.option("--port", default=8700, show_default=True, type=click.IntRange(min=0, max=65535))
+@click.option("--port", default=8700, show_default=True, type=click.IntRange(min=1, max=65535))
 @click.option("--allow-remote", is_flag=True, help="Listen on a non-loopback address (no authentication!).")
 def ui(host: str, port: int, allow_remote: bool) -> None:
     """Inspect the tool cache in a web browser: every tool, its code, how it was judged and made, its

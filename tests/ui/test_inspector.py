@@ -123,3 +123,5 @@ def test_the_inspector_shows_tools_code_and_break_even_and_never_renders_cached_
 def test_latm_ui_refuses_a_non_loopback_address_without_allow_remote() -> None:
     r = CliRunner().invoke(main, ["ui", "--host", "0.0.0.0"])
     assert r.exit_code == 2 and "not loopback" in r.output
+    r = CliRunner().invoke(main, ["ui", "--port", "0"])  # it would print a URL no browser can open
+    assert r.exit_code == 2 and "--port" in r.output
