@@ -275,6 +275,16 @@ def test_the_frameworks_parsers_hold_what_they_do_not_hand_over() -> None:
     assert parse(dates, "What is the date 3 days after 2021-01-09?", "numbers") == {"x": [3, 2021, 1, 9]}
     assert parse(dates, "What is the date 3 days after 2021/01/09?", "numbers") is None
     assert parse(["Add -5 and 3.", "Add 2 and -7."], "Add -1 and -2.", "numbers") == {"x": [-1, -2]}
+    # records view: the punctuation it cuts clauses at is the task's ("." became "%" is another task)
+    ages = [
+        "Ages: Ines: 69; Dmitri: 21; Alice: 55; Kemal: 66. How old is Alice?",
+        "Ages: Farid: 28; Nadia: 39; Alice: 58; Bram: 22. How old is Farid?",
+        "Ages: Hiro: 44; Ines: 37; Alice: 62; Mateo: 73. How old is Mateo?",
+    ]
+    asked = "Ages: Jonas: 33; Leila: 71; Priya: 57; Alice: 79. How old is Jonas?"
+    read = parse(ages, asked, "records")
+    assert read is not None and read["asked"] == "Jonas" and "Priya" in read["values"]
+    assert parse(ages, asked.replace("79.", "79%"), "records") is None
     # expression view: names and operators are those the shown questions use
     exprs = ["((3 + 4) * 2) =", "((1 - 2) * 5) =", "((7 * 7) - 1) ="]
     assert parse(exprs, "((2 + 2) * 3) =", "expression") == {"tokens": ["(", "(", 2, "+", 2, ")", "*", 3, ")"]}

@@ -126,9 +126,20 @@ def _value(token, as_int):
         raise ValueError(f"not a number where the task has one: {token!r}") from None
 
 
+def marks_of(text, entities):
+    """The punctuation of a text outside its entities (option texts): what the reader cuts clauses at
+    and drops, so it is held to the task's (a question whose "." became "%" is another task's)."""
+    for e in sorted(entities, key=len, reverse=True):
+        if e:
+            text = text.replace(e, " ")
+    return {ch for ch in text if not (ch.isalnum() or ch.isspace() or ch == "_")}
+
+
 def read(text, entities, layout):
     """The named arguments of a question's varying part under a discovered ``layout``; raises
     ValueError when the text does not have the layout's form."""
+    if "marks" in layout and not marks_of(text, entities) <= set(layout["marks"]):
+        raise ValueError("a punctuation mark the task's questions do not have")
     runs, loose = runs_of(text, entities)
     groups = layout["groups"]
     if len(runs) != len(groups):

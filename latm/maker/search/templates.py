@@ -291,7 +291,8 @@ def layout_of(template: Template, questions: Sequence[str]) -> dict[str, Any] | 
         groups.append(group)
     if not used:
         return None
-    layout: dict[str, Any] = {"groups": groups, "asked": None, "numbers": None}
+    marks = set().union(*(records.marks_of(body, options) for body, options in bodies))
+    layout: dict[str, Any] = {"groups": groups, "asked": None, "numbers": None, "marks": sorted(marks)}
     mentioned = []
     for runs, loose in found:
         names = {r[p] for run, grp in zip(runs, groups, strict=True) if grp["name"] for r in run for p in grp["keep"]}
