@@ -352,8 +352,11 @@ class LATM:
         started = time.monotonic()
         parts = parts_of(question)
         solvers = [t for t in self.dispatcher.tools() if t.direct]
-        # one paragraph or several: when direct solvers take every one, no model is asked anything
-        found = route_direct(self.tool_user, parts, solvers, canaries=self.canaries) if solvers else None
+        # several paragraphs, each a direct solver takes: answered with no model call. One paragraph is
+        # the planner's to read when there is one (a compound question may be one sentence whose parts a
+        # solver's parser would not see), else the direct solvers' (the only way to answer it).
+        split = len(parts) >= 2 or self.user_model is None
+        found = route_direct(self.tool_user, parts, solvers, canaries=self.canaries) if solvers and split else None
         if found is not None and len(found.answered) == len(parts):
             sols = []
             for i, part in enumerate(parts):

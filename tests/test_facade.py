@@ -8,7 +8,7 @@ from latm import LATM, NoToolForQuestion
 from latm.models.demo import demo_maker, demo_user
 from latm.testing import ScriptedModel
 from sandbox import Sandbox
-from tasks import get_task
+from tasks import Example, get_task
 from toolcache import ToolCache
 
 
@@ -129,9 +129,14 @@ def test_a_task_made_without_a_name_gets_the_same_name_in_every_process() -> Non
     assert here == other and here.startswith("task-")
 
 
-def test_code_quarantined_in_use_is_not_admitted_again_and_a_retired_tool_answers_again(
+def test_a_retired_tool_made_again_answers_again_and_code_a_canary_caught_never_returns(
     process_sandbox: Sandbox, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from latm.judge.canaries import Canaries
+    from latm.models.demo import maker_reply
+
     examples = get_task("word_sorting").generate(6, seed=0)
     question = get_task("word_sorting").generate(1, seed=9)[0]
     with ToolCache(tmp_path) as cache, LATM(maker=demo_maker(), cache=cache, sandbox=process_sandbox) as latm:
@@ -141,7 +146,16 @@ def test_code_quarantined_in_use_is_not_admitted_again_and_a_retired_tool_answer
         again = latm.make_tool("word_sorting", examples, k=3)
         assert again.tool is not None and again.tool.id == first.id and again.tool.status == "verified"
         assert latm.solve(question.question).answer == question.answer
-        cache.set_status(first.id, "quarantined", reason="a canary failed")  # the same code: never again
-        refused = latm.make_tool("word_sorting", examples, k=3)
-        assert refused.tool is None and "quarantined in use" in (refused.reason or "")
-        assert cache.get(first.id).status == "quarantined"
+        canary = Example(question=question.question, answer=question.answer)
+        assert not Canaries(cache).settle(first, [canary], ["a wrong answer"])  # caught in use: quarantined
+        cache.set_status(first.id, "retired")  # then removed: the catch is not forgotten
+        remade = latm.make_tool("word_sorting", examples, k=3)
+        assert remade.tool is None and "answered unseen questions wrongly before" in (remade.reason or "")
+
+        def commented(messages):  # type: ignore[no-untyped-def]  # the same code with a comment added
+            return re.sub(r"```python\n", "```python\n# revised\n", maker_reply(messages))
+
+        latm.maker_model = ScriptedModel(commented, name="demo-maker")
+        copy = latm.make_tool("word_sorting", examples, k=3)
+        assert copy.tool is None and "answered unseen questions wrongly before" in (copy.reason or "")
+        assert cache.get(first.id).status == "retired"

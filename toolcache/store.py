@@ -309,14 +309,21 @@ class ToolCache:
     # -- writing -------------------------------------------------------------------------
 
     @_guarded
-    def put(self, tool: Tool) -> Tool:
+    def put(self, tool: Tool, *, judged_here: bool = False) -> Tool:
         """Stores a tool. Idempotent by id; a new id for a known task becomes its next version.
         (A damaged record under the same id is replaced by the good one.) A retired tool (``latm cache
-        rm`` without ``--purge``) put again, made and judged afresh, answers again: the new record,
-        with its version and uses."""
+        rm`` without ``--purge``) made and judged again in this installation (``judged_here``, the
+        maker's call; never an import) answers again: the new record, with its version and uses,
+        unless a canary ever caught it."""
         with self._transaction():
             existing = self._load(tool.id)
-            if existing is not None and existing.status == "retired" and tool.status != "retired":
+            if (
+                judged_here
+                and existing is not None
+                and existing.status == "retired"
+                and tool.status == "verified"
+                and existing.usage.canaries_failed == 0
+            ):
                 again = tool.model_copy(update={"version": existing.version, "usage": existing.usage}, deep=True)
                 self._set_json(f"tool:{again.id}", again.model_dump(mode="json", exclude={"usage"}))
                 return again

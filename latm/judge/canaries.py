@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from latm.judge.checking import checker_for
+from latm.judge.digest import code_digest
 from latm.judge.rendering import RenderingError, render
 from latm.text import clip
 from tasks import TASKS, Example
@@ -132,6 +133,7 @@ class Canaries:
             f"it answered {clip(got, 120)!r}"
         )
         self.cache.set_status(tool.id, "quarantined", reason=why)
+        remember_caught(self.cache, tool, why, [(e.question, e.answer) for e, _ in wrong])
         with self._lock:
             self.quarantined[tool.id] = why
             self._names[tool.id] = tool.name
@@ -152,11 +154,18 @@ class Canaries:
         for tool_id, (passed, failed) in taken.get("counts", {}).items():
             cache.record_canaries(tool_id, passed=passed, failed=failed)
         for tool_id, why in taken.get("quarantined", {}).items():
-            cache.set_status(tool_id, "quarantined", reason=why)
+            remember_caught(cache, cache.set_status(tool_id, "quarantined", reason=why), why)
 
     def summary(self) -> str:
         """One line for a run's report (empty when no canary ran)."""
         return describe(self.passed, self.failed, [f"{self._names[k]}: {w}" for k, w in self.quarantined.items()])
+
+
+def remember_caught(cache: ToolCache, tool: Tool, why: str, failed: Sequence[tuple[str, str]] = ()) -> None:
+    """A tool caught by a canary: its code is refused for its task in every later making (a copy that
+    differs in comments or unread names too: ``code_digest``), and the questions it failed are asked of
+    every later candidate, so neither a remake after ``cache rm`` nor a trivially edited copy returns."""
+    cache.refuse(tool.task, [code_digest(tool.code)], f"caught in use: {why}", list(failed))
 
 
 def describe(passed: int, failed: int, quarantined: Sequence[str]) -> str:

@@ -180,7 +180,7 @@ def reprobe(cache: ToolCache, new: Tool, sb: Sandbox, *, left: bool = False) -> 
             why = (
                 f"its direct solver answered {len(caught)} question(s) of the task {new.task}, {when}, "
                 f"wrongly (e.g. {clip(probe.question, 80)!r}: {clip(answer, 60)!r}, the answer is {probe.answer!r}); "
-                "make it again to route it"
+                "make a new version (`latm make --remake`) to route its task again"
             )
             cache.set_status(tool.id, "quarantined", reason=why)
             out.append((tool, why))

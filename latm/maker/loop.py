@@ -1,8 +1,6 @@
 """The maker's step loop, shared by every strategy: asking the model, feeding problems back,
 logging attempts, and the judge's checks of functions, use cases and direct solvers."""
 
-import ast
-import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -28,6 +26,7 @@ from latm.judge import (
     vacuous_cases,
 )
 from latm.judge.cases import CaseRun, run_cases, run_direct
+from latm.judge.digest import code_digest
 from latm.judge.rendering import infer_rendering
 from latm.maker import prompts
 from latm.maker.making_record import Attempt, Session, tool_record
@@ -309,7 +308,7 @@ class MakerBase:
     def _remember_refused(
         self, s: Session, codes: list[str], why: str, failed: list[tuple[str, str]] | None = None
     ) -> None:
-        digests = [_digest(c) for c in codes if c]
+        digests = [code_digest(c) for c in codes if c]
         self._refused.update(digests)
         if self.cache is not None:
             self.cache.refuse(s.task, digests, why, failed or [])
@@ -317,7 +316,7 @@ class MakerBase:
     def _refuse_judged_before(self, s: Session, step: str, *codes: str) -> None:
         """A function (or a solver) seen answering unseen questions wrongly is not judged again."""
         known = self._refused | (set(self.cache.refusals(s.task)) if self.cache is not None else set())
-        if any(_digest(c) in known for c in codes if c):
+        if any(code_digest(c) in known for c in codes if c):
             raise StepFailed(
                 step,
                 "this function answered unseen questions wrongly before (in this making or an earlier one); a "
@@ -398,17 +397,15 @@ class MakerBase:
         return tool_record(s, self.model.name, self.prices)
 
     def _admit(self, s: Session) -> Tool:
-        """The judged tool, stored. The same code as a tool quarantined in use (a failed canary) is not
-        admitted again, whatever this judging found: the canary is evidence the judge did not have.
-        (A retired one, removed with ``latm cache rm``, answers again: ``ToolCache.put``.)"""
+        """The judged tool, stored. The same code as a tool quarantined here is not admitted again,
+        whatever this judging found (a canary's catch is also remembered as a refusal of the code for
+        its task: ``latm.judge.canaries.remember_caught``); a retired one answers again (``ToolCache.put``)."""
         tool = self._tool(s)
         if self.cache is None:
             return tool
-        stored = self.cache.put(tool)
-        if stored.status == "quarantined":
-            raise StepFailed(
-                "admission", f"this code is tool {stored.short_id}'s, quarantined in use (a canary failed); not again"
-            )
+        stored = self.cache.put(tool, judged_here=True)
+        if stored.status != tool.status:
+            raise StepFailed("admission", f"this code is tool {stored.short_id}'s, {stored.status} in this cache")
         return stored
 
 
@@ -426,29 +423,3 @@ def _failure_kinds(outcomes: Sequence[CaseOutcome]) -> dict[str, int]:
     kinds = Counter(FAILURE_WORDS[o.failure] for o in outcomes if o.failure is not None)
     return dict(kinds)
 
-
-def _digest(code: str) -> str:
-    """What the code computes, as a digest: its syntax tree without comments, docstrings or top-level
-    names it never reads (``REVISION = 2`` does not make a refused function new)."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return hashlib.sha256(code.encode("utf-8")).hexdigest()
-    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-
-    def dead(node: ast.stmt) -> bool:
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-            return True  # a docstring or a bare constant
-        targets = (
-            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
-        )
-        names = [t.id for t in targets if isinstance(t, ast.Name)]
-        return bool(names) and len(names) == len(targets) and not any(n in read for n in names)
-
-    tree.body = [n for n in tree.body if not dead(n)]
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.body:
-            first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and len(node.body) > 1:
-                node.body = node.body[1:]
-    return hashlib.sha256(ast.dump(tree).encode("utf-8")).hexdigest()

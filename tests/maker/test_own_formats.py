@@ -275,6 +275,10 @@ def test_the_frameworks_parsers_hold_what_they_do_not_hand_over() -> None:
     assert parse(dates, "What is the date 3 days after 2021-01-09?", "numbers") == {"x": [3, 2021, 1, 9]}
     assert parse(dates, "What is the date 3 days after 2021/01/09?", "numbers") is None
     assert parse(["Add -5 and 3.", "Add 2 and -7."], "Add -1 and -2.", "numbers") == {"x": [-1, -2]}
+    chains = ["Evaluate 9-4-2.", "Evaluate 40-3.", "Evaluate 7-1-1-1."]  # as many numbers as you like
+    assert parse(chains, "Evaluate 8-2-1.", "numbers") == {"x": [8, 2, 1]}
+    assert parse(chains, "Evaluate 9 - 4 - 2.", "numbers") == {"x": [9, 4, 2]}
+    assert parse(chains, "Evaluate 9 -4 -2.", "numbers") is None  # signs, not the task's "-" between numbers
     # records view: the punctuation it cuts clauses at is the task's ("." became "%" is another task)
     ages = [
         "Ages: Ines: 69; Dmitri: 21; Alice: 55; Kemal: 66. How old is Alice?",

@@ -1,6 +1,7 @@
 """Export and import: self-describing, checksummed, all-or-nothing, versioned."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -95,3 +96,16 @@ def test_missing_migration_is_a_clear_error(filled: ToolCache, tmp_path, monkeyp
     monkeypatch.setattr("toolcache.store.SCHEMA_VERSION", 2)
     with ToolCache(tmp_path / "dst") as dst, pytest.raises(CacheImportError, match="no migration"):
         dst.import_(path)
+
+
+def test_an_import_never_brings_back_a_tool_this_cache_retired(tmp_path: Path) -> None:
+    with ToolCache(tmp_path / "team") as team:
+        shared = team.put(make_tool(1))
+        team.export(tmp_path / "bundle.json")
+    with ToolCache(tmp_path / "mine") as mine:
+        mine.put(make_tool(1))
+        mine.set_status(shared.id, "retired")  # `latm cache rm` here
+        for trust in (False, True):
+            mine.import_(tmp_path / "bundle.json", trust=trust)
+            assert mine.get(shared.id).status == "retired"
+        assert mine.put(make_tool(1), judged_here=True).status == "verified"  # made and judged here: it answers

@@ -323,14 +323,20 @@ def fixed_between_numbers(middles: Sequence[str]) -> dict[str, Any]:
     """What the numbers view holds of the text between numbers (it hands the function the numbers only,
     so the words it drops must be the task's: "What is 6 times 7?" is not a question of "What is A plus
     B?"): where every shown question has as many numbers, each place's text is one the shown questions
-    have there, and the count is fixed; otherwise every text between numbers is one they have somewhere."""
+    have there, and the count is fixed; otherwise the text before the first number, the text after the
+    last, and every text between two numbers are each one the shown questions have in that place (an end's
+    text is not a separator: "9-4-2" does not make "9 -4 -2" a question of the task)."""
     pieces = [[" ".join(t.split()) for t in re.split(NUMBER_RE, m)] for m in middles]
     if not pieces:
         return {}
     if len({len(p) for p in pieces}) == 1:
         at = {str(i): sorted({p[i] for p in pieces}) for i in range(len(pieces[0]))}
         return {"count": len(pieces[0]), "at": at}
-    return {"any": sorted({t for p in pieces for t in p})}
+    return {
+        "first": sorted({p[0] for p in pieces}),
+        "last": sorted({p[-1] for p in pieces}),
+        "any": sorted({t for p in pieces for t in p[1:-1]}),
+    }
 
 
 # The numbers view's reading, as the tool carries it (one source: run here, and embedded in the tool).
@@ -341,7 +347,12 @@ def _numbers_of(middle, fixed):
     if fixed.get("count") is not None and len(pieces) != fixed["count"]:
         raise ValueError("not a question of this task")
     for i, text in enumerate(pieces):
-        allowed = fixed["at"].get(str(i)) if "at" in fixed else fixed.get("any")
+        if "at" in fixed:
+            allowed = fixed["at"].get(str(i))
+        elif i == 0 or i == len(pieces) - 1:
+            allowed = fixed.get("first" if i == 0 else "last")
+        else:
+            allowed = fixed.get("any")
         if allowed is not None and text not in allowed:
             raise ValueError("not a question of this task")
     return {{"x": [int(n) for n in re.findall({NUMBER_RE!r}, middle)]}}
