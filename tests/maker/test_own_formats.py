@@ -289,6 +289,7 @@ def test_the_frameworks_parsers_hold_what_they_do_not_hand_over() -> None:
     read = parse(ages, asked, "records")
     assert read is not None and read["asked"] == "Jonas" and "Priya" in read["values"]
     assert parse(ages, asked.replace("79.", "79%"), "records") is None
+    assert parse(ages, asked.replace("Jonas?", "Jonas in 10 years?"), "records") is None  # the asking clause is held
     # expression view: names and operators are those the shown questions use
     exprs = ["((3 + 4) * 2) =", "((1 - 2) * 5) =", "((7 * 7) - 1) ="]
     assert parse(exprs, "((2 + 2) * 3) =", "expression") == {"tokens": ["(", "(", 2, "+", 2, ")", "*", 3, ")"]}

@@ -168,6 +168,10 @@ def read(text, entities, layout):
             args[group["name"]] = [row[0] for row in rows]
         else:
             args[group["name"]] = rows
+    if layout.get("asking"):  # the clause that asks, fixed words and all ("How old is X"): nothing added
+        last = loose[-1] if loose else []
+        if [t for t in last if t not in seen and t not in entities] != layout["asking"]:
+            raise ValueError("the question asks in other words than the task's")
     if layout.get("asked"):
         last = loose[-1] if loose else []
         asked = [t for t in last if t in names]

@@ -306,6 +306,13 @@ def layout_of(template: Template, questions: Sequence[str]) -> dict[str, Any] | 
         layout["numbers"] = "one"
     elif all(numbers):
         layout["numbers"] = "many"
+    values = [{v for run in runs for r in run for v in r} for runs, _ in found]
+    asking = [  # the words of the last clause outside the forms, less the values
+        [t for t in (loose[-1] if loose else []) if t not in vals and t not in options]
+        for (_, loose), vals, (_, options) in zip(found, values, bodies, strict=True)
+    ]
+    if asking[0] and all(a == asking[0] for a in asking):  # the same words in every shown question: held
+        layout["asking"] = asking[0]
     for q in questions:  # the layout must read every shown question back
         try:
             records.read(*(template.body_and_options(q) or (q, [])), layout)
