@@ -30,6 +30,7 @@ from typing import Any, Literal, ParamSpec, TypeVar
 import diskcache
 import pydantic
 
+from toolcache.digest import code_digest
 from toolcache.errors import (
     AmbiguousRef,
     BadRecordWarning,
@@ -698,10 +699,21 @@ class ToolCache:
             )
             for t in self._read_export(Path(path))
         ]
+        tools = [self._unless_refused(t) for t in tools]
         if callable(verify):
             tools = [t if verify(t) else t.model_copy(update={"status": "quarantined"}) for t in tools]
         with self._transaction():
             return [self.put(t) for t in tools]
+
+    def _unless_refused(self, tool: Tool) -> Tool:
+        """An imported tool whose code this cache refused (wrong on unseen questions, or caught by a
+        canary: ``refusals``) comes in quarantined, whatever the exporter's verdict, ``--trust`` or not."""
+        known = self._refusals(tool.task)
+        caught = next((known[d] for d in (code_digest(tool.code), code_digest(tool.direct or "")) if d in known), None)
+        if caught is None:
+            return tool
+        why = f"this cache refused its code before: {caught}"
+        return tool.model_copy(update={"status": "quarantined", "quarantine": Quarantine(reason=why[:300])})
 
     def _read_export(self, path: Path) -> builtins.list[Tool]:
         try:

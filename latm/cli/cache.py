@@ -361,10 +361,17 @@ def import_(
         if t.id in reports:
             _print_checks(t, reports[t.id])
     quarantined = sum(t.status == "quarantined" for t in tools)
-    unverified = sum(t.verification.trust == "imported" for t in tools)
+    retired = [t for t in tools if t.status == "retired"]
+    unverified = sum(t.verification.trust == "imported" for t in tools if t.status == "verified")
     console.print(
         f"imported {len(tools)} tool(s)"
         + (f", {quarantined} quarantined" if quarantined else "")
+        + (
+            f", {len(retired)} left retired as this cache had them ({', '.join(t.short_id for t in retired)}; "
+            "making the task again here routes it)"
+            if retired
+            else ""
+        )
         + (
             f"; {unverified} answer no question until verified here (`latm cache verify REF`, or import with "
             "--verify; a task LATM cannot generate also needs --examples)"

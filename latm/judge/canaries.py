@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from latm.judge.checking import checker_for
-from latm.judge.digest import code_digest
 from latm.judge.rendering import RenderingError, render
 from latm.text import clip
 from tasks import TASKS, Example
 from toolcache import Tool, ToolCache
+from toolcache.digest import code_digest
 
 RATE = 100  # one canary per RATE questions of a tool, at least one a batch
 

@@ -26,7 +26,6 @@ from latm.judge import (
     vacuous_cases,
 )
 from latm.judge.cases import CaseRun, run_cases, run_direct
-from latm.judge.digest import code_digest
 from latm.judge.rendering import infer_rendering
 from latm.maker import prompts
 from latm.maker.making_record import Attempt, Session, tool_record
@@ -40,6 +39,7 @@ from toolcache import (
     Tool,
     ToolCache,
 )
+from toolcache.digest import code_digest
 
 Progress = Callable[[Attempt], None]
 Strategy = Literal["auto", "latm", "search"]

@@ -279,6 +279,9 @@ def test_the_frameworks_parsers_hold_what_they_do_not_hand_over() -> None:
     assert parse(chains, "Evaluate 8-2-1.", "numbers") == {"x": [8, 2, 1]}
     assert parse(chains, "Evaluate 9 - 4 - 2.", "numbers") == {"x": [9, 4, 2]}
     assert parse(chains, "Evaluate 9 -4 -2.", "numbers") is None  # signs, not the task's "-" between numbers
+    mixed = ["Compute 10 plus 3 minus 2.", "Compute 4 plus 1.", "Compute 7 minus 1 plus 2 plus 3."]
+    template = discover(mixed)  # which word stands where is the question: the numbers alone cannot say
+    assert template is not None and "numbers" not in [v.kind for v in views_for(template, mixed)]
     # records view: the punctuation it cuts clauses at is the task's ("." became "%" is another task)
     ages = [
         "Ages: Ines: 69; Dmitri: 21; Alice: 55; Kemal: 66. How old is Alice?",

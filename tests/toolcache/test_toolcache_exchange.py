@@ -109,3 +109,16 @@ def test_an_import_never_brings_back_a_tool_this_cache_retired(tmp_path: Path) -
             mine.import_(tmp_path / "bundle.json", trust=trust)
             assert mine.get(shared.id).status == "retired"
         assert mine.put(make_tool(1), judged_here=True).status == "verified"  # made and judged here: it answers
+
+
+def test_an_import_of_code_this_cache_refused_comes_in_quarantined(tmp_path: Path) -> None:
+    from toolcache.digest import code_digest
+
+    with ToolCache(tmp_path / "team") as team:
+        shared = team.put(make_tool(1))
+        team.export(tmp_path / "bundle.json")
+    with ToolCache(tmp_path / "mine") as mine:
+        mine.refuse("word_sorting", [code_digest(shared.code + "\n# a comment\n")], "caught in use: a canary failed")
+        for trust in (False, True):
+            (tool,) = mine.import_(tmp_path / "bundle.json", trust=trust)
+            assert tool.status == "quarantined" and "refused its code before" in (tool.quarantine.reason or "")

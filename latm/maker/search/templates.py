@@ -393,7 +393,8 @@ def _reads_all(kind: str, parts: Sequence[str]) -> list[dict[str, Any]] | None:
 def views_for(template: Template, questions: Sequence[str]) -> list[View]:
     """The views worth offering, most structured first, each where it reads every shown question: the
     records the questions repeat; an expression (where some token is an operator or a parenthesis);
-    the numbers; counted items; the sentences (three or more in each question); the words; the text."""
+    the numbers (unless a varying count of them has more than one kind of text between); counted items;
+    the sentences (three or more in each question); the words; the text."""
     parts = [template.split(q)[0] for q in questions]  # type: ignore[index]
     views: list[View] = []
     layout = layout_of(template, questions)
@@ -402,8 +403,11 @@ def views_for(template: Template, questions: Sequence[str]) -> list[View]:
     expressions = _reads_all("expression", parts)
     if expressions and any(isinstance(t, str) and not t[:1].isalnum() for e in expressions for t in e["tokens"]):
         views.append(View("expression", expression_layout(parts)))
-    if all(re.search(r"\d", p) for p in parts):
-        views.append(View("numbers", {"fixed": fixed_between_numbers(parts)}))
+    between = fixed_between_numbers(parts)
+    if all(re.search(r"\d", p) for p in parts) and len(between.get("any", ())) <= 1:
+        # as many numbers as you like with two kinds of text between them ("10 plus 3 minus 2"): which
+        # stands where is the question, and a function handed the numbers alone cannot see it
+        views.append(View("numbers", {"fixed": between}))
     if _reads_all("items", parts):
         views.append(View("items"))
     statements = _reads_all("statements", parts)
