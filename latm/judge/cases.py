@@ -268,8 +268,7 @@ def _round(sb: Sandbox, code: str, function: str, calls: Sequence[Call]) -> list
 def _one(
     sb: Sandbox, code: str, function: str, args: list[Any], kwargs: dict[str, Any] | None = None
 ) -> ExecutionResult:
-    with span("sandbox_round", **{"latm.function": function, "latm.calls": 1}):
-        return sb.call(code, function, args, kwargs)
+    return _round(sb, code, function, [(args, kwargs or {})])[0]
 
 
 def tool_names(code: str) -> list[str]:

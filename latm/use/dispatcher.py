@@ -27,7 +27,7 @@ from latm.models import ChatModel
 from latm.models.usage import PriceTable, Usage
 from latm.text import clip
 from latm.tracing import record_tokens, span
-from latm.use.routing_index import RoutingIndex, outside_frame, shortlist, words
+from latm.use.routing_index import RoutingIndex, kept, outside_frame, shortlist, words
 from latm.use.tool_user import ToolUser, answer_of
 from toolcache import Tool, ToolCache
 
@@ -193,13 +193,7 @@ _INDEXES: dict[tuple[str, ...], RoutingIndex] = {}
 def routing_index(solvers: Sequence[Tool]) -> RoutingIndex:
     """The routing index of these solvers (kept for the last few sets of solvers: a batch engine asks
     for the same set batch after batch)."""
-    key = tuple(t.id for t in solvers)
-    found = _INDEXES.get(key)
-    if found is None:
-        if len(_INDEXES) >= 8:
-            _INDEXES.pop(next(iter(_INDEXES)))
-        found = _INDEXES[key] = RoutingIndex(solvers)
-    return found
+    return kept(_INDEXES, tuple(t.id for t in solvers), lambda: RoutingIndex(solvers))
 
 
 def classify_prompt(question: str, tools: Sequence[Tool]) -> str:

@@ -21,6 +21,7 @@ has no reliable signature (one question's words are all "fixed") and is offered 
 import math
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from typing import TypeVar
 
 from latm.judge.frames import Frame, frame_of
 from tasks import TASKS
@@ -178,16 +179,26 @@ class Shortlist:
         return [self.tools[i] for i in order]
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def kept(store: dict[K, V], key: K, build: Callable[[], V], most: int = 8) -> V:
+    """``store[key]``, built on a miss; the store keeps the last ``most`` (a batch engine asks for the
+    same set of tools batch after batch, so each index is built once, not per batch)."""
+    found = store.get(key)
+    if found is None:
+        if len(store) >= most:
+            store.pop(next(iter(store)))
+        found = store[key] = build()
+    return found
+
+
 _SHORTLISTS: dict[tuple[str, ...], Shortlist] = {}
 
 
 def shortlist(question: str, tools: Sequence[Tool], k: int, describe: Callable[[Tool], set[str]]) -> list[Tool]:
     """The ``k`` tools most like ``question`` (``Shortlist``), kept per set of tools; with no word in
     common with any tool, the first ``k`` (the model may still say none fits)."""
-    key = tuple(t.id for t in tools)
-    found = _SHORTLISTS.get(key)
-    if found is None:
-        if len(_SHORTLISTS) >= 8:
-            _SHORTLISTS.pop(next(iter(_SHORTLISTS)))
-        found = _SHORTLISTS[key] = Shortlist(tools, describe)
+    found = kept(_SHORTLISTS, tuple(t.id for t in tools), lambda: Shortlist(tools, describe))
     return found.best(question, k) or list(tools[:k])
