@@ -303,3 +303,29 @@ def test_the_frameworks_parsers_hold_what_they_do_not_hand_over() -> None:
     template = discover([block, block.replace("heavier", "lighter")])
     assert template is not None and template.header == "" and template.split(block) is not None
     assert template.split("Which is heavier:\n(B) a feather\n(A) a brick") is None
+
+
+def test_views_come_in_the_order_the_data_calls_for() -> None:
+    """A list of counted things is not an expression (its commas are not operators); numbers with the same
+    text around them in every question (a date's hyphens) come before an expression; an expression whose
+    operators vary comes before the numbers alone, which cannot see them."""
+
+    def kinds(shown: list[str]) -> list[str]:
+        template = discover(shown)
+        assert template is not None
+        return [v.kind for v in views_for(template, shown)]
+
+    objects = [
+        "I have three books, a lamp, and two drums. How many objects do I have?",
+        "I have a kite, five spoons, and a drum. How many objects do I have?",
+        "I have two chairs and four apples. How many objects do I have?",
+    ]
+    assert kinds(objects)[0] == "items" and "expression" not in kinds(objects)
+    dates = [
+        "What is the date 89 days after 2020-07-22?",
+        "What is the date 5 days after 2023-05-09?",
+        "What is the date 244 days after 2025-11-18?",
+    ]
+    assert kinds(dates).index("numbers") < kinds(dates).index("expression")
+    sums = ["(18 + (6 - 10)) =", "(5 * 8) - 1 =", "((7 + 19) + 3) ="]
+    assert kinds(sums).index("expression") < kinds(sums).index("numbers")

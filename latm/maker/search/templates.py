@@ -390,24 +390,42 @@ def _reads_all(kind: str, parts: Sequence[str]) -> list[dict[str, Any]] | None:
         return None
 
 
+def _is_operator(token: object) -> bool:
+    """An expression's token that is neither a number, a name, nor a list's comma."""
+    return isinstance(token, str) and not token[:1].isalnum() and token != ","
+
+
+def _numbers_are_all_that_varies(between: dict[str, Any]) -> bool:
+    """Whether each place's text between the numbers is one text in every shown question."""
+    places = list(between["at"].values()) if "at" in between else [between.get(k, []) for k in ("first", "last", "any")]
+    return all(len(texts) <= 1 for texts in places)
+
+
 def views_for(template: Template, questions: Sequence[str]) -> list[View]:
     """The views worth offering, most structured first, each where it reads every shown question: the
-    records the questions repeat; an expression (where some token is an operator or a parenthesis);
-    the numbers (unless a varying count of them has more than one kind of text between); counted items;
-    the sentences (three or more in each question); the words; the text."""
+    records the questions repeat; the numbers where the text around them is the same in every shown
+    question (they are then all that varies: "89 days after 2020-07-22"); an expression (where some token
+    is an operator or a parenthesis, not only a comma: "two books, a lamp" is a list); the numbers where
+    the text between them varies too (unless a varying count of them has more than one kind of text
+    between); counted items; the sentences (three or more in each question); the words; the text."""
     parts = [template.split(q)[0] for q in questions]  # type: ignore[index]
     views: list[View] = []
     layout = layout_of(template, questions)
     if layout is not None:
         views.append(View("records", layout))
-    expressions = _reads_all("expression", parts)
-    if expressions and any(isinstance(t, str) and not t[:1].isalnum() for e in expressions for t in e["tokens"]):
-        views.append(View("expression", expression_layout(parts)))
     between = fixed_between_numbers(parts)
+    numbers: View | None = None
     if all(re.search(r"\d", p) for p in parts) and len(between.get("any", ())) <= 1:
         # as many numbers as you like with two kinds of text between them ("10 plus 3 minus 2"): which
         # stands where is the question, and a function handed the numbers alone cannot see it
-        views.append(View("numbers", {"fixed": between}))
+        numbers = View("numbers", {"fixed": between})
+    if numbers is not None and _numbers_are_all_that_varies(between):
+        views.append(numbers)
+    expressions = _reads_all("expression", parts)
+    if expressions and any(_is_operator(t) for e in expressions for t in e["tokens"]):
+        views.append(View("expression", expression_layout(parts)))
+    if numbers is not None and numbers not in views:
+        views.append(numbers)
     if _reads_all("items", parts):
         views.append(View("items"))
     statements = _reads_all("statements", parts)
