@@ -298,6 +298,31 @@ def test_the_frameworks_parsers_hold_what_they_do_not_hand_over() -> None:
     assert parse(exprs, "((2 + 2) * 3) =", "expression") == {"tokens": ["(", "(", 2, "+", 2, ")", "*", 3, ")"]}
     assert parse(exprs, "((2 + 2) * 3) modulo 5 =", "expression") is None
     assert parse(exprs, "sqrt(16) + 1 =", "expression") is None
+    # items view: what lies between two items is a list's; the text around the list is the task's
+    things = [
+        "I have three books, five candles, and four drums. How many objects do I have?",
+        "I have a spoon, five apples, a bottle, and two chairs. How many objects do I have?",
+        "I have five bottles, a spoon, two candles, and four apples. How many objects do I have?",
+    ]
+    assert parse(things, "I have two lamps and a kite. How many objects do I have?", "items") == {
+        "items": [[2, "lamps"], [1, "kite"]]
+    }
+    for other in (
+        "I have five bottles, a lamp, but I lost five kites. How many objects do I have?",
+        "I have three books, two lamps, no kites. How many objects do I have?",
+        "I have three books and a lamp that I lost. How many objects do I have?",
+    ):
+        assert parse(things, other, "items") is None, other
+    # a fixed word next to the list that also counts inside it ("I have a ...") is the list's; text around
+    # the list that varies (what is counted) is handed over too, and held to the shapes shown
+    kinds = [
+        "I have a piano, a flute, and a trombone. How many musical instruments do I have?",
+        "I have a chicken, a snail, three dogs, and a goat. How many animals do I have?",
+        "I have a cabbage, two onions, and a yam. How many vegetables do I have?",
+    ]
+    read = parse(kinds, "I have two plums and an orange. How many fruits do I have?", "items")
+    assert read is not None and read["items"] == [[2, "plums"], [1, "orange"]] and "fruits" in read["text"]
+    assert parse(kinds, "I have two plums and an orange. How many more fruits do you want do I have?", "items") is None
     # option letters are A, B, C in order, and a long line ending in a colon is the question, not a header
     block = "Which is heavier:\n(A) a feather\n(B) a brick"
     template = discover([block, block.replace("heavier", "lighter")])

@@ -87,15 +87,65 @@ def _statements_layout(middles):
     return {"vocabulary": sorted(vocabulary), "shapes": [list(s) for s in shapes]}
 
 
-def _items_of(middle):
-    """The counted things, as [count, name] pairs (number words read as numbers), and the whole text."""
-    items = []
+def _items_parts(middle):
+    """The counted things as [count, name] pairs, and the texts around them (before the first, between
+    each two, after the last; spaces collapsed)."""
+    items, pieces, at = [], [], 0
     for m in _READ_ITEM.finditer(middle):
+        pieces.append(" ".join(middle[at:m.start()].split()))
         count = m.group(1).lower()
         items.append([int(count) if count.isdigit() else _READ_NUMBER_WORDS[count], m.group(2)])
+        at = m.end()
+    pieces.append(" ".join(middle[at:].split()))
     if len(items) < 2:
         raise ValueError("not a list of items")
-    return {"items": items, "text": middle.strip()}
+    return items, pieces
+
+
+def _shape(text, vocabulary):
+    return [w if w in vocabulary else "_" for w in text.split()]
+
+
+def _items_of(middle, layout=None):
+    """The counted things, as [count, name] pairs (number words read as numbers). With a layout, the text
+    between two items must be a list's (a comma, a semicolon, "and": "a lamp, but I lost two kites" is not
+    a list), a name may be as long as the shown questions' longest, and the text before and after the list
+    must be the shown questions' (where it is the same in all) or of their shape (where it varies: it is
+    then data, and ``text``, the whole varying text, is handed over too)."""
+    items, pieces = _items_parts(middle)
+    if layout is None:
+        return {"items": items, "text": middle.strip()}
+    for text in pieces[1:-1]:
+        if text not in ("", ",", ";"):
+            raise ValueError("not a list of items: %r between two of them" % text)
+    if any(len(name.split()) > layout["longest"] for _, name in items):
+        raise ValueError("a longer name than the task's")
+    for place, text in (("first", pieces[0]), ("last", pieces[-1])):
+        held = layout[place]
+        if "texts" in held:
+            if text not in held["texts"]:
+                raise ValueError("not a question of this task: %r around the list" % text)
+        elif _shape(text, held["vocabulary"]) not in held["shapes"]:
+            raise ValueError("not a question of this task: %r around the list" % text)
+    return {"items": items, "text": middle.strip()} if layout.get("text") else {"items": items}
+
+
+def _items_layout(middles):
+    """What the shown questions fix about their lists: the longest name, and the text before and after the
+    list (the very texts where they are the same in every question, else the words they share and the
+    shapes they have)."""
+    read = [_items_parts(m) for m in middles]
+    layout = {"longest": max(len(name.split()) for items, _ in read for _, name in items)}
+    for place, i in (("first", 0), ("last", -1)):
+        texts = sorted({pieces[i] for _, pieces in read})
+        if len(texts) == 1:
+            layout[place] = {"texts": texts}
+        else:
+            vocabulary = set.intersection(*(set(t.split()) for t in texts))
+            shapes = sorted({tuple(_shape(t, vocabulary)) for t in texts})
+            layout[place] = {"vocabulary": sorted(vocabulary), "shapes": [list(s) for s in shapes]}
+            layout["text"] = True
+    return layout
 '''
 _namespace: dict[str, Any] = {"re": re}
 exec(READINGS_SOURCE, _namespace)  # our own source, not a tool's
@@ -104,13 +154,14 @@ expression_layout = _namespace["_expression_layout"]
 statements_of = _namespace["_statements_of"]
 statements_layout = _namespace["_statements_layout"]
 items_of = _namespace["_items_of"]
+items_layout = _namespace["_items_layout"]
 
-# What each reading's arguments mean, for the candidate prompt.
+# What the readings' arguments mean, by name, for the candidate prompt.
 MEANINGS = {
-    "expression": "`tokens` is the expression as a list: numbers as numbers, names and operators and parentheses "
+    "tokens": "`tokens` is the expression as a list: numbers as numbers, names and operators and parentheses "
     "as strings",
     "statements": "`statements` lists the sentences in order, each as a list of its words (punctuation removed); "
     "the last one is what is asked",
-    "items": "`items` lists the counted things as [count, name] pairs (number words read as numbers); `text` is "
-    "the whole varying text",
+    "items": "`items` lists the counted things as [count, name] pairs (number words read as numbers)",
+    "text": "`text` is the whole varying text",
 }

@@ -83,7 +83,8 @@ def candidate_prompt(template: Template, view: View, examples: Sequence[Example]
         names = names or list(args)
         target = _target(ex, args.get("options", []), template.options)
         lines.append(f"Question: {ex.question}\nCall: {_call(args)}\nReturns: {target!r}")
-    meaning = f" ({MEANINGS[view.kind]})" if view.kind in MEANINGS else ""
+    meanings = [MEANINGS[name] for name in names if name in MEANINGS]
+    meaning = f" ({'; '.join(meanings)})" if meanings else ""
     about = meaning + {
         None: "",
         "paren": " (`options` lists the answer choices: return the chosen option's text)",

@@ -10,6 +10,8 @@
   at a space or line break in each of them, and the suffix likewise; a shared beginning that is only
   part of a word (``((`` of ``((3 + 4) * 2)``) belongs to the varying text. So a question the shown
   ones happen not to cover (one parenthesis) still fits, and one whose fixed words differ does not.
+  A word next to the varying part that also occurs inside it is data too (the "a" of "I have a
+  lamp, a kite, and two drums").
 
 ``views_for`` offers the varying text in the shapes a small model can write a function of (repeated
 records read by ``reader``, integers, words, the text), each only where it reads every shown question.
@@ -33,6 +35,7 @@ from latm.maker.search.readings import (
     READINGS_SOURCE,
     expression_layout,
     expression_of,
+    items_layout,
     items_of,
     statements_layout,
     statements_of,
@@ -152,8 +155,24 @@ def _around(
     texts = [c for c in cores if c is not None]
     prefix = common_prefix(texts)
     suffix = common_prefix([t[len(prefix) :][::-1] for t in texts])[::-1]
+    prefix, suffix = _edge_words_as_data(prefix, suffix, texts)
     lead, trail = _delimiters([t[len(prefix) : len(t) - len(suffix)] for t in texts])
     return Template(prefix + lead, trail + suffix, base.options, base.header, openings, endings)
+
+
+def _edge_words_as_data(prefix: str, suffix: str, texts: Sequence[str]) -> tuple[str, str]:
+    """A fixed word next to the varying part that is also a word inside it belongs to the varying part:
+    the "a" of "I have a" in "I have a lamp, a kite, and two drums" counts the first item, and a
+    question whose list begins "two lamps" is the task too."""
+
+    def words(prefix: str, suffix: str) -> set[str]:
+        return {w for t in texts for w in t[len(prefix) : len(t) - len(suffix)].split()}
+
+    while (last := prefix.rstrip().rsplit(None, 1)[-1:]) and last[0] in words(prefix, suffix):
+        prefix = prefix[: len(prefix.rstrip()) - len(last[0])]
+    while (first := suffix.lstrip().split(None, 1)[:1]) and first[0] in words(prefix, suffix):
+        suffix = suffix[len(suffix) - len(suffix.lstrip()) + len(first[0]) :]
+    return prefix, suffix
 
 
 def _delimiters(middles: Sequence[str]) -> tuple[str, str]:
@@ -203,12 +222,8 @@ class View:
             args = records.read(body, options, self.layout)
         elif self.kind == "numbers":
             args = numbers_of(middle, (self.layout or {}).get("fixed", {}))
-        elif self.kind == "statements":
-            args = statements_of(middle, self.layout)
-        elif self.kind == "expression":
-            args = expression_of(middle, self.layout)
         elif self.kind in READERS:
-            args = READERS[self.kind](middle)
+            args = READERS[self.kind](middle, self.layout)
         elif self.kind == "words":
             args = words_of(middle, (self.layout or {}).get("count"))
         else:
@@ -401,6 +416,15 @@ def _numbers_are_all_that_varies(between: dict[str, Any]) -> bool:
     return all(len(texts) <= 1 for texts in places)
 
 
+def _reads_back(view: View, template: Template, questions: Sequence[str]) -> bool:
+    try:
+        for question in questions:
+            view.args(template, question)
+    except ValueError:
+        return False
+    return True
+
+
 def views_for(template: Template, questions: Sequence[str]) -> list[View]:
     """The views worth offering, most structured first, each where it reads every shown question: the
     records the questions repeat; the numbers where the text around them is the same in every shown
@@ -427,7 +451,9 @@ def views_for(template: Template, questions: Sequence[str]) -> list[View]:
     if numbers is not None and numbers not in views:
         views.append(numbers)
     if _reads_all("items", parts):
-        views.append(View("items"))
+        items = View("items", items_layout(parts))
+        if _reads_back(items, template, questions):  # text between two items that is not a list's: no list
+            views.append(items)
     statements = _reads_all("statements", parts)
     if statements and all(len(s["statements"]) >= 3 for s in statements):
         views.append(View("statements", statements_layout(parts)))
@@ -471,7 +497,7 @@ def parser_code(template: Template, view: View) -> str:
         "numbers": f"_numbers_of(middle, {(view.layout or {}).get('fixed', {})!r})",
         "words": f"_words_of(middle, {(view.layout or {}).get('count')!r})",
         "expression": f"_expression_of(middle, {view.layout!r})",
-        "items": "_items_of(middle)",
+        "items": f"_items_of(middle, {view.layout!r})",
         "statements": f"_statements_of(middle, {view.layout!r})",
         "text": "{'x': middle.strip()}",
         "records": f"{RECORDS_PREFIX}read(body, options, {view.layout!r})",
