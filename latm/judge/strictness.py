@@ -68,6 +68,8 @@ CLAUSES = (
 )
 
 
+INSERTED = ("Ten years pass.", "Then half of them are lost.", "None of this is true.", "Everything is doubled.")
+SENTENCE_START = re.compile(r"(?<=[.?!])\s+(?=[A-Z])")
 PREAMBLES = ("Triple the result of this:", "Answer the opposite:", "Ignore the next question.", "In reverse:")
 PIECE = re.compile(r"\w+|[^\w\s]")
 
@@ -81,8 +83,9 @@ def near_misses(
     of the task that are not shown: a piece they vary is not fixed), wherever they stand ("plus" in
     "What is A plus B?", "+" in "6+7"); each is replaced by a stand-in drawn at random. The extensions
     repeat a fixed word between two varying parts with its operand ("6 plus 7 plus 7", only where every
-    question has that word as often), and, where every question ends (begins) alike, add a clause after
-    that ending (before that beginning). An option block is data: the probes change the text above it."""
+    question has that word as often), insert a sentence before the last one (of a question of several),
+    and, where every question ends (begins) alike, add a clause after that ending (before that beginning).
+    An option block is data: the probes change the text above it."""
     questions = [q for q in questions if q.strip()]
     if len(questions) < 2:
         return []
@@ -141,6 +144,11 @@ def _extensions(task: str, questions: list[str], known: list[str], rng: random.R
     if len(endings) == 1 or (len(marks) == 1 and not marks.pop().isalnum()):
         clause = rng.choice(CLAUSES)
         probes.append(Probe(task=f"{task} with a clause added", question=f"{questions[0]} {clause}{tail}", answer=None))
+    starts = [m.end() for m in SENTENCE_START.finditer(questions[0])]
+    if starts:  # a sentence inserted before the last one, where a reader that drops clauses would not look
+        at = starts[-1]
+        inserted = f"{questions[0][:at]}{rng.choice(INSERTED)} {questions[0][at:]}{tail}"
+        probes.append(Probe(task=f"{task} with a sentence inserted", question=inserted, answer=None))
     if len({tokens[0] for tokens in token_lists}) == 1:
         preamble = rng.choice(PREAMBLES)
         probes.append(

@@ -659,6 +659,10 @@ def test_near_misses_change_symbols_inside_words_every_fixed_piece_and_add_claus
     assert "'+'" in changed and "6+7" not in changed["'+'"]  # the operator inside "6+7"
     assert len(changed) > 12  # every fixed piece, not the first dozen
     assert any("clause before" in p.task for p in probes) and any("clause added" in p.task for p in probes)
+    ages = ["Ages: Ines: 69; Alice: 55. How old is Alice?", "Ages: Farid: 28; Bram: 22. How old is Farid?"]
+    inserted = [p.question for p in near_misses("ages", ages, seed=3) if "inserted" in p.task]
+    assert len(inserted) == 1 and inserted[0].startswith("Ages: Ines: 69; Alice: 55. ")  # before the last sentence
+    assert inserted[0].endswith(". How old is Alice?") and inserted[0] != ages[0]
 
 
 def test_an_honest_solver_of_questions_with_any_number_of_operands_is_admitted(sb: Sandbox) -> None:

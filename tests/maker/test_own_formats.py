@@ -293,6 +293,7 @@ def test_the_frameworks_parsers_hold_what_they_do_not_hand_over() -> None:
     assert read is not None and read["asked"] == "Jonas" and "Priya" in read["values"]
     assert parse(ages, asked.replace("79.", "79%"), "records") is None
     assert parse(ages, asked.replace("Jonas?", "Jonas in 10 years?"), "records") is None  # the asking clause is held
+    assert parse(ages, asked.replace("How old", "Ten years pass. How old"), "records") is None  # and every other
     # expression view: names and operators are those the shown questions use
     exprs = ["((3 + 4) * 2) =", "((1 - 2) * 5) =", "((7 * 7) - 1) ="]
     assert parse(exprs, "((2 + 2) * 3) =", "expression") == {"tokens": ["(", "(", 2, "+", 2, ")", "*", 3, ")"]}
@@ -311,6 +312,7 @@ def test_the_frameworks_parsers_hold_what_they_do_not_hand_over() -> None:
         "I have five bottles, a lamp, but I lost five kites. How many objects do I have?",
         "I have three books, two lamps, no kites. How many objects do I have?",
         "I have three books and a lamp that I lost. How many objects do I have?",
+        "I have a dozen books, a lamp, and two drums. How many objects do I have?",  # a dozen is not one
     ):
         assert parse(things, other, "items") is None, other
     # a fixed word next to the list that also counts inside it ("I have a ...") is the list's; text around
@@ -323,6 +325,15 @@ def test_the_frameworks_parsers_hold_what_they_do_not_hand_over() -> None:
     read = parse(kinds, "I have two plums and an orange. How many fruits do I have?", "items")
     assert read is not None and read["items"] == [[2, "plums"], [1, "orange"]] and "fruits" in read["text"]
     assert parse(kinds, "I have two plums and an orange. How many more fruits do you want do I have?", "items") is None
+    # statements view: the punctuation it drops is the task's (a statement turned into a question is not)
+    said = [
+        "Question: Fidel lies. Jamey says Fidel tells the truth. Kandi says Jamey lies. Does Kandi tell the truth?",
+        "Question: Ana tells the truth. Bo says Ana lies. Cy says Bo lies. Does Cy tell the truth?",
+        "Question: Ed lies. Flo says Ed lies. Gus says Flo tells the truth. Does Gus tell the truth?",
+    ]
+    honest = "Question: Hal lies. Ida says Hal lies. Jo says Ida lies. Does Jo tell the truth?"
+    assert parse(said, honest, "statements") is not None
+    assert parse(said, honest.replace("says Hal lies.", "says, Hal lies?"), "statements") is None
     # option letters are A, B, C in order, and a long line ending in a colon is the question, not a header
     block = "Which is heavier:\n(A) a feather\n(B) a brick"
     template = discover([block, block.replace("heavier", "lighter")])

@@ -135,6 +135,11 @@ def marks_of(text, entities):
     return {ch for ch in text if not (ch.isalnum() or ch.isspace() or ch == "_")}
 
 
+def loose_words(loose, values):
+    """The clauses outside the forms, less their values and numbers: the words a task fixes there."""
+    return [[t for t in c if t not in values and not re.fullmatch(NUMBER, t)] for c in loose]
+
+
 def read(text, entities, layout):
     """The named arguments of a question's varying part under a discovered ``layout``; raises
     ValueError when the text does not have the layout's form."""
@@ -168,6 +173,10 @@ def read(text, entities, layout):
             args[group["name"]] = [row[0] for row in rows]
         else:
             args[group["name"]] = rows
+    if "loose" in layout and loose_words(loose, seen | entities) != layout["loose"]:
+        raise ValueError("a clause outside the repeated forms that the task's questions do not have")
+    if "loose_count" in layout and len(loose) != layout["loose_count"]:
+        raise ValueError(f"{len(loose)} clauses outside the repeated forms where the task has {layout['loose_count']}")
     if layout.get("asking"):  # the clause that asks, fixed words and all ("How old is X"): nothing added
         last = loose[-1] if loose else []
         if [t for t in last if t not in seen and t not in entities] != layout["asking"]:

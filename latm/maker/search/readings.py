@@ -15,6 +15,9 @@ _READ_NUMBER_WORDS = {
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
     "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
 }
+# "a dozen onions", "a pair of socks", "a few plums": a count word that does not give the count
+_READ_QUANTITY_WORDS = {"dozen", "dozens", "pair", "pairs", "couple", "few", "lot", "lots", "score", "hundred",
+                        "hundreds", "thousand", "thousands", "million", "half", "quarter", "third"}
 _READ_TOKEN = re.compile(r"\s*(?:(\d+\.\d+|\d+)|([A-Za-z_]\w*)|(\*\*|//|<=|>=|==|!=|[-+*/%^()<>=!&|~,\[\]]))")
 _READ_ITEM = re.compile(
     r"(?:^|(?<=[\s,]))(?:and\s+)?(a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
@@ -65,6 +68,8 @@ def _statements_of(middle, layout=None):
         words = [w.strip(".,;:?!\"'()") for w in sentence.split()]
         out.append([w for w in words if w])
     if layout is not None:
+        if not _marks(middle) <= set(layout.get("marks", _marks(middle))):
+            raise ValueError("a punctuation mark the task's sentences do not have")
         vocabulary, shapes = set(layout["vocabulary"]), {tuple(s) for s in layout["shapes"]}
         for words in out:
             if tuple(w if w in vocabulary else "_" for w in words) not in shapes:
@@ -84,7 +89,14 @@ def _statements_layout(middles):
             counts[w] = counts.get(w, 0) + 1
     vocabulary = common | {w for w, n in counts.items() if w.islower() and 2 * n >= len(read)}
     shapes = sorted({tuple(w if w in vocabulary else "_" for w in sentence) for q in read for sentence in q})
-    return {"vocabulary": sorted(vocabulary), "shapes": [list(s) for s in shapes]}
+    marks = sorted(set().union(*(_marks(m) for m in middles)))
+    return {"vocabulary": sorted(vocabulary), "shapes": [list(s) for s in shapes], "marks": marks}
+
+
+def _marks(text):
+    """The punctuation of a text: the statements reading drops it, so it is held to the task's ("Jamey says,
+    Fidel tells the truth?" asks where the task's sentences state)."""
+    return {ch for ch in text if not (ch.isalnum() or ch.isspace() or ch == "_")}
 
 
 def _items_parts(middle):
@@ -120,6 +132,9 @@ def _items_of(middle, layout=None):
             raise ValueError("not a list of items: %r between two of them" % text)
     if any(len(name.split()) > layout["longest"] for _, name in items):
         raise ValueError("a longer name than the task's")
+    for _, name in items:
+        if name.split()[0].lower() in _READ_QUANTITY_WORDS:
+            raise ValueError("a quantity that is not a count: %r" % name)
     for place, text in (("first", pieces[0]), ("last", pieces[-1])):
         held = layout[place]
         if "texts" in held:

@@ -254,7 +254,9 @@ def layout_of(template: Template, questions: Sequence[str]) -> dict[str, Any] | 
     value, over every shown question with records of that length (``forms``): so one whose records
     happen to agree on a part still has it. Two slots with unique, non-numeric first values become
     a dict; one slot a list; more a list of rows. The names mentioned in the last loose clause
-    become ``asked``, the numbers outside the forms ``number(s)``."""
+    become ``asked``, the numbers outside the forms ``number(s)``. The loose clauses' other words are
+    held: word for word where every shown question has the same, else their number where that is
+    the same (a clause inserted before the question, "Ten years pass.", would otherwise be dropped)."""
     bodies = [template.body_and_options(q) or (q, []) for q in questions]
     raw = [records.runs_of(body, options) for body, options in bodies]
     if len({len(runs) for runs, _ in raw}) != 1 or not raw[0][0]:
@@ -328,6 +330,14 @@ def layout_of(template: Template, questions: Sequence[str]) -> dict[str, Any] | 
     ]
     if asking[0] and all(a == asking[0] for a in asking):  # the same words in every shown question: held
         layout["asking"] = asking[0]
+    clauses = [  # every clause outside the forms, less the values and numbers
+        records.loose_words(loose, vals | set(options))
+        for (_, loose), vals, (_, options) in zip(found, values, bodies, strict=True)
+    ]
+    if all(c == clauses[0] for c in clauses):  # held word for word: a clause added anywhere is another task
+        layout["loose"] = clauses[0]
+    elif len({len(c) for c in clauses}) == 1:  # instructions that vary: held to as many clauses
+        layout["loose_count"] = len(clauses[0])
     for q in questions:  # the layout must read every shown question back
         try:
             records.read(*(template.body_and_options(q) or (q, [])), layout)
