@@ -701,6 +701,16 @@ def test_synthetic_questions_reach_numbers_longer_than_the_shown_ones() -> None:
     assert any(len(n) >= 3 for q in made for n in re.findall(r"\d+", q))
 
 
+def test_a_made_question_the_tool_refuses_is_not_held_against_it() -> None:
+    """A question made from the form may be no real one ("89 days after 2020-75-514"): a tool whose solver
+    refuses it answers nothing wrongly, so only answers that differ go to the maker to settle."""
+    from latm.maker.search.synthetic import agreement
+
+    questions = ["q1", "q2", "q3", "q4"]
+    agreed, differ = agreement(questions, ["1", None, None, "4"], ["1", "2", None, "5"])
+    assert agreed == 1 and differ == [("q4", "4", "5")]
+
+
 def test_a_tool_a_canary_quarantines_re_probes_the_solvers_it_hid(tmp_path: Path, process_sandbox: Sandbox) -> None:
     # A loose adder that takes every question with numbers was hidden behind the word-sorting... here a
     # multiplier: while both answered "Multiply 5 by 4." they disagreed (no direct answer); once a canary
