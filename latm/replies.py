@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from latm.errors import ReplyProblem
+from sandbox.expressions import with_provided
 
 FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
 REFUSAL = re.compile(r"\b(I can(?:no|')t|I am unable|I'm unable|I won't|as an AI|sorry)\b", re.I)
@@ -130,6 +131,7 @@ def library_part(code: str) -> str:
     (``[08:30, 10:00]``) or may crash on made-up inputs. A tool is a library: that tail is
     dropped. When the code does not parse, the definitions before the broken line are kept,
     if they parse; otherwise the code is returned as it is, for the syntax error to be reported.
+    Code that calls ``evaluate_expression`` without defining it gets its definition (``sandbox.expressions``).
     """
     try:
         tree = ast.parse(code)
@@ -144,7 +146,7 @@ def library_part(code: str) -> str:
         code = head
     used = _names_read_by_definitions(tree)
     kept = [source_of(code, n) for n in tree.body if is_library(n) or _assigns_one_of(n, used)]
-    return "\n\n".join(kept).strip() + "\n" if kept else code
+    return with_provided("\n\n".join(kept).strip() + "\n" if kept else code)
 
 
 def _names_read_by_definitions(tree: ast.Module) -> set[str]:

@@ -50,7 +50,8 @@ FORBIDDEN_CALLS = {
     "open": "file access",
     "compile": "dynamic code",
     "exec": "dynamic code",
-    "eval": "dynamic code; to evaluate an expression, parse it with ast.parse and evaluate the tree",
+    "eval": "dynamic code; to evaluate an arithmetic or boolean expression, call evaluate_expression(text or "
+    "tokens), which is provided (no import, no definition needed), or parse it with ast.parse and evaluate the tree",
     "__import__": "dynamic imports",
     "globals": "introspection",
     "locals": "introspection",

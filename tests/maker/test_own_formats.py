@@ -168,12 +168,43 @@ def test_an_expression_task_gets_the_policys_hint_after_eval_and_a_tool_that_par
         "arithmetic", examples[:3], examples[3:6], held_out=examples[6:]
     )
     assert "`tokens` is the expression" in asked[0]
-    assert "parse it with ast.parse" in asked[1]  # the refusal of eval says how, in the next prompt
+    assert "call evaluate_expression" in asked[1] and "ast.parse" in asked[1]  # the refusal of eval says how
     assert result.tool is not None and result.tool.verification.trust == "held_out", result.reason
     from latm.judge.cases import run_direct
 
     one_parenthesis = run_direct(sb, result.tool.code, result.tool.direct or "", ["(3 + 4) * 10 ="])
     assert one_parenthesis[0].value == 70
+
+
+def test_a_tool_may_call_the_provided_evaluator_and_carries_it_in_its_own_code(sb: Sandbox) -> None:
+    """A small model's natural tool is eval; the policy offers evaluate_expression instead, whose definition
+    the tool's code then carries (an exported tool runs alone). It evaluates numbers and operators only."""
+    examples = [Example(question=q, answer=a) for q, a in EXPRESSIONS]
+    provided = "```python\ndef f(tokens):\n    return evaluate_expression(tokens)\n```"
+    asked: list[str] = []
+
+    def model(messages: list[dict[str, str]]) -> str:
+        asked.append(messages[-1]["content"])
+        return provided
+
+    result = ToolMaker(ScriptedModel(model, name="qwen-1.5b"), sb, strategy="search", samples=1).make(
+        "arithmetic", examples[:3], examples[3:6], held_out=examples[6:]
+    )
+    assert "`evaluate_expression(tokens)` is provided" in asked[0]
+    assert result.tool is not None and "def evaluate_expression(expression):" in result.tool.code, result.reason
+    from latm.judge.cases import run_direct
+
+    runs = run_direct(sb, result.tool.code, result.tool.direct or "", ["(3 + 4) * 10 =", "((2 ** 3) - 1) ="])
+    assert runs[0].value == 70 and not runs[1].ok  # "**" is not among the task's operators: refused
+    from sandbox.expressions import evaluate_expression
+
+    assert evaluate_expression("not ( True ) and ( False )") is False and evaluate_expression("1 and 0 or 7") == 7
+    for hostile in ("__import__('os').system('id')", "(1).__class__", "[1][0]", "2 ** 100000", "x + 1"):
+        try:
+            evaluate_expression(hostile)
+        except ValueError:
+            continue
+        raise AssertionError(f"evaluated {hostile!r}")
 
 
 def test_the_api_and_the_cli_split_examples_the_same_way_and_say_how_many_more_would_do() -> None:

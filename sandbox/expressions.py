@@ -1,0 +1,92 @@
+"""``evaluate_expression``: what the tool policy offers in place of ``eval``.
+
+A task whose questions are expressions ("((7 + 19) * 3) =", "not ( True ) and ( False ) is") has an
+obvious tool, ``eval``, which the policy refuses: it runs any code a question carries. Walking an
+``ast`` tree is the safe way, and too much for a small model to write reliably; so a tool may call
+``evaluate_expression`` without defining it, and the code that calls it is given this one definition
+(``with_provided``): numbers, ``True``/``False``, arithmetic, comparisons, ``and``/``or``/``not`` and
+parentheses, nothing else; names, calls, attributes and subscripts raise ValueError. It is part of the
+tool's own source, so an exported tool carries it.
+"""
+
+import ast
+from typing import Any
+
+PROVIDED = "evaluate_expression"
+
+EVALUATE_SOURCE = '''
+import ast as _latm_ast
+import operator as _latm_operator
+
+_LATM_BINARY = {
+    _latm_ast.Add: _latm_operator.add, _latm_ast.Sub: _latm_operator.sub, _latm_ast.Mult: _latm_operator.mul,
+    _latm_ast.Div: _latm_operator.truediv, _latm_ast.FloorDiv: _latm_operator.floordiv,
+    _latm_ast.Mod: _latm_operator.mod, _latm_ast.Pow: _latm_operator.pow,
+}
+_LATM_COMPARE = {
+    _latm_ast.Eq: _latm_operator.eq, _latm_ast.NotEq: _latm_operator.ne, _latm_ast.Lt: _latm_operator.lt,
+    _latm_ast.LtE: _latm_operator.le, _latm_ast.Gt: _latm_operator.gt, _latm_ast.GtE: _latm_operator.ge,
+}
+
+
+def _latm_value(node):
+    if isinstance(node, _latm_ast.Constant) and type(node.value) in (int, float, bool):
+        return node.value
+    if isinstance(node, _latm_ast.UnaryOp):
+        operand = _latm_value(node.operand)
+        if isinstance(node.op, _latm_ast.Not):
+            return not operand
+        if isinstance(node.op, _latm_ast.USub):
+            return -operand
+        if isinstance(node.op, _latm_ast.UAdd):
+            return +operand
+    if isinstance(node, _latm_ast.BinOp) and type(node.op) in _LATM_BINARY:
+        left, right = _latm_value(node.left), _latm_value(node.right)
+        if isinstance(node.op, _latm_ast.Pow) and abs(right) > 1000:
+            raise ValueError("an exponent too large to evaluate: %r" % right)
+        return _LATM_BINARY[type(node.op)](left, right)
+    if isinstance(node, _latm_ast.BoolOp):  # Python's own: the first false (and) or true (or) value, else the last
+        for value_node in node.values:
+            value = _latm_value(value_node)
+            if isinstance(node.op, _latm_ast.And) != bool(value):
+                return value
+        return value
+    if isinstance(node, _latm_ast.Compare) and all(type(op) in _LATM_COMPARE for op in node.ops):
+        left = _latm_value(node.left)
+        for op, right_node in zip(node.ops, node.comparators):
+            right = _latm_value(right_node)
+            if not _LATM_COMPARE[type(op)](left, right):
+                return False
+            left = right
+        return True
+    raise ValueError("not an arithmetic or boolean expression: %r" % _latm_ast.unparse(node)[:80])
+
+
+def evaluate_expression(expression):
+    """The value of an arithmetic or boolean expression, given as its text or as a list of its tokens:
+    numbers, True/False, + - * / // % **, comparisons, and/or/not, parentheses. ValueError otherwise."""
+    if isinstance(expression, (list, tuple)):
+        expression = " ".join(str(token) for token in expression)
+    try:
+        tree = _latm_ast.parse(str(expression).strip(), mode="eval")
+    except SyntaxError:
+        raise ValueError("not an expression: %r" % expression) from None
+    return _latm_value(tree.body)
+'''
+
+_namespace: dict[str, Any] = {}
+exec(EVALUATE_SOURCE, _namespace)  # our own source, not a tool's
+evaluate_expression = _namespace["evaluate_expression"]
+
+
+def with_provided(code: str) -> str:
+    """The code, with the definition of ``evaluate_expression`` added where it calls it without one."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    if PROVIDED in used and PROVIDED not in defined:
+        return code.rstrip() + "\n\n" + EVALUATE_SOURCE.strip() + "\n"
+    return code
