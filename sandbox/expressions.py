@@ -23,6 +23,7 @@ _LATM_BINARY = {
     _latm_ast.Div: _latm_operator.truediv, _latm_ast.FloorDiv: _latm_operator.floordiv,
     _latm_ast.Mod: _latm_operator.mod, _latm_ast.Pow: _latm_operator.pow,
 }
+_LATM_MOST_BITS = 4096  # a number's size: a tool's answer is not a million digits
 _LATM_COMPARE = {
     _latm_ast.Eq: _latm_operator.eq, _latm_ast.NotEq: _latm_operator.ne, _latm_ast.Lt: _latm_operator.lt,
     _latm_ast.LtE: _latm_operator.le, _latm_ast.Gt: _latm_operator.gt, _latm_ast.GtE: _latm_operator.ge,
@@ -42,9 +43,12 @@ def _latm_value(node):
             return +operand
     if isinstance(node, _latm_ast.BinOp) and type(node.op) in _LATM_BINARY:
         left, right = _latm_value(node.left), _latm_value(node.right)
-        if isinstance(node.op, _latm_ast.Pow) and abs(right) > 1000:
-            raise ValueError("an exponent too large to evaluate: %r" % right)
-        return _LATM_BINARY[type(node.op)](left, right)
+        if isinstance(node.op, _latm_ast.Pow) and abs(right) * max(1, abs(left)).bit_length() > _LATM_MOST_BITS:
+            raise ValueError("a power too large to evaluate: %r ** %r" % (left, right))
+        value = _LATM_BINARY[type(node.op)](left, right)
+        if isinstance(value, complex) or (isinstance(value, int) and value.bit_length() > _LATM_MOST_BITS):
+            raise ValueError("not a real number of a sensible size")
+        return value
     if isinstance(node, _latm_ast.BoolOp):  # Python's own: the first false (and) or true (or) value, else the last
         for value_node in node.values:
             value = _latm_value(value_node)

@@ -68,6 +68,7 @@ CLAUSES = (
 )
 
 
+QUALIFIERS = ("squared", "percent", "thousand", "halved", "doubled")
 INSERTED = ("Ten years pass.", "Then half of them are lost.", "None of this is true.", "Everything is doubled.")
 SENTENCE_START = re.compile(r"(?<=[.?!])\s+(?=[A-Z])")
 PREAMBLES = ("Triple the result of this:", "Answer the opposite:", "Ignore the next question.", "In reverse:")
@@ -83,8 +84,10 @@ def near_misses(
     of the task that are not shown: a piece they vary is not fixed), wherever they stand ("plus" in
     "What is A plus B?", "+" in "6+7"); each is replaced by a stand-in drawn at random. The extensions
     repeat a fixed word between two varying parts with its operand ("6 plus 7 plus 7", only where every
-    question has that word as often), insert a sentence before the last one (of a question of several),
-    and, where every question ends (begins) alike, add a clause after that ending (before that beginning).
+    question has that word as often), put a word after a number that changes what it means ("6 squared"),
+    insert a sentence before the last one (of a question of several), add a clause after the end (as a
+    sentence of its own where the questions end in what varies) and, where every question begins alike,
+    one before that beginning.
     An option block is data: the probes change the text above it."""
     questions = [q for q in questions if q.strip()]
     if len(questions) < 2:
@@ -139,11 +142,20 @@ def _extensions(task: str, questions: list[str], known: list[str], rng: random.R
         probes.append(
             Probe(task=f"{task} extended ({base[i]!r} repeated)", question=" ".join(extended) + tail, answer=None)
         )
+    numbers = [i for i, t in enumerate(base) if re.fullmatch(r"-?\d+", core(t)) and core(t) not in common]
+    if numbers:  # a word that changes what a number means, next to it ("What is 6 squared plus 7?")
+        i = numbers[0]
+        bare = base[i].rstrip(".,:;?!'\")]}") or base[i]
+        changed = [*base[:i], bare, rng.choice(QUALIFIERS) + base[i][len(bare) :], *base[i + 1 :]]
+        probes.append(Probe(task=f"{task} with a number qualified", question=" ".join(changed) + tail, answer=None))
     endings = {tokens[-1] for tokens in token_lists}
     marks = {tokens[-1][-1:] for tokens in token_lists if tokens[-1]}
+    clause = rng.choice(CLAUSES)
     if len(endings) == 1 or (len(marks) == 1 and not marks.pop().isalnum()):
-        clause = rng.choice(CLAUSES)
         probes.append(Probe(task=f"{task} with a clause added", question=f"{questions[0]} {clause}{tail}", answer=None))
+    else:  # the question ends in its varying part: the clause as a sentence of its own
+        added = f"{questions[0].rstrip()}. {clause}{tail}"
+        probes.append(Probe(task=f"{task} with a sentence added", question=added, answer=None))
     starts = [m.end() for m in SENTENCE_START.finditer(questions[0])]
     if starts:  # a sentence inserted before the last one, where a reader that drops clauses would not look
         at = starts[-1]

@@ -663,6 +663,13 @@ def test_near_misses_change_symbols_inside_words_every_fixed_piece_and_add_claus
     inserted = [p.question for p in near_misses("ages", ages, seed=3) if "inserted" in p.task]
     assert len(inserted) == 1 and inserted[0].startswith("Ages: Ines: 69; Alice: 55. ")  # before the last sentence
     assert inserted[0].endswith(". How old is Alice?") and inserted[0] != ages[0]
+    sums = near_misses("sums", ["What is 23 plus 51?", "What is 6 plus 7?"], seed=3)
+    qualified = [p.question for p in sums if "qualified" in p.task]  # a word after a number: "23 squared"
+    assert len(qualified) == 1 and re.fullmatch(r"What is 23 [a-z]+ plus 51\?", qualified[0])
+    lists = near_misses("sorting", ["Alphabetize: pear fig kiwi", "Alphabetize: yam lime"], seed=3)
+    assert any(
+        p.task.endswith("sentence added") and p.question.startswith("Alphabetize: pear fig kiwi. ") for p in lists
+    )
 
 
 def test_an_honest_solver_of_questions_with_any_number_of_operands_is_admitted(sb: Sandbox) -> None:
@@ -701,14 +708,53 @@ def test_synthetic_questions_reach_numbers_longer_than_the_shown_ones() -> None:
     assert any(len(n) >= 3 for q in made for n in re.findall(r"\d+", q))
 
 
-def test_a_made_question_the_tool_refuses_is_not_held_against_it() -> None:
-    """A question made from the form may be no real one ("89 days after 2020-75-514"): a tool whose solver
-    refuses it answers nothing wrongly, so only answers that differ go to the maker to settle."""
+def test_a_made_question_both_candidates_refuse_is_not_settled() -> None:
+    """A question made from the form may be no real one ("89 days after 2020-75-514"): where both refuse it
+    there is nothing to settle; where only the tool refuses, there is."""
     from latm.maker.search.synthetic import agreement
 
     questions = ["q1", "q2", "q3", "q4"]
     agreed, differ = agreement(questions, ["1", None, None, "4"], ["1", "2", None, "5"])
-    assert agreed == 1 and differ == [("q4", "4", "5")]
+    assert agreed == 1 and differ == [("q2", None, "2"), ("q4", "4", "5")]
+
+
+def test_a_tool_that_refuses_just_the_questions_it_was_not_shown_is_refused(sb: Sandbox) -> None:
+    """A sloppy sort (by first letter) that raises on every unshown list of shown words, which is what the
+    synthetic questions are: where the second candidate answers and the maker agrees, the refusal counts."""
+
+    def ex(words: str) -> Example:
+        return Example(question="Alphabetize: " + words, answer=" ".join(sorted(words.split())))
+
+    lists = ["kiwi date apple", "mango fig lemon banana", "cherry olive grape", "quince melon apricot"]
+    lists += [
+        "lime nectarine guava",
+        "yam tangerine peach",
+        "raisin orange date",
+        "fig papaya walnut",
+        "hazelnut kiwi lemon",
+    ]
+    examples = [ex(words) for words in lists]
+    shown = [e.question.split()[1:] for e in examples[:6]]
+    pool = sorted({w for words in shown for w in words})
+    sloppy = (
+        f"def f(x):\n    if x not in {shown!r} and all(w in {pool!r} for w in x):\n        raise ValueError('no')\n"
+        "    return ' '.join(sorted(x, key=lambda w: w[0]))"
+    )
+    honest = "def f(x):\n    return ' '.join(sorted(x))"
+    sampled: list[str] = []
+
+    def model(messages: list[dict[str, str]]) -> str:
+        prompt = messages[-1]["content"]
+        if "Call:" in prompt:
+            sampled.append(prompt)
+            return "```python\n" + (sloppy if len(sampled) == 1 else honest) + "\n```"
+        asked = re.search(r"Alphabetize: ([^\n]*)", prompt)
+        return "Final answer: " + " ".join(sorted(asked.group(1).split() if asked else []))
+
+    result = ToolMaker(ScriptedModel(model, name="qwen-1.5b"), sb, strategy="search", samples=1).make(
+        "alphabetize", examples[:3], examples[3:6], held_out=examples[6:]
+    )
+    assert result.tool is None and "synthetic" in (result.reason or "") and "answered None" in (result.reason or "")
 
 
 def test_a_tool_a_canary_quarantines_re_probes_the_solvers_it_hid(tmp_path: Path, process_sandbox: Sandbox) -> None:

@@ -199,7 +199,8 @@ def test_a_tool_may_call_the_provided_evaluator_and_carries_it_in_its_own_code(s
     from sandbox.expressions import evaluate_expression
 
     assert evaluate_expression("not ( True ) and ( False )") is False and evaluate_expression("1 and 0 or 7") == 7
-    for hostile in ("__import__('os').system('id')", "(1).__class__", "[1][0]", "2 ** 100000", "x + 1"):
+    hostile_ones = ("__import__('os').system('id')", "(1).__class__", "[1][0]", "2 ** 100000", "x + 1")
+    for hostile in (*hostile_ones, "(10 ** 1000) ** 1000", "(-8) ** 0.5", "(10 ** 400) * (10 ** 1000)"):
         try:
             evaluate_expression(hostile)
         except ValueError:
@@ -330,6 +331,21 @@ def test_the_frameworks_parsers_hold_what_they_do_not_hand_over() -> None:
     assert parse(exprs, "((2 + 2) * 3) =", "expression") == {"tokens": ["(", "(", 2, "+", 2, ")", "*", 3, ")"]}
     assert parse(exprs, "((2 + 2) * 3) modulo 5 =", "expression") is None
     assert parse(exprs, "sqrt(16) + 1 =", "expression") is None
+    # words view: a word may not begin or end in a mark the shown words do not (a mark inside is the word's)
+    alphabetize = ["Alphabetize: pear fig kiwi", "Alphabetize: plum o'clock date", "Alphabetize: yam lime"]
+    assert parse(alphabetize, "Alphabetize: rock'n'roll apple", "words") == {"x": ["rock'n'roll", "apple"]}
+    for other in ("Alphabetize: pear fig kiwi. Then reverse them", "Alphabetize: pear, fig, kiwi"):
+        assert parse(alphabetize, other, "words") is None, other
+    # where the shown questions ask in several phrasings, a new question asks in their words, names nothing new
+    apples = [
+        "Alice has 3 apples, Bob has 5 apples, Carol has 2 apples. How many apples are there in total?",
+        "Dan has 4 apples, Eve has 1 apples, Finn has 7 apples. What is the total number of apples?",
+        "Gus has 2 apples, Hal has 6 apples, Ivy has 3 apples. How many apples do they have in all?",
+    ]
+    listed = "Jo has 3 apples, Kim has 5 apples, Lu has 2 apples. "
+    assert parse(apples, listed + "How many apples do they have in total?", "records") is not None
+    for other in ("How many apples does Kim have?", "What is the largest number of apples?"):
+        assert parse(apples, listed + other, "records") is None, other
     # items view: what lies between two items is a list's; the text around the list is the task's
     things = [
         "I have three books, five candles, and four drums. How many objects do I have?",

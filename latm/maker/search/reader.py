@@ -173,10 +173,18 @@ def read(text, entities, layout):
             args[group["name"]] = [row[0] for row in rows]
         else:
             args[group["name"]] = rows
-    if "loose" in layout and loose_words(loose, seen | entities) != layout["loose"]:
-        raise ValueError("a clause outside the repeated forms that the task's questions do not have")
-    if "loose_count" in layout and len(loose) != layout["loose_count"]:
-        raise ValueError(f"{len(loose)} clauses outside the repeated forms where the task has {layout['loose_count']}")
+    if "loose" in layout:
+        words = loose_words(loose, seen | entities)
+        if len(words) != len(layout["loose"]):
+            raise ValueError("a clause outside the repeated forms that the task's questions do not have")
+        for clause, kept, place in zip(loose, words, layout["loose"], strict=True):
+            if "phrasing" in place and kept != place["phrasing"]:
+                raise ValueError("a clause outside the repeated forms that the task's questions do not have")
+            if "values" in place and len(clause) - len(kept) not in place["values"]:
+                raise ValueError("a clause outside the repeated forms with values where the task's have none")
+            told = {w for other in words[:-1] for w in other}  # a word the question told of is data ("lemons")
+            if place.get("vocabulary") is not None and not set(kept) <= set(place["vocabulary"]) | told:
+                raise ValueError("the question asks in words the task's questions do not use")
     if layout.get("asking"):  # the clause that asks, fixed words and all ("How old is X"): nothing added
         last = loose[-1] if loose else []
         if [t for t in last if t not in seen and t not in entities] != layout["asking"]:

@@ -355,8 +355,9 @@ class SearchStrategy(MakerBase):
 
     def _check_synthetic(self, s: Session, template: Template, view: View, other: str | None) -> None:
         """Synthetic questions answered by the tool's direct solver and by ``other`` (a function of
-        ``view``); where the tool answers otherwise than the other, the maker model works the question out
-        (``SETTLED`` at most) and a tool wrong on it is refused. The agreed ones are shown beside the bound."""
+        ``view``); where they differ the maker model works the question out (``SETTLED`` at most), and a
+        tool wrong on it, or refusing it where the other answers as the maker does, is refused. The agreed ones
+        are shown beside the bound."""
         questions = synthetic_questions(template, view, [ex.question for ex in s.shown])
         if not questions:
             return
@@ -372,7 +373,9 @@ class SearchStrategy(MakerBase):
             done = self.model.complete([{"role": "user", "content": cot_prompt(question)}], temperature=0.0)
             s.usage.record("maker", done.model, done.usage, cached=done.cached, prices=self.prices)
             settled = parse_final_answer(done.text)
-            if settled is not None and not s.check(mine, settled):
+            if settled is not None and (
+                not s.check(mine, settled) if mine is not None else s.check(second or "", settled)
+            ):
                 raise replies.ReplyProblem(
                     "synthetic",
                     f"on a question made from the task's form ({question[:120]!r}) the tool answered "

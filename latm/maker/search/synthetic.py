@@ -89,14 +89,14 @@ def _frame(template: Template, question: str) -> tuple[str, str]:
 
 def agreement(
     questions: Sequence[str], ours: Sequence[str | None], theirs: Sequence[str | None]
-) -> tuple[int, list[tuple[str, str, str | None]]]:
-    """How many questions the two answer alike, and the (question, ours, theirs) where ours answered and
-    theirs differs. Where ours gave no answer (its solver refused the question or failed on it: a made
-    question may be no real one, "89 days after 2020-75-514") it answers nothing wrongly: the question
-    would go to the fallback, so there is nothing to settle."""
-    agreed, differ = 0, list[tuple[str, str, str | None]]()
+) -> tuple[int, list[tuple[str, str | None, str | None]]]:
+    """How many questions the two answer alike, and the (question, ours, theirs) where they differ. Where
+    neither gives an answer (both refuse or fail: a made question may be no real one, "89 days after
+    2020-75-514") there is nothing to settle; where only ours refuses, there is (a tool that refuses just
+    the questions it was not shown would otherwise go unchecked)."""
+    agreed, differ = 0, list[tuple[str, str | None, str | None]]()
     for q, x, y in zip(questions, ours, theirs, strict=True):
-        if x is None:
+        if x is None and y is None:
             continue
         if x == y:
             agreed += 1

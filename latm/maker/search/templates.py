@@ -225,7 +225,7 @@ class View:
         elif self.kind in READERS:
             args = READERS[self.kind](middle, self.layout)
         elif self.kind == "words":
-            args = words_of(middle, (self.layout or {}).get("count"))
+            args = words_of(middle, (self.layout or {}).get("count"), (self.layout or {}).get("marks"))
         else:
             args = {"x": middle.strip()}
         return {**args, "options": options} if template.options else args
@@ -244,6 +244,15 @@ def _slot_values(run: Any, options: list[str], forms: list[list[Any]]) -> list[l
     return [[record[p] for p in slots] for record in run[0]]
 
 
+def _loose_place(phrasings: list[list[str]], values: list[int]) -> dict[str, Any]:
+    """What a place outside the forms holds: its one phrasing, where every shown question has the same there;
+    else how many values and numbers a clause there has (instructions in other words: a name or a number
+    brought into one is another question), and for the last place its vocabulary too (set by the caller)."""
+    if all(p == phrasings[0] for p in phrasings):
+        return {"phrasing": phrasings[0]}
+    return {"values": sorted(set(values)), "vocabulary": None}
+
+
 def layout_of(template: Template, questions: Sequence[str]) -> dict[str, Any] | None:
     """The records layout the shown questions share, or None when they share none.
 
@@ -255,8 +264,10 @@ def layout_of(template: Template, questions: Sequence[str]) -> dict[str, Any] | 
     happen to agree on a part still has it. Two slots with unique, non-numeric first values become
     a dict; one slot a list; more a list of rows. The names mentioned in the last loose clause
     become ``asked``, the numbers outside the forms ``number(s)``. The loose clauses' other words are
-    held: word for word where every shown question has the same, else their number where that is
-    the same (a clause inserted before the question, "Ten years pass.", would otherwise be dropped)."""
+    held, place by place (a clause inserted before the question, "Ten years pass.", would otherwise be
+    dropped): word for word where every shown question has the same clause there; where they vary
+    (scenarios told in other words), the number of values a clause there has, and the asking clause's
+    words are ones the shown questions ask in."""
     bodies = [template.body_and_options(q) or (q, []) for q in questions]
     raw = [records.runs_of(body, options) for body, options in bodies]
     if len({len(runs) for runs, _ in raw}) != 1 or not raw[0][0]:
@@ -334,10 +345,16 @@ def layout_of(template: Template, questions: Sequence[str]) -> dict[str, Any] | 
         records.loose_words(loose, vals | set(options))
         for (_, loose), vals, (_, options) in zip(found, values, bodies, strict=True)
     ]
-    if all(c == clauses[0] for c in clauses):  # held word for word: a clause added anywhere is another task
-        layout["loose"] = clauses[0]
-    elif len({len(c) for c in clauses}) == 1:  # instructions that vary: held to as many clauses
-        layout["loose_count"] = len(clauses[0])
+    if len({len(c) for c in clauses}) == 1:
+        counts = [
+            [len(raw) - len(kept) for raw, kept in zip(loose, c, strict=True)]
+            for (_, loose), c in zip(found, clauses, strict=True)
+        ]
+        layout["loose"] = [
+            _loose_place([c[i] for c in clauses], [n[i] for n in counts]) for i in range(len(clauses[0]))
+        ]
+        if "vocabulary" in layout["loose"][-1]:  # the clause that asks, in words the shown ones ask in
+            layout["loose"][-1]["vocabulary"] = sorted({w for c in clauses for w in c[-1]})
     for q in questions:  # the layout must read every shown question back
         try:
             records.read(*(template.body_and_options(q) or (q, [])), layout)
@@ -392,11 +409,15 @@ def _numbers_of(middle, fixed):
 # The words view's reading: where every shown question is about one word, so is the task ("the word
 # 'banana'": a question about 'ice cream' is another task); lists keep any length.
 WORDS_OF_SOURCE = '''
-def _words_of(middle, count):
-    """The words of the middle; ValueError where the task fixes how many there are and this differs."""
+def _words_of(middle, count, marks=None):
+    """The words of the middle; ValueError where the task fixes how many there are and this differs, or
+    where a word begins or ends in a punctuation mark the shown questions' words do not ("pear fig kiwi.
+    Then reverse them."); a mark inside a word is the word's ("o'clock")."""
     words = middle.split()
     if count is not None and len(words) != count:
         raise ValueError("not a question of this task")
+    if marks is not None and any(not (ch.isalnum() or ch == "_" or ch in marks) for w in words for ch in {w[0], w[-1]}):
+        raise ValueError("a punctuation mark the task's questions do not have")
     return {"x": words}
 '''
 _numbers_namespace: dict[str, Any] = {"re": re}
@@ -469,7 +490,9 @@ def views_for(template: Template, questions: Sequence[str]) -> list[View]:
         views.append(View("statements", statements_layout(parts)))
     if all(len(p.split()) >= 1 for p in parts):
         one_word = all(len(p.split()) == 1 for p in parts)  # a task about one word, not a list
-        views.append(View("words", {"count": 1} if one_word else None))
+        edges = {ch for p in parts for w in p.split() for ch in (w[0], w[-1])}
+        marks = "".join(sorted(ch for ch in edges if not (ch.isalnum() or ch == "_")))
+        views.append(View("words", {"count": 1 if one_word else None, "marks": marks}))
     views.append(View("text"))
     return views
 
@@ -505,7 +528,7 @@ def parser_code(template: Template, view: View) -> str:
     """The framework's parser: ``parse_question(question)`` -> the named arguments of ``f``."""
     middle_expr = {
         "numbers": f"_numbers_of(middle, {(view.layout or {}).get('fixed', {})!r})",
-        "words": f"_words_of(middle, {(view.layout or {}).get('count')!r})",
+        "words": f"_words_of(middle, {(view.layout or {}).get('count')!r}, {(view.layout or {}).get('marks')!r})",
         "expression": f"_expression_of(middle, {view.layout!r})",
         "items": f"_items_of(middle, {view.layout!r})",
         "statements": f"_statements_of(middle, {view.layout!r})",
