@@ -190,7 +190,7 @@ def test_a_tool_may_call_the_provided_evaluator_and_carries_it_in_its_own_code(s
     result = ToolMaker(ScriptedModel(model, name="qwen-1.5b"), sb, strategy="search", samples=1).make(
         "arithmetic", examples[:3], examples[3:6], held_out=examples[6:]
     )
-    assert "`evaluate_expression(tokens)` is provided" in asked[0]
+    assert "`evaluate_expression(tokens)` returns the value" in asked[0] and "call it" in asked[0]
     assert result.tool is not None and "def evaluate_expression(expression):" in result.tool.code, result.reason
     from latm.judge.cases import run_direct
 

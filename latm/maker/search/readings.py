@@ -174,8 +174,8 @@ items_layout = _namespace["_items_layout"]
 # What the readings' arguments mean, by name, for the candidate prompt.
 MEANINGS = {
     "tokens": "`tokens` is the expression as a list: numbers as numbers, names and operators and parentheses "
-    "as strings; `evaluate_expression(tokens)` is provided (no import needed) and returns the value of an "
-    "arithmetic or boolean expression",
+    "as strings; `evaluate_expression(tokens)` returns the value of an arithmetic or boolean expression: it "
+    "is provided, so call it and do not define or import it",
     "statements": "`statements` lists the sentences in order, each as a list of its words (punctuation removed); "
     "the last one is what is asked",
     "items": "`items` lists the counted things as [count, name] pairs (number words read as numbers)",
