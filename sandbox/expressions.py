@@ -4,9 +4,9 @@ A task whose questions are expressions ("((7 + 19) * 3) =", "not ( True ) and ( 
 obvious tool, ``eval``, which the policy refuses: it runs any code a question carries. Walking an
 ``ast`` tree is the safe way, and too much for a small model to write reliably; so a tool may call
 ``evaluate_expression`` without defining it, and the code that calls it is given this one definition
-(``with_provided``): numbers, ``True``/``False``, arithmetic, comparisons, ``and``/``or``/``not`` and
-parentheses, nothing else; names, calls, attributes and subscripts raise ValueError. It is part of the
-tool's own source, so an exported tool carries it.
+(``with_provided``; the name is reserved): numbers, ``True``/``False``, arithmetic, comparisons,
+``and``/``or``/``not`` and parentheses, nothing else; names, calls, attributes and subscripts raise
+ValueError. It is part of the tool's own source, so an exported tool carries it.
 """
 
 import ast
@@ -84,13 +84,28 @@ evaluate_expression = _namespace["evaluate_expression"]
 
 
 def with_provided(code: str) -> str:
-    """The code, with the definition of ``evaluate_expression`` added where it calls it without one."""
+    """The code, with the definition of ``evaluate_expression`` added where it calls it. The name is
+    reserved: a definition of its own in the code, at any depth (a small model told the function is
+    provided still writes one, often a broken one), is replaced by the provided one."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
         return code
-    defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
-    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    if PROVIDED in used and PROVIDED not in defined:
-        return code.rstrip() + "\n\n" + EVALUATE_SOURCE.strip() + "\n"
-    return code
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == PROVIDED}
+    if not used:
+        return code
+    own = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == PROVIDED]
+    if own:
+        lines = code.splitlines()
+        dropped = {
+            i
+            for n in own
+            for i in range(min([n.lineno, *(d.lineno for d in n.decorator_list)]) - 1, n.end_lineno or n.lineno)
+        }
+        without = "\n".join(line for i, line in enumerate(lines) if i not in dropped) + "\n"
+        try:
+            ast.parse(without)
+            code = without
+        except SyntaxError:  # its definition was all a body had: keep the code as written, ours after it
+            pass
+    return code.rstrip() + "\n\n" + EVALUATE_SOURCE.strip() + "\n"

@@ -180,7 +180,10 @@ def test_a_tool_may_call_the_provided_evaluator_and_carries_it_in_its_own_code(s
     """A small model's natural tool is eval; the policy offers evaluate_expression instead, whose definition
     the tool's code then carries (an exported tool runs alone). It evaluates numbers and operators only."""
     examples = [Example(question=q, answer=a) for q, a in EXPRESSIONS]
-    provided = "```python\ndef f(tokens):\n    return evaluate_expression(tokens)\n```"
+    provided = (  # its own, broken definition of the reserved name, as the 1.5B writes: replaced by the provided one
+        "```python\ndef f(tokens):\n    def evaluate_expression(tokens):\n        return 0\n\n"
+        "    return evaluate_expression(tokens)\n```"
+    )
     asked: list[str] = []
 
     def model(messages: list[dict[str, str]]) -> str:
@@ -190,8 +193,9 @@ def test_a_tool_may_call_the_provided_evaluator_and_carries_it_in_its_own_code(s
     result = ToolMaker(ScriptedModel(model, name="qwen-1.5b"), sb, strategy="search", samples=1).make(
         "arithmetic", examples[:3], examples[3:6], held_out=examples[6:]
     )
-    assert "`evaluate_expression(tokens)` returns the value" in asked[0] and "call it" in asked[0]
+    assert "`evaluate_expression(tokens)` returns the value" in asked[0] and "Call it" in asked[0]
     assert result.tool is not None and "def evaluate_expression(expression):" in result.tool.code, result.reason
+    assert "return 0" not in result.tool.code
     from latm.judge.cases import run_direct
 
     runs = run_direct(sb, result.tool.code, result.tool.direct or "", ["(3 + 4) * 10 =", "((2 ** 3) - 1) ="])

@@ -171,11 +171,16 @@ statements_layout = _namespace["_statements_layout"]
 items_of = _namespace["_items_of"]
 items_layout = _namespace["_items_layout"]
 
+# Functions a candidate may call without defining them, by the argument that calls for them.
+PROVIDED_FOR = {
+    "tokens": "`evaluate_expression` is already defined for you: `evaluate_expression(tokens)` returns the value of "
+    "the arithmetic or boolean expression the tokens spell. Call it; do not define it or import it.",
+}
+
 # What the readings' arguments mean, by name, for the candidate prompt.
 MEANINGS = {
     "tokens": "`tokens` is the expression as a list: numbers as numbers, names and operators and parentheses "
-    "as strings; `evaluate_expression(tokens)` returns the value of an arithmetic or boolean expression: it "
-    "is provided, so call it and do not define or import it",
+    "as strings",
     "statements": "`statements` lists the sentences in order, each as a list of its words (punctuation removed); "
     "the last one is what is asked",
     "items": "`items` lists the counted things as [count, name] pairs (number words read as numbers)",

@@ -30,7 +30,7 @@ from latm.judge.cases import error_text, run_direct
 from latm.judge.rendering import render_or_none
 from latm.maker.loop import MakerBase
 from latm.maker.making_record import Attempt, Session
-from latm.maker.search.readings import MEANINGS
+from latm.maker.search.readings import MEANINGS, PROVIDED_FOR
 from latm.maker.search.synthetic import SETTLED, agreement, candidate_answers, synthetic_questions
 from latm.maker.search.templates import (
     CANDIDATE_HARNESS,
@@ -85,6 +85,7 @@ def candidate_prompt(template: Template, view: View, examples: Sequence[Example]
         lines.append(f"Question: {ex.question}\nCall: {_call(args)}\nReturns: {target!r}")
     meanings = [MEANINGS[name] for name in names if name in MEANINGS]
     meaning = f" ({'; '.join(meanings)})" if meanings else ""
+    provided = "".join(f"\n\n{PROVIDED_FOR[name]}" for name in names if name in PROVIDED_FOR)
     about = meaning + {
         None: "",
         "paren": " (`options` lists the answer choices: return the chosen option's text)",
@@ -97,7 +98,7 @@ def candidate_prompt(template: Template, view: View, examples: Sequence[Example]
         + "\n\nFirst state in one sentence the rule that turns the arguments into the answer. Then write "
         f"`def f({', '.join(names)}):`{about} in one ```python block that returns the answer for any question "
         "like these, using only the standard library, within a second. It may try candidate answers and check "
-        "them against the arguments."
+        "them against the arguments." + provided
     )
 
 
