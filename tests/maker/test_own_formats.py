@@ -198,8 +198,9 @@ def test_a_tool_may_call_the_provided_evaluator_and_carries_it_in_its_own_code(s
     assert "return 0" not in result.tool.code
     from latm.judge.cases import run_direct
 
-    runs = run_direct(sb, result.tool.code, result.tool.direct or "", ["(3 + 4) * 10 =", "((2 ** 3) - 1) ="])
-    assert runs[0].value == 70 and not runs[1].ok  # "**" is not among the task's operators: refused
+    asked_now = ["(3 + 4) * 10 =", "((2 ** 3) - 1) =", "((2 < 3) - 1) =", "((x + 3) - 1) ="]
+    runs = run_direct(sb, result.tool.code, result.tool.direct or "", asked_now)
+    assert [r.value if r.ok else None for r in runs] == [70, 7, None, None]  # arithmetic is; a comparison, a name not
     from sandbox.expressions import evaluate_expression
 
     assert evaluate_expression("not ( True ) and ( False )") is False and evaluate_expression("1 and 0 or 7") == 7

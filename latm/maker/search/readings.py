@@ -27,9 +27,18 @@ _READ_ITEM = re.compile(
 )
 
 
+# Operators of one kind: a task whose questions use one of them may use the others.
+_READ_FAMILIES = (
+    {"+", "-", "*", "/", "//", "%", "**"},
+    {"<", ">", "<=", ">=", "==", "!="},
+    {"and", "or", "not", "True", "False"},
+)
+
+
 def _expression_of(middle, layout=None):
     """The expression as tokens: numbers (int or float), names and operators (text). With a layout,
-    every name and operator must be one the shown questions have: a new one is another task."""
+    every name and operator must be one the shown questions have, or of a kind they have (arithmetic,
+    comparison, boolean): a new name, or an operator of another kind, is another task."""
     tokens, position, text = [], 0, middle.strip()
     while position < len(text):
         m = _READ_TOKEN.match(text, position)
@@ -45,6 +54,9 @@ def _expression_of(middle, layout=None):
         raise ValueError("not an expression")
     if layout is not None:
         known = set(layout["tokens"])
+        for family in _READ_FAMILIES:  # an operator of a kind the task uses is the task's ("*" beside "+")
+            if known & family:
+                known |= family
         strange = [t for t in tokens if isinstance(t, str) and t not in known]
         if strange:
             raise ValueError("a token the task's questions do not have: %r" % strange[0])
