@@ -10,9 +10,24 @@ ValueError. It is part of the tool's own source, so an exported tool carries it.
 """
 
 import ast
+import re
 from typing import Any
 
 PROVIDED = "evaluate_expression"
+
+# Operators of one kind: a task whose questions use one may use the others (the expression view reads them so);
+# and a near-variant that swaps one for another of its kind is still a question of the task.
+OPERATOR_KINDS: tuple[frozenset[str], ...] = (
+    frozenset({"+", "-", "*", "/", "//", "%", "**"}),
+    frozenset({"<", ">", "<=", ">=", "==", "!="}),
+    frozenset({"and", "or", "not", "True", "False"}),
+)
+
+
+def kind_of(operator: str) -> frozenset[str]:
+    """The operators of ``operator``'s kind (empty when it is none of them)."""
+    return next((kind for kind in OPERATOR_KINDS if operator in kind), frozenset())
+
 
 EVALUATE_SOURCE = '''
 import ast as _latm_ast
@@ -96,7 +111,7 @@ def with_provided(code: str) -> str:
         return code
     own = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == PROVIDED]
     if own:
-        lines = code.splitlines()
+        lines = re.split(r"\r\n|\r|\n", code)  # as ast counts lines (splitlines also cuts at \x0c, \u2028...)
         dropped = {
             i
             for n in own
@@ -108,4 +123,4 @@ def with_provided(code: str) -> str:
             code = without
         except SyntaxError:  # its definition was all a body had: keep the code as written, ours after it
             pass
-    return code.rstrip() + "\n\n" + EVALUATE_SOURCE.strip() + "\n"
+    return EVALUATE_SOURCE.strip() + "\n\n\n" + code.lstrip()  # first: the model's function stays the last one

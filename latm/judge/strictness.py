@@ -14,6 +14,7 @@ from latm.judge.option_blocks import option_block, option_style
 from latm.judge.rendering import RenderingError, render
 from latm.text import clip
 from sandbox import Sandbox
+from sandbox.expressions import kind_of
 from tasks import TASKS
 from toolcache import Rendering, Tool, ToolCache
 
@@ -107,7 +108,8 @@ def near_misses(
     for original in fixed[:limit]:
         word = original.isalnum()
         pool = CHANGED_WORDS if word else CHANGED_SYMBOLS
-        stand_in = rng.choice([c for c in pool if c.lower() != original.lower()])
+        # not one of its own kind: "-" for "+" is still a question of an arithmetic task
+        stand_in = rng.choice([c for c in pool if c.lower() != original.lower() and c not in kind_of(original)])
         pattern = rf"(?<!\w){re.escape(original)}(?!\w)" if word else re.escape(original)
         changed = re.sub(pattern, stand_in.replace("\\", "\\\\"), base, count=1)
         if changed != base:

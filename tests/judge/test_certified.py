@@ -657,6 +657,9 @@ def test_near_misses_change_symbols_inside_words_every_fixed_piece_and_add_claus
     probes = near_misses("computing", shown, seed=3)
     changed = {p.task.split("(")[-1].rstrip(")"): p.question for p in probes if "changed word" in p.task}
     assert "'+'" in changed and "6+7" not in changed["'+'"]  # the operator inside "6+7"
+    for seed in range(20):  # never one of its own kind: "6-7" is still a question of computing
+        plus = next(p.question for p in near_misses("computing", shown, seed=seed) if p.task.endswith("('+')"))
+        assert not re.search(r"6(?:[-*/%]|\*\*|//)7", plus), plus
     assert len(changed) > 12  # every fixed piece, not the first dozen
     assert any("clause before" in p.task for p in probes) and any("clause added" in p.task for p in probes)
     ages = ["Ages: Ines: 69; Alice: 55. How old is Alice?", "Ages: Farid: 28; Bram: 22. How old is Farid?"]

@@ -3,6 +3,7 @@ that is only part of the varying text, expressions: found by rules, made into to
 
 import itertools
 import random
+import re
 
 from latm.maker import ToolMaker
 from latm.maker.search.templates import View, discover, parser_code, views_for
@@ -211,6 +212,36 @@ def test_a_tool_may_call_the_provided_evaluator_and_carries_it_in_its_own_code(s
         except ValueError:
             continue
         raise AssertionError(f"evaluated {hostile!r}")
+
+
+def test_a_tool_right_only_on_the_operators_it_was_shown_is_refused(sb: Sandbox) -> None:
+    """The expression view reads any operator of a kind the shown questions use ("*" beside "+"), so the
+    synthetic questions swap operators within their kind, and the provided evaluator (the shown answers are
+    the expressions' values) is the second opinion: a tool that only adds and subtracts is caught."""
+    from sandbox.expressions import evaluate_expression
+
+    def ex(text: str) -> Example:
+        return Example(question=f"{text} =", answer=str(evaluate_expression(text)))
+
+    sums = ["19 + 9", "16 - 16", "7 + 16 + 13", "4 - 1 + 2", "12 + 30", "8 - 3", "5 + 5 - 2", "9 - 4", "1 + 1"]
+    examples = [ex(text) for text in sums]
+    narrow = (
+        "```python\ndef f(tokens):\n    total, sign = 0, 1\n    for t in tokens:\n        if t == '+':\n"
+        "            sign = 1\n        elif t == '-':\n            sign = -1\n        elif isinstance(t, int):\n"
+        "            total += sign * t\n    return total\n```"
+    )
+
+    def model(messages: list[dict[str, str]]) -> str:
+        prompt = messages[-1]["content"]
+        if "Call:" in prompt:
+            return narrow
+        asked = re.search(r"([-+*/%\d ()]+) =", prompt)  # the maker settles a disagreement by working it out
+        return f"Final answer: {evaluate_expression(asked.group(1)) if asked else 0}"
+
+    result = ToolMaker(ScriptedModel(model, name="qwen-1.5b"), sb, strategy="search", samples=1).make(
+        "sums", examples[:3], examples[3:6], held_out=examples[6:]
+    )
+    assert result.tool is None and "synthetic" in (result.reason or ""), result.reason
 
 
 def test_the_api_and_the_cli_split_examples_the_same_way_and_say_how_many_more_would_do() -> None:

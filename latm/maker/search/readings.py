@@ -9,6 +9,8 @@ One source (``READINGS_SOURCE``), run here and embedded in a tool that uses one 
 import re
 from typing import Any
 
+from sandbox.expressions import OPERATOR_KINDS
+
 READINGS_SOURCE = r'''
 _READ_NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -28,11 +30,7 @@ _READ_ITEM = re.compile(
 
 
 # Operators of one kind: a task whose questions use one of them may use the others.
-_READ_FAMILIES = (
-    {"+", "-", "*", "/", "//", "%", "**"},
-    {"<", ">", "<=", ">=", "==", "!="},
-    {"and", "or", "not", "True", "False"},
-)
+_READ_FAMILIES = "OPERATOR_KINDS"
 
 
 def _expression_of(middle, layout=None):
@@ -55,8 +53,8 @@ def _expression_of(middle, layout=None):
     if layout is not None:
         known = set(layout["tokens"])
         for family in _READ_FAMILIES:  # an operator of a kind the task uses is the task's ("*" beside "+")
-            if known & family:
-                known |= family
+            if known & set(family):
+                known |= set(family)
         strange = [t for t in tokens if isinstance(t, str) and t not in known]
         if strange:
             raise ValueError("a token the task's questions do not have: %r" % strange[0])
@@ -173,7 +171,7 @@ def _items_layout(middles):
             layout[place] = {"vocabulary": sorted(vocabulary), "shapes": [list(s) for s in shapes]}
             layout["text"] = True
     return layout
-'''
+'''.replace('"OPERATOR_KINDS"', repr(tuple(sorted(kind) for kind in OPERATOR_KINDS)))
 _namespace: dict[str, Any] = {"re": re}
 exec(READINGS_SOURCE, _namespace)  # our own source, not a tool's
 expression_of = _namespace["_expression_of"]

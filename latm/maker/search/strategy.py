@@ -45,6 +45,7 @@ from latm.models import ChatModel
 from latm.models.usage import PriceTable, Usage
 from latm.use.fallback import cot_prompt, parse_final_answer
 from sandbox import Sandbox, policy
+from sandbox.expressions import PROVIDED, with_provided
 from tasks import TASKS, Example
 from tasks.base import normalize_option
 from toolcache import Tool, UseCase
@@ -198,7 +199,7 @@ class SearchMaker:
                 candidates = self._sample(asked, result, greedy_first=result.spent == start)
                 if not candidates and not repair and self.policy_refusals == refused_before:
                     break  # no code at all from the first prompt (none even the policy refused): hopeless
-                scored = self._score(candidates, template, view, shown)
+                scored = self.score(candidates, template, view, shown)
                 top = max(scored, key=lambda c: c.promise, default=None)
                 result.log.append(
                     {
@@ -234,7 +235,7 @@ class SearchMaker:
         prompt = candidate_prompt(result.template, result.view, shown)
         for _ in range(tries):
             codes = [c for c in self._sample(prompt, result, greedy_first=False, n=1) if c != result.code]
-            passing = [c for c in self._score(codes, result.template, result.view, shown) if c.right == len(shown)]
+            passing = [c for c in self.score(codes, result.template, result.view, shown) if c.right == len(shown)]
             if passing:
                 return passing[0].code
         return None
@@ -262,7 +263,7 @@ class SearchMaker:
                 codes.append(code)
         return codes
 
-    def _score(self, codes: list[str], template: Template, view: View, shown: Sequence[Example]) -> list[Candidate]:
+    def score(self, codes: list[str], template: Template, view: View, shown: Sequence[Example]) -> list[Candidate]:
         """Every candidate on every shown example, in one sandbox round."""
         if not codes:
             return []
@@ -331,7 +332,14 @@ class SearchStrategy(MakerBase):
         sample)."""
         assert found.template is not None and found.view is not None and found.code is not None
         found.usage = Usage()  # what the search spent is the session's already; a second sample adds to it
-        other = found.alternatives[0] if found.alternatives else searcher.second_sample(s.shown, found)
+        evaluator = f"def f(tokens):\n    return {PROVIDED}(tokens)\n"
+        if found.view.kind == "expression" and all(  # the answers are the expressions' values: an exact opinion
+            c.right == len(s.shown)
+            for c in searcher.score([with_provided(evaluator)], found.template, found.view, s.shown)
+        ):
+            other: str | None = with_provided(evaluator)
+        else:
+            other = found.alternatives[0] if found.alternatives else searcher.second_sample(s.shown, found)
         s.usage.merge(found.usage)
         self._check_synthetic(s, found.template, found.view, other)
 

@@ -2,13 +2,15 @@
 
 A user brings a few labelled examples, too few to bound a tool. The framework knows the task's
 template and how each question's varying part reads, so it makes new questions by varying the
-numbers (numbers view) or recombining the words (words view) of the shown questions, keeping the
-template. The tool's direct solver and another candidate that passed every shown example answer them
-(the second-best of the search, or a fresh sample of a function of the same view, whichever way the
-tool was made); agreement is evidence
-shown beside the error bound (never folded into it: it is unlabelled), and a disagreement is settled
-by the maker model (``SETTLED`` at most). Other views, and multiple-choice questions (whose answer
-must be among the options), get no synthetic questions.
+numbers (numbers view), the numbers and each operator for one of its kind (expression view: a tool
+right only on the operators it was shown disagrees on the others), or recombining the words (words
+view) of the shown questions, keeping the template. The tool's direct solver and a second opinion
+answer them: for an expression whose value is the answer of every shown example, the provided
+``evaluate_expression``; else another candidate that passed every shown example (the second-best of
+the search, or a fresh sample of a function of the same view). Agreement is evidence shown beside the
+error bound (never folded into it: it is unlabelled), and a disagreement is settled by the maker model
+(``SETTLED`` at most). Other views, and multiple-choice questions (whose answer must be among the
+options), get no synthetic questions.
 
 The second opinion is a function of the view the framework reads (its own parser), so a tool made
 by the paper's protocol, whose parser the model wrote, is checked against an independent reading.
@@ -22,8 +24,11 @@ from typing import Any
 from latm.judge.rendering import render_or_none
 from latm.maker.search.templates import CANDIDATE_HARNESS, NUMBER_RE, Template, View
 from sandbox import Sandbox
+from sandbox.expressions import kind_of
 
 SYNTHETIC = 50  # questions made per tool
+# an operator of a kind the expression view reads (longest first; "not" is never swapped in: it is unary)
+OPERATOR = re.compile(r"\*\*|//|<=|>=|==|!=|[-+*/%<>]|\b(?:and|or|True|False)\b")
 SETTLED = 3  # disagreements the maker model settles at most (each costs a model call)
 
 
@@ -39,7 +44,7 @@ def synthetic_questions(
     template: Template, view: View, shown: Sequence[str], n: int = SYNTHETIC, seed: int = 0
 ) -> list[str]:
     """Up to ``n`` new questions of the task's form, each one its parser reads, none a shown one."""
-    if template.options or view.kind not in ("numbers", "words"):
+    if template.options or view.kind not in ("numbers", "words", "expression"):
         return []
     middles = [m for m in (template.split(q) for q in shown) if m is not None]
     if not middles:
@@ -53,8 +58,10 @@ def synthetic_questions(
         if len(out) >= n:
             break
         middle = middles[i % len(middles)][0]
-        if view.kind == "numbers":
+        if view.kind in ("numbers", "expression"):
             varied = re.sub(NUMBER_RE, lambda m: _varied_number(m.group(0), rng), middle)
+            if view.kind == "expression":  # and each operator one of its kind, shown or not ("*" for "+")
+                varied = OPERATOR.sub(lambda m: rng.choice(sorted(kind_of(m.group(0)) - {"not"})), varied)
         else:
             varied = " ".join(rng.choice(pool) for _ in range(rng.randint(min(lengths), max(lengths))))
         opening, ending = frames[i % len(frames)]
