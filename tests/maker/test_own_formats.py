@@ -5,7 +5,7 @@ import itertools
 import random
 import re
 
-from latm.maker import ToolMaker
+from latm.maker import MakeResult, ToolMaker
 from latm.maker.search.templates import View, discover, parser_code, views_for
 from latm.testing import ScriptedModel
 from sandbox import Sandbox
@@ -22,6 +22,21 @@ def parse(template_questions: list[str], question: str, view: str = "text") -> d
         return namespace["parse_question"](question)  # type: ignore[no-any-return]
     except ValueError:
         return None
+
+
+def made_by_search(sb: Sandbox, task: str, examples: list[Example], reply: str) -> tuple[MakeResult, list[str]]:
+    """The search's making from 3 shown, 3 validation and 3 kept-back examples, the model always giving
+    ``reply``; and the prompts it was asked."""
+    asked: list[str] = []
+
+    def model(messages: list[dict[str, str]]) -> str:
+        asked.append(messages[-1]["content"])
+        return reply
+
+    result = ToolMaker(ScriptedModel(model, name="qwen-1.5b"), sb, strategy="search", samples=1).make(
+        task, examples[:3], examples[3:6], held_out=examples[6:9]
+    )
+    return result, asked
 
 
 def test_option_blocks_in_every_style_are_found_and_their_header_is_fixed() -> None:
@@ -105,15 +120,7 @@ def test_statements_reach_the_function_as_lists_of_words_and_become_a_tool(sb: S
     rng = random.Random(5)
     names = "Sherrie Vernell Alexis Elanor Fidel Jamey Kandi Millicent Osvaldo Rashida".split()
     examples = [truth_question(rng, names) for _ in range(9)]
-    asked: list[str] = []
-
-    def model(messages: list[dict[str, str]]) -> str:
-        asked.append(messages[-1]["content"])
-        return TRUTH_F
-
-    result = ToolMaker(ScriptedModel(model, name="qwen-1.5b"), sb, strategy="search", samples=1).make(
-        "web_of_lies", examples[:3], examples[3:6], held_out=examples[6:]
-    )
+    result, asked = made_by_search(sb, "web_of_lies", examples, TRUTH_F)
     assert result.tool is not None and result.tool.verification.trust == "held_out", result.reason
     assert any("`statements` lists the sentences" in a for a in asked)  # the prompt says what they mean
     other_names = "Ka Bo Di Lu".split()  # names no shown question has: statements are data
@@ -185,15 +192,7 @@ def test_a_tool_may_call_the_provided_evaluator_and_carries_it_in_its_own_code(s
         "```python\ndef f(tokens):\n    def evaluate_expression(tokens):\n        return 0\n\n"
         "    return evaluate_expression(tokens)\n```"
     )
-    asked: list[str] = []
-
-    def model(messages: list[dict[str, str]]) -> str:
-        asked.append(messages[-1]["content"])
-        return provided
-
-    result = ToolMaker(ScriptedModel(model, name="qwen-1.5b"), sb, strategy="search", samples=1).make(
-        "arithmetic", examples[:3], examples[3:6], held_out=examples[6:]
-    )
+    result, asked = made_by_search(sb, "arithmetic", examples, provided)
     assert "`evaluate_expression(tokens)` returns the value" in asked[0] and "Call it" in asked[0]
     assert result.tool is not None and "def evaluate_expression(expression):" in result.tool.code, result.reason
     assert "return 0" not in result.tool.code
