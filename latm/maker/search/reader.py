@@ -177,12 +177,12 @@ def read(text, entities, layout):
         words = loose_words(loose, seen | entities)
         if len(words) != len(layout["loose"]):
             raise ValueError("a clause outside the repeated forms that the task's questions do not have")
+        told = {w for other in words[:-1] for w in other}  # a word the question told of is data ("lemons")
         for clause, kept, place in zip(loose, words, layout["loose"], strict=True):
             if "phrasing" in place and kept != place["phrasing"]:
                 raise ValueError("a clause outside the repeated forms that the task's questions do not have")
             if "values" in place and len(clause) - len(kept) not in place["values"]:
                 raise ValueError("a clause outside the repeated forms with values where the task's have none")
-            told = {w for other in words[:-1] for w in other}  # a word the question told of is data ("lemons")
             if place.get("vocabulary") is not None and not set(kept) <= set(place["vocabulary"]) | told:
                 raise ValueError("the question asks in words the task's questions do not use")
     if layout.get("asking"):  # the clause that asks, fixed words and all ("How old is X"): nothing added
