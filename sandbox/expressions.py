@@ -106,8 +106,7 @@ def with_provided(code: str) -> str:
         tree = ast.parse(code)
     except SyntaxError:
         return code
-    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == PROVIDED}
-    if not used:
+    if not any(isinstance(n, ast.Name) and n.id == PROVIDED for n in ast.walk(tree)):
         return code
     own = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == PROVIDED]
     if own:
@@ -121,6 +120,6 @@ def with_provided(code: str) -> str:
         try:
             ast.parse(without)
             code = without
-        except SyntaxError:  # its definition was all a body had: keep the code as written, ours after it
+        except SyntaxError:  # its definition was all a body had: keep the code as written, ours before it
             pass
     return EVALUATE_SOURCE.strip() + "\n\n\n" + code.lstrip()  # first: the model's function stays the last one

@@ -332,12 +332,11 @@ class SearchStrategy(MakerBase):
         sample)."""
         assert found.template is not None and found.view is not None and found.code is not None
         found.usage = Usage()  # what the search spent is the session's already; a second sample adds to it
-        evaluator = f"def f(tokens):\n    return {PROVIDED}(tokens)\n"
+        evaluator = with_provided(f"def f(tokens):\n    return {PROVIDED}(tokens)\n")
         if found.view.kind == "expression" and all(  # the answers are the expressions' values: an exact opinion
-            c.right == len(s.shown)
-            for c in searcher.score([with_provided(evaluator)], found.template, found.view, s.shown)
+            c.right == len(s.shown) for c in searcher.score([evaluator], found.template, found.view, s.shown)
         ):
-            other: str | None = with_provided(evaluator)
+            other: str | None = evaluator
         else:
             other = found.alternatives[0] if found.alternatives else searcher.second_sample(s.shown, found)
         s.usage.merge(found.usage)
