@@ -111,7 +111,7 @@ class LATM:
         self._own_sandbox = False
         self.max_attempts = max_attempts
         self.rounds = rounds
-        self.strategy = strategy  # making: "auto" (the paper's protocol, then search), "latm" or "search"
+        self.strategy = strategy  # making: "auto" (both; which first: ToolMaker._order), "latm" or "search"
         self.on_miss = on_miss
         self.prices = prices
         self.on_attempt = on_attempt

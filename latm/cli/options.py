@@ -23,7 +23,7 @@ def attempts_option(fn: Callable[..., Any]) -> Callable[..., Any]:
         default="auto",
         show_default=True,
         help="latm: the paper's protocol; search: template discovery and sampled candidates (weak makers); "
-        "auto: the paper's protocol, then search, in one budget.",
+        "auto: both in one budget, the search first for your own task when its questions share a template.",
     )(fn)
     fn = click.option(
         "--rounds",

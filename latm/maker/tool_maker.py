@@ -1,21 +1,24 @@
 """ToolMaker.make: one budget, the strategy that fits the maker.
 
 ``latm`` is the paper's protocol (``paper.py``), for a model that follows it; ``search``
-(``search.py``) is for a weak one; ``auto`` tries the paper's protocol and searches in what is
-left of the budget when it gives no tool. Only a tool that passed the judge is written to the
+(``search/``) is for a weak one; ``auto`` tries one and then the other in what is left of the
+budget (which first: ``ToolMaker._order``). Only a tool that passed the judge is written to the
 cache, with its full trace and cost.
 """
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
 from latm.errors import ModelError, StepFailed, UserError, public_errors
 from latm.judge import checker_for
+from latm.maker.loop import Strategy
 from latm.maker.making_record import MakeResult, Session
 from latm.maker.paper import PaperProtocol
 from latm.maker.search.strategy import SearchStrategy
-from tasks import Example
+from latm.maker.search.templates import discover
+from tasks import TASKS, Example
+from toolcache import Tool
 
 
 @public_errors
@@ -40,59 +43,95 @@ class ToolMaker(PaperProtocol, SearchStrategy):
         if not train or not valid:
             raise UserError("make() needs at least one train and one validation example")
         started = time.monotonic()
-        kept = list(held_out) if held_out else None
-
-        def session(**carried: Any) -> Session:
-            return Session(
-                task=task,
-                train=list(train),
-                valid=list(valid),
-                check=checker_for(task),
-                kept_back=kept,
-                **carried,
-            )
-
-        s = session()
-        reason = None
+        s = Session(
+            task=task,
+            train=list(train),
+            valid=list(valid),
+            check=checker_for(task),
+            kept_back=list(held_out) if held_out else None,
+        )
+        reason: str | None = None
         tool = None
-        unreachable = False
-        if self.strategy != "search":
-            for number in range(1, self.rounds + 1):
-                if number > 1:  # a fresh conversation, sampled from the start; attempts and cost add up
-                    s = session(attempts=s.attempts, usage=s.usage)
-                    s.round = number
-                try:
-                    tool = self._make_once(s)
-                    reason = None
-                    break
-                except StepFailed as exc:
-                    reason = f"{exc.step} failed after {self.max_attempts} attempt(s): {exc}"
-                except ModelError as exc:
-                    reason = f"the model call failed: {exc}"
-                    unreachable = True
-                    break
-            if reason and self.rounds > 1 and not unreachable:
-                reason = f"{self.rounds} rounds failed; the last: {reason}"
-        if tool is None and self.strategy in ("auto", "search") and not unreachable:  # a model that fails fails both
-            # The paper's protocol did not give a tool (or was not asked for): search, in what is
-            # left of one token budget.
-            latm_reason = reason
-            s = session(attempts=s.attempts, usage=s.usage)
-            s.strategy = "search"
-            try:
-                tool = self._make_by_search(s)
-                reason = None
-            except StepFailed as exc:
-                reason = f"search: {exc}"
-                if latm_reason:
-                    reason = f"{latm_reason}; then {reason}"
-            except ModelError as exc:
-                reason = f"the model call failed: {exc}"
+        for number, way in enumerate(self._order(task, s.shown)):
+            if number:  # the way before gave no tool: the next, in a fresh session that carries the cost
+                if way == "latm" and s.usage.tokens >= self.token_budget:
+                    break  # the search spent the whole budget
+                s = _fresh(s)
+            s.strategy = way
+            tried = self._make_by_protocol(s) if way == "latm" else self._search_once(s)
+            s, tool = tried.session, tried.tool
+            reason = tried.reason if not reason or tried.reason is None else f"{reason}; then {tried.reason}"
+            if tool is not None or tried.unreachable:  # a model that fails fails both
+                break
         return MakeResult(
             task=task,
             tool=tool,
             attempts=s.attempts,
             usage=s.usage,
-            reason=reason,
+            reason=reason if tool is None else None,
             duration_s=time.monotonic() - started,
         )
+
+    def _order(self, task: str, shown: Sequence[Example]) -> list[Strategy]:
+        """The ways ``make`` tries, in turn. ``auto`` searches first for a task LATM does not ship
+        whose shown questions share a template: the search's tool parses with the framework's strict
+        reader (refusing what the template does not read), where the paper's protocol would parse
+        with the model's own parser, which a user's task judges only by its few kept-back examples
+        and near-variants (a built-in task judges either on hundreds of fresh questions). On the
+        1.5B maker, the search made every own-task tool the paper's protocol did not."""
+        if self.strategy != "auto":
+            return [self.strategy]
+        if task not in TASKS and discover([ex.question for ex in shown]) is not None:
+            return ["search", "latm"]
+        return ["latm", "search"]
+
+    def _make_by_protocol(self, s: Session) -> "_Tried":
+        """The paper's protocol, ``rounds`` conversations; each later one fresh, sampled from the start."""
+        reason = None
+        for number in range(1, self.rounds + 1):
+            if number > 1:
+                s = _fresh(s)
+                s.round = number
+            try:
+                return _Tried(s, self._make_once(s))
+            except StepFailed as exc:
+                reason = f"{exc.step} failed after {self.max_attempts} attempt(s): {exc}"
+            except ModelError as exc:
+                return _Tried(s, None, f"the model call failed: {exc}", unreachable=True)
+        if reason and self.rounds > 1:
+            reason = f"{self.rounds} rounds failed; the last: {reason}"
+        return _Tried(s, None, reason)
+
+    def _search_once(self, s: Session) -> "_Tried":
+        """The search, in what is left of the budget."""
+        try:
+            return _Tried(s, self._make_by_search(s))
+        except StepFailed as exc:
+            return _Tried(s, None, f"search: {exc}")
+        except ModelError as exc:
+            return _Tried(s, None, f"the model call failed: {exc}", unreachable=True)
+
+
+@dataclass
+class _Tried:
+    """What one way of making gave: the session it ended in, its tool or why none."""
+
+    session: Session
+    tool: Tool | None
+    reason: str | None = None
+    unreachable: bool = False  # the model could not be called: no other way will do better
+
+
+def _fresh(s: Session) -> Session:
+    """A new session of the same task that carries ``s``'s attempts and cost."""
+    return Session(
+        task=s.task,
+        train=s.train,
+        valid=s.valid,
+        check=s.check,
+        kept_back=s.kept_back,
+        attempts=s.attempts,
+        usage=s.usage,
+        strategy=s.strategy,
+        round=s.round,
+    )

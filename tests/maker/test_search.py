@@ -82,6 +82,35 @@ def test_auto_searches_when_the_papers_protocol_fails_within_one_budget(sb: Sand
     assert result.tool.provenance.tokens_in == result.usage.prompt_tokens  # both strategies' tokens, one record
 
 
+def test_auto_searches_first_for_a_users_own_task_and_then_tries_the_papers_protocol(sb: Sandbox) -> None:
+    """A task LATM does not ship, whose questions share a template: the search's strict reader parses
+    it, so the search comes first; the paper's protocol gets what the search left."""
+    stub = "```python\ndef sort_words(text):\n    pass\n```"
+    asked: list[str] = []
+
+    def weak(messages: list[dict[str, str]]) -> str:
+        asked.append(messages[-1]["content"])
+        return RIGHT if asked[-1].startswith("Each question below") else stub
+
+    result = ToolMaker(ScriptedModel(weak, name="qwen-1.5b"), sb, strategy="auto").make(
+        "my_sorting", SHOWN[:3], SHOWN[3:]
+    )
+    assert result.tool is not None and result.tool.provenance.strategy == "search"
+    steps = [a.step for a in result.attempts]
+    assert steps[0] == "search" and "propose" not in steps
+    assert all(a.startswith("Each question below") for a in asked)  # the paper's protocol was never asked
+
+    def no_code_for_the_search(messages: list[dict[str, str]]) -> str:
+        return "I cannot." if messages[-1]["content"].startswith("Each question below") else stub
+
+    result = ToolMaker(ScriptedModel(no_code_for_the_search, name="qwen-1.5b"), sb, max_attempts=2).make(
+        "my_sorting", SHOWN[:3], SHOWN[3:]
+    )
+    assert result.tool is None
+    assert [a.step for a in result.attempts][:3] == ["search", "propose", "propose"]
+    assert (result.reason or "").startswith("search: ") and "; then propose failed" in (result.reason or "")
+
+
 def test_the_search_stops_at_its_token_budget(sb: Sandbox) -> None:
     result = search_maker(sb, [WRONG] * 40, token_budget=1500).make("word_sorting", SHOWN[:3], SHOWN[3:])
     assert result.tool is None and result.usage.tokens < 1500 + 700  # one reply past the line at most
