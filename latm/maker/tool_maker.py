@@ -81,7 +81,8 @@ class ToolMaker(PaperProtocol, SearchStrategy):
         1.5B maker, the search made every own-task tool the paper's protocol did not."""
         if self.strategy != "auto":
             return [self.strategy]
-        if task not in TASKS and discover([ex.question for ex in shown]) is not None:
+        template = discover([ex.question for ex in shown])
+        if task not in TASKS and template is not None and template.has_form:
             return ["search", "latm"]
         return ["latm", "search"]
 

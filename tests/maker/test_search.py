@@ -5,7 +5,7 @@ from latm.maker import ToolMaker
 from latm.maker.search.templates import View, discover, parser_code, views_for
 from latm.testing import ScriptedModel
 from sandbox import Sandbox
-from tasks import get_task
+from tasks import Example, get_task
 
 WORDS = get_task("word_sorting")
 SHOWN = WORDS.generate(6, seed=31)
@@ -109,6 +109,21 @@ def test_auto_searches_first_for_a_users_own_task_and_then_tries_the_papers_prot
     assert result.tool is None
     assert [a.step for a in result.attempts][:3] == ["search", "propose", "propose"]
     assert (result.reason or "").startswith("search: ") and "; then propose failed" in (result.reason or "")
+
+
+def test_auto_runs_the_papers_protocol_first_for_a_users_task_with_no_form(sb: Sandbox) -> None:
+    """Questions that share no fixed words (only their "?") give no strict reader: the paper's protocol first."""
+    free = [
+        Example(question="Ann has 3 apples and eats one. How many are left?", answer="2"),
+        Example(question="What is the sum of 4 and 9?", answer="13"),
+        Example(question="Tom walks 2 miles a day; how far does he walk in 5 days?", answer="10"),
+        Example(question="Double 21?", answer="42"),
+    ]
+    stub = "```python\ndef solve_it(text):\n    pass\n```"
+    result = ToolMaker(ScriptedModel([stub] * 40, name="qwen-1.5b"), sb, max_attempts=1, token_budget=3000).make(
+        "word_problems", free[:2], free[2:]
+    )
+    assert [a.step for a in result.attempts][:2] == ["propose", "search"]
 
 
 def test_the_search_stops_at_its_token_budget(sb: Sandbox) -> None:

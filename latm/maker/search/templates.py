@@ -65,6 +65,13 @@ class Template:
     openings: tuple[str, ...] = ()  # fixed sentences some questions begin with ("" where others have none)
     endings: tuple[str, ...] = ()  # ... and some end with
 
+    @property
+    def has_form(self) -> bool:
+        """Whether the questions share a form beyond their punctuation: fixed words or an option block
+        (what a strict reader can hold a new question to; "?" alone holds nothing)."""
+        fixed = (self.prefix, self.suffix, self.header, *self.openings, *self.endings)
+        return self.options is not None or any(re.search(r"\w", text) for text in fixed)
+
     def core(self, body: str) -> str | None:
         """The body without its opening and ending sentence (None: it has none the task allows)."""
         if self.openings:
