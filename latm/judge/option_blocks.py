@@ -61,3 +61,42 @@ def option_style(questions: Sequence[str]) -> tuple[str, str] | None:
         if all(blocks) and len({b[1] for b in blocks if b}) == 1:
             return style, blocks[0][1] if blocks[0] else ""
     return None
+
+
+def reordered(question: str, answer: str) -> list[tuple[str, str]]:
+    """The question with its options in other orders (reversed; rotated by one), each with its answer:
+    the same option's text, or its new letter written as the answer wrote it. A tool that chooses by
+    an option's place rather than its text answers these wrongly. Empty when the question has no
+    option block or its answer names none of the options."""
+    for style in OPTION_STYLES:
+        block = option_block(question, style)
+        if block is not None:
+            break
+    else:
+        return []
+    texts = block[2]
+    n = len(texts)
+    if len(set(texts)) != n:
+        return []
+    said = answer.strip()
+    letter = re.fullmatch(r"\(?([A-Z])[).]?", said) if style != "bullet" else None
+    if letter is not None and ord(letter[1]) - ord("A") < n:
+        index = ord(letter[1]) - ord("A")
+    elif said in texts:
+        index, letter = texts.index(said), None
+    else:
+        return []
+    lines = question.split("\n")
+    head, block_lines = lines[:-n], lines[-n:]
+    out: list[tuple[str, str]] = []
+    orders = [list(range(n))[::-1], [*range(1, n), 0]]  # the same order for two options
+    for order in [o for i, o in enumerate(orders) if o not in orders[:i]]:
+        moved = []
+        for line, source in zip(block_lines, order, strict=True):
+            m = _COMPILED[style].fullmatch(line)
+            assert m is not None  # every line of the block matched when it was read
+            moved.append(line[: m.start(2)] + texts[source] + line[m.end(2) :])
+        place = order.index(index)
+        new_answer = said[: letter.start(1)] + chr(ord("A") + place) + said[letter.end(1) :] if letter else said
+        out.append(("\n".join([*head, *moved]), new_answer))
+    return out

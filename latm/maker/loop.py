@@ -26,6 +26,7 @@ from latm.judge import (
     vacuous_cases,
 )
 from latm.judge.cases import CaseRun, run_cases, run_direct
+from latm.judge.option_blocks import reordered
 from latm.judge.rendering import infer_rendering
 from latm.maker import prompts
 from latm.maker.making_record import Attempt, Session, tool_record
@@ -280,6 +281,13 @@ class MakerBase:
                 ),
             )
         self._carried(code, "The solver", s)
+        moved = [m for ex in s.shown for m in reordered(ex.question, ex.answer)]
+        if moved:  # the shown questions with their options in other orders: chosen by text, not place
+            moved_runs = run_direct(self.sandbox, s.code, code, [q for q, _ in moved])
+            moved_out = judge(moved_runs, [a for _, a in moved], [q for q, _ in moved], s.check, rendering)
+            wrong = [(q, a, o) for (q, a), o in zip(moved, moved_out, strict=True) if not o.passed]
+            if wrong:
+                raise replies.ReplyProblem("wrong_answers", prompts.reordered(wrong))
         probes = strictness_probes(s.task, self.cache)
         if s.task not in TASKS:  # a user's task is its shown questions' form: a changed fixed word is another
             probes += near_misses(
@@ -422,4 +430,3 @@ def _failure_kinds(outcomes: Sequence[CaseOutcome]) -> dict[str, int]:
     raised reaches the model, so no unseen question can leak through a repair message."""
     kinds = Counter(FAILURE_WORDS[o.failure] for o in outcomes if o.failure is not None)
     return dict(kinds)
-

@@ -126,6 +126,15 @@ def not_strict(caught: list[Any]) -> str:
     )
 
 
+def reordered(wrong: list[Any]) -> str:
+    lines = "\n".join(f"- question {q[:300]!r}: {o.describe(a)}" for q, a, o in wrong[:3])
+    return repair(
+        "`solve` answered the shown questions wrongly once their options were put in another order:\n"
+        f"{lines}\nIt must choose an option by its text, not by its place in the list.",
+        "`solve`",
+    )
+
+
 def held_out(total: int, kinds: dict[str, int]) -> str:
     listed = "\n".join(f"- {kind}: {n}" for kind, n in kinds.items())
     return repair(

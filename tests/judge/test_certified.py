@@ -802,3 +802,41 @@ def test_a_tool_a_canary_quarantines_re_probes_the_solvers_it_hid(tmp_path: Path
             latm.solve_many(["Multiply 5 by 4.", "Multiply 8 by 8."])
         assert cache.get(multiplier.id).status == "quarantined"
         assert cache.get(loose.id).status == "quarantined"  # re-probed with the multiplier's questions
+
+
+def _parity(n: int) -> Example:
+    return Example(question=f"Is {n} an even number?\nOptions:\n- Yes\n- No", answer="Yes" if n % 2 == 0 else "No")
+
+
+@pytest.mark.parametrize("picks", ["by_place", "by_text"])
+def test_a_solver_that_picks_an_option_by_its_place_is_refused(sb: Sandbox, picks: str) -> None:
+    """Every shown question lists Yes first, so "the first option" is right on all of them and on the
+    kept-back ones; asked them with the options reordered, it is wrong."""
+    examples = [_parity(n) for n in (4, 7, 10, 13, 22, 31, 8, 5, 16)]
+    fn = {
+        "by_place": "def is_even(n, options):\n    return options[0] if n % 2 == 0 else options[1]",
+        "by_text": "def is_even(n, options):\n    return 'Yes' if n % 2 == 0 else 'No'",
+    }[picks]
+    reading = r"Is (\d+) an even number\?\nOptions:\n- (\w+)\n- (\w+)"
+    parsed = (
+        f"import re\nm = re.fullmatch(r'{reading}', question)\nret = is_even(int(m.group(1)), [m.group(2), m.group(3)])"
+    )
+    tests = block(
+        "\n\n".join(
+            f"question = {e.question!r}\n{parsed}\nans = ret\nassert ans == {e.answer!r}" for e in examples[3:6]
+        )
+    )
+    wrap = wrap_reply(fn, examples[3:6], lambda e: f"{parsed}\nans = ret")
+    solver = block(
+        f"import re\n\ndef solve(question):\n    m = re.fullmatch(r'{reading}', question)\n"
+        "    if m is None:\n        raise ValueError('not mine')\n"
+        "    return is_even(int(m.group(1)), [m.group(2), m.group(3)])"
+    )
+    model = ScriptedModel([block(fn), tests, wrap, solver, solver, solver], name="gpt-4o")
+    result = ToolMaker(model, sb, strategy="latm").make("parity", examples[:3], examples[3:6], examples[6:])
+    if picks == "by_text":
+        assert result.tool is not None and result.tool.direct is not None, result.reason
+        return
+    assert steps(result)[3:] == ["direct:wrong_answers"] * 3
+    assert "options were put in another order" in result.attempts[3].feedback
+    assert result.tool is None or result.tool.direct is None

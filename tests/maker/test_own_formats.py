@@ -64,11 +64,18 @@ def yes_no(n: int) -> Example:
 def test_a_task_with_bulleted_options_becomes_a_tool_that_refuses_near_variants(sb: Sandbox) -> None:
     rng = random.Random(3)
     examples = [yes_no(rng.randint(1, 999)) for _ in range(9)]
-    candidate = "```python\ndef f(x, options):\n    return options[0] if x[0] % 2 == 0 else options[1]\n```"
-    maker = ToolMaker(ScriptedModel([candidate] * 4, name="qwen-1.5b"), sb, strategy="search", samples=1)
+    by_place = "```python\ndef f(x, options):\n    return options[0] if x[0] % 2 == 0 else options[1]\n```"
+    by_text = "```python\ndef f(x, options):\n    return 'Yes' if x[0] % 2 == 0 else 'No'\n```"
+    replies = [by_place, by_place, by_text, by_text, by_text]
+    maker = ToolMaker(ScriptedModel(replies, name="qwen-1.5b"), sb, strategy="search", samples=1)
     result = maker.make("even_numbers", examples[:3], examples[3:6], held_out=examples[6:])
     assert result.tool is not None and result.tool.direct is not None, result.reason
     assert result.tool.verification.trust == "held_out"
+    # the shown questions always list Yes first: a function that picks the first option is right on them
+    # only by the order; asked them with the options reordered, it is not, and is never a tool
+    search = next(a for a in result.attempts if a.step == "search")
+    assert [o["scores"] for o in search.observations] == [[0], [0], [6]]
+    assert "options[0]" not in result.tool.code
     from latm.judge.cases import run_direct
 
     questions = [
@@ -77,9 +84,12 @@ def test_a_task_with_bulleted_options_becomes_a_tool_that_refuses_near_variants(
         "Is 7 an even number?\nOptions:\n- Yes\n- No\n- Maybe",  # a third option
         "Is 7 an even number?\nChoices:\n- Yes\n- No",  # another header
     ]
-    runs = run_direct(sb, result.tool.code, result.tool.direct, questions)
+    runs = run_direct(
+        sb, result.tool.code, result.tool.direct, [*questions, "Is 8 an even number?\nOptions:\n- No\n- Yes"]
+    )
     assert runs[0].ok and runs[0].value == "No"
-    assert [r.ok for r in runs[1:]] == [False, True, False]  # options are data: a third one is still the task
+    assert [r.ok for r in runs[1:4]] == [False, True, False]  # options are data: a third one is still the task
+    assert runs[4].ok and runs[4].value == "Yes"
 
 
 def test_every_shown_format_reads_back_with_its_views() -> None:
@@ -318,7 +328,7 @@ def test_lettered_options_in_another_style_with_letter_answers_become_a_tool(sb:
 
     examples = [q(rng.randint(1, 999)) for _ in range(9)]
     asked: list[str] = []
-    letter = "```python\ndef f(x, options):\n    return 'A' if x[0] % 2 == 0 else 'B'\n```"
+    letter = "```python\ndef f(x, options):\n    return 'AB'[options.index('Yes' if x[0] % 2 == 0 else 'No')]\n```"
 
     def model(messages: list[dict[str, str]]) -> str:
         asked.append(messages[-1]["content"])

@@ -27,6 +27,7 @@ from typing import Any
 from latm import replies
 from latm.errors import ModelError, StepFailed
 from latm.judge.cases import error_text, run_direct
+from latm.judge.option_blocks import reordered
 from latm.judge.rendering import render_or_none
 from latm.maker.loop import MakerBase
 from latm.maker.making_record import Attempt, Session
@@ -264,30 +265,39 @@ class SearchMaker:
         return codes
 
     def score(self, codes: list[str], template: Template, view: View, shown: Sequence[Example]) -> list[Candidate]:
-        """Every candidate on every shown example, in one sandbox round."""
+        """Every candidate on every shown example, in one sandbox round. An example with options counts
+        as right only if the candidate also answers it with its options in other orders (a function
+        that picks by place, "the first option", is right on a task's questions only by chance)."""
         if not codes:
             return []
-        inputs = [view.args(template, ex.question) for ex in shown]
-        calls: list[Any] = [([code, args], {}) for code in codes for args in inputs]
+        cases: list[tuple[int, Example, dict[str, Any]]] = []  # (which shown example, the question asked, f's args)
+        for i, ex in enumerate(shown):
+            cases.append((i, ex, view.args(template, ex.question)))
+            for question, moved_answer in reordered(ex.question, ex.answer):
+                try:
+                    cases.append((i, Example(question=question, answer=moved_answer), view.args(template, question)))
+                except ValueError:
+                    continue
+        calls: list[Any] = [([code, args], {}) for code in codes for _, _, args in cases]
         results = self.sandbox.call_many(CANDIDATE_HARNESS, "_latm_candidate", calls)
         out = []
-        for i, code in enumerate(codes):
+        for c, code in enumerate(codes):
             cand = Candidate(code=code)
-            for ex, args, r in zip(shown, inputs, results[i * len(shown) : (i + 1) * len(shown)], strict=True):
+            wrong: set[int] = set()
+            for (i, ex, args), r in zip(cases, results[c * len(cases) : (c + 1) * len(cases)], strict=True):
                 answer = render_or_none(r.value, ex.question) if r.ok else None
-                if answer is not None and self.check(answer, ex.answer):
-                    cand.right += 1
+                if i in wrong or (answer is not None and self.check(answer, ex.answer)):
+                    continue
+                wrong.add(i)
+                if r.ok:
+                    got = f"returned {r.value!r}"
                 else:
-                    if r.ok:
-                        got = f"returned {r.value!r}"
-                    else:
-                        last = error_text(r).splitlines()[-1]
-                        got = f"raised {last}"
-                        cand.raised.append(last.split(":")[0])
-                    cand.failures.append(
-                        f"- {_call(args)[:400]} {got[:200]}, "
-                        f"expected {_target(ex, args.get('options', []), template.options)!r}"
-                    )
+                    last = error_text(r).splitlines()[-1]
+                    got = f"raised {last}"
+                    cand.raised.append(last.split(":")[0])
+                expected = _target(ex, args.get("options", []), template.options)
+                cand.failures.append(f"- {_call(args)[:400]} {got[:200]}, expected {expected!r}")
+            cand.right = len(shown) - len(wrong)
             out.append(cand)
         return out
 
