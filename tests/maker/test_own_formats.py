@@ -341,6 +341,19 @@ def test_lettered_options_in_another_style_with_letter_answers_become_a_tool(sb:
     assert result.tool is not None and result.tool.verification.trust == "held_out", result.reason
 
 
+def test_a_comma_inside_a_number_is_not_a_lists_comma() -> None:
+    """Lists written "3, 5, 7": "1,200" is one number with a thousands separator, which no view reads;
+    taken as the two numbers 1 and 200 the tool would answer confidently and wrongly."""
+    shown = ["Find the largest number in the list: 3, 5, 7.", "Find the largest number in the list: 12, 40."]
+    for view in ("numbers", "records"):
+        assert parse(shown, "Find the largest number in the list: 9, 11.", view) in (
+            {"x": [9, 11]},
+            {"values": [9, 11]},
+        )
+        assert parse(shown, "Find the largest number in the list: 1,200, 950.", view) is None, view
+        assert parse(shown, "Find the largest number in the list: 3,5.", view) is None, view
+
+
 def test_the_frameworks_parsers_hold_what_they_do_not_hand_over() -> None:
     # numbers view: the words between numbers are one of those the shown questions have there
     shown = ["Compute 3 + 4 =", "Calculate 6 + 1 =", "Work out 2 + 2 ="]
@@ -405,6 +418,7 @@ def test_the_frameworks_parsers_hold_what_they_do_not_hand_over() -> None:
         "I have three books, two lamps, no kites. How many objects do I have?",
         "I have three books and a lamp that I lost. How many objects do I have?",
         "I have a dozen books, a lamp, and two drums. How many objects do I have?",  # a dozen is not one
+        "I have a spoon, twenty one lamps, and a kite. How many objects do I have?",  # 21, not 20 "one lamps"
     ):
         assert parse(things, other, "items") is None, other
     # a fixed word next to the list that also counts inside it ("I have a ...") is the list's; text around

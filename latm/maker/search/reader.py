@@ -128,11 +128,14 @@ def _value(token, as_int):
 
 def marks_of(text, entities):
     """The punctuation of a text outside its entities (option texts): what the reader cuts clauses at
-    and drops, so it is held to the task's (a question whose "." became "%" is another task's)."""
+    and drops, so it is held to the task's (a question whose "." became "%" is another task's). A comma
+    between two digits counts apart, as "9,9": "1,200" is one number to a reader, not the clauses
+    "1" and "200" of a list written "1, 200"."""
     for e in sorted(entities, key=len, reverse=True):
         if e:
             text = text.replace(e, " ")
-    return {ch for ch in text if not (ch.isalnum() or ch.isspace() or ch == "_")}
+    marks = {ch for ch in text if not (ch.isalnum() or ch.isspace() or ch == "_")}
+    return marks | ({"9,9"} if re.search(r"\d,\d", text) else set())
 
 
 def loose_words(loose, values):

@@ -105,8 +105,10 @@ def _statements_layout(middles):
 
 def _marks(text):
     """The punctuation of a text: the statements reading drops it, so it is held to the task's ("Jamey says,
-    Fidel tells the truth?" asks where the task's sentences state)."""
-    return {ch for ch in text if not (ch.isalnum() or ch.isspace() or ch == "_")}
+    Fidel tells the truth?" asks where the task's sentences state); a comma between two digits counts
+    apart ("1,200" is not "1, 200")."""
+    marks = {ch for ch in text if not (ch.isalnum() or ch.isspace() or ch == "_")}
+    return marks | ({"9,9"} if re.search(r"\d,\d", text) else set())
 
 
 def _items_parts(middle):
@@ -143,8 +145,9 @@ def _items_of(middle, layout=None):
     if any(len(name.split()) > layout["longest"] for _, name in items):
         raise ValueError("a longer name than the task's")
     for _, name in items:
-        if name.split()[0].lower() in _READ_QUANTITY_WORDS:
-            raise ValueError("a quantity that is not a count: %r" % name)
+        first = name.split()[0].lower()
+        if first in _READ_QUANTITY_WORDS or (first in _READ_NUMBER_WORDS and first not in ("a", "an")):
+            raise ValueError("a quantity that is not a count: %r" % name)  # "twenty one lamps": not 20
     for place, text in (("first", pieces[0]), ("last", pieces[-1])):
         held = layout[place]
         if "texts" in held:

@@ -381,8 +381,10 @@ def fixed_between_numbers(middles: Sequence[str]) -> dict[str, Any]:
     B?"): where every shown question has as many numbers, each place's text is one the shown questions
     have there, and the count is fixed; otherwise the text before the first number, the text after the
     last, and every text between two numbers are each one the shown questions have in that place (an end's
-    text is not a separator: "9-4-2" does not make "9 -4 -2" a question of the task)."""
-    pieces = [[" ".join(t.split()) for t in re.split(NUMBER_RE, m)] for m in middles]
+    text is not a separator: "9-4-2" does not make "9 -4 -2" a question of the task). A comma touching a
+    number on both sides is apart from a spaced one: where the shown lists have "3, 5", "1,200" is one
+    number (a thousands separator), not two."""
+    pieces = [_gaps(m) for m in middles]
     if not pieces:
         return {}
     if len({len(p) for p in pieces}) == 1:
@@ -397,9 +399,17 @@ def fixed_between_numbers(middles: Sequence[str]) -> dict[str, Any]:
 
 # The numbers view's reading, as the tool carries it (one source: run here, and embedded in the tool).
 NUMBERS_OF_SOURCE = f'''
+def _gaps(middle):
+    """The texts around the integers of the middle, spaces collapsed; a lone comma between two of them
+    is "9,9" ("1,200" is not the list "1, 200")."""
+    pieces = re.split({NUMBER_RE!r}, middle)
+    return [
+        "9,9" if text == "," and 0 < i < len(pieces) - 1 else " ".join(text.split()) for i, text in enumerate(pieces)
+    ]
+
 def _numbers_of(middle, fixed):
     """The integers of the middle; ValueError where the text between them is not one the task has."""
-    pieces = [" ".join(t.split()) for t in re.split({NUMBER_RE!r}, middle)]
+    pieces = _gaps(middle)
     if fixed.get("count") is not None and len(pieces) != fixed["count"]:
         raise ValueError("not a question of this task")
     for i, text in enumerate(pieces):
@@ -430,6 +440,7 @@ def _words_of(middle, count, marks=None):
 _numbers_namespace: dict[str, Any] = {"re": re}
 exec(NUMBERS_OF_SOURCE + WORDS_OF_SOURCE, _numbers_namespace)  # our own source, not a tool's
 numbers_of = _numbers_namespace["_numbers_of"]
+_gaps = _numbers_namespace["_gaps"]
 words_of = _numbers_namespace["_words_of"]
 
 
