@@ -360,6 +360,11 @@ def test_the_frameworks_parsers_hold_what_they_do_not_hand_over() -> None:
     assert parse(shown, "Compute 8 + 9 =", "numbers") == {"x": [8, 9]}
     for other in ("Negate 3 + 4 =", "Compute 3 - 4 =", "Compute 3 + 4 + 5 ="):
         assert parse(shown, other, "numbers") is None, other
+    # places whose words vary are held together, as one shown question has them
+    units = ["Convert 3 hours and 20 minutes to minutes.", "Convert 2 minutes and 5 seconds to seconds."]
+    assert parse(units, "Convert 4 hours and 2 minutes to minutes.", "numbers") == {"x": [4, 2]}
+    for mixed in ("Convert 3 hours and 20 seconds to seconds.", "Convert 3 minutes and 20 minutes to minutes."):
+        assert parse(units, mixed, "numbers") is None, mixed
     # a hyphen between digits is text, not a minus sign; a minus before a number is its sign
     dates = ["What is the date 89 days after 2020-07-22?", "What is the date 5 days after 1999-12-30?"]
     assert parse(dates, "What is the date 3 days after 2021-01-09?", "numbers") == {"x": [3, 2021, 1, 9]}

@@ -379,7 +379,9 @@ def fixed_between_numbers(middles: Sequence[str]) -> dict[str, Any]:
     """What the numbers view holds of the text between numbers (it hands the function the numbers only,
     so the words it drops must be the task's: "What is 6 times 7?" is not a question of "What is A plus
     B?"): where every shown question has as many numbers, each place's text is one the shown questions
-    have there, and the count is fixed; otherwise the text before the first number, the text after the
+    have there, and the count is fixed, and places whose texts vary are held together (as one shown
+    question has them: "3 hours and 20 minutes" and "3 minutes and 20 seconds" do not make "3 hours and
+    20 seconds" a question of the task); otherwise the text before the first number, the text after the
     last, and every text between two numbers are each one the shown questions have in that place (an end's
     text is not a separator: "9-4-2" does not make "9 -4 -2" a question of the task). A comma touching a
     number on both sides is apart from a spaced one: where the shown lists have "3, 5", "1,200" is one
@@ -389,7 +391,11 @@ def fixed_between_numbers(middles: Sequence[str]) -> dict[str, Any]:
         return {}
     if len({len(p) for p in pieces}) == 1:
         at = {str(i): sorted({p[i] for p in pieces}) for i in range(len(pieces[0]))}
-        return {"count": len(pieces[0]), "at": at}
+        varying = [i for i in range(len(pieces[0])) if len(at[str(i)]) > 1]
+        if len(varying) < 2:
+            return {"count": len(pieces[0]), "at": at}
+        seen = sorted({tuple(p[i] for i in varying) for p in pieces})
+        return {"count": len(pieces[0]), "at": at, "together": [varying, [list(s) for s in seen]]}
     return {
         "first": sorted({p[0] for p in pieces}),
         "last": sorted({p[-1] for p in pieces}),
@@ -421,6 +427,8 @@ def _numbers_of(middle, fixed):
             allowed = fixed.get("any")
         if allowed is not None and text not in allowed:
             raise ValueError("not a question of this task")
+    if "together" in fixed and [pieces[i] for i in fixed["together"][0]] not in fixed["together"][1]:
+        raise ValueError("words the task's questions do not have together")
     return {{"x": [int(n) for n in re.findall({NUMBER_RE!r}, middle)]}}
 '''
 # The words view's reading: where every shown question is about one word, so is the task ("the word
