@@ -77,13 +77,15 @@ PIECE = re.compile(r"\w+|[^\w\s]")
 
 
 def near_misses(
-    task: str, questions: Sequence[str], limit: int = 40, seed: int | None = None, also: Sequence[str] = ()
+    task: str, questions: Sequence[str], limit: int = 200, seed: int | None = None, also: Sequence[str] = ()
 ) -> list[Probe]:
     """Questions of the task made into another task, which a strict solver refuses (no answer to them
     is right): one of its fixed pieces changed, or the question extended. The fixed pieces are the
     words and symbols every given question has (and every question in ``also``, questions known to be
     of the task that are not shown: a piece they vary is not fixed), wherever they stand ("plus" in
-    "What is A plus B?", "+" in "6+7"); each is replaced by a stand-in drawn at random. The extensions
+    "What is A plus B?", "+" in "6+7"), up to ``limit`` of them (symbols first, then the longest words:
+    a long instruction must not leave a record's short words untried); each is replaced by a stand-in
+    drawn at random. The extensions
     repeat a fixed word between two varying parts with its operand ("6 plus 7 plus 7", only where every
     question has that word as often), put a word after a number that changes what it means ("6 squared"),
     insert a sentence before the last one (of a question of several), add a clause after the end (as a

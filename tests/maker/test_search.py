@@ -1,6 +1,8 @@
 """The search strategy for weak makers: the framework's template and parser, sampled candidates
 verified together, then the same judge as any tool."""
 
+import pytest
+
 from latm.maker import ToolMaker
 from latm.maker.search.templates import View, discover, parser_code, views_for
 from latm.testing import ScriptedModel
@@ -169,6 +171,31 @@ def test_repeated_forms_reach_the_model_as_a_table_and_pairs_and_the_tool_reads_
     held = result.tool.verification.held_out
     assert held is not None and held.passed == held.total == 300  # unseen questions, read by the tool's own parser
     assert "def f(table, pairs, asked, options):" in prompts[0] and "Question: " + questions[0] in prompts[0]
+
+
+def test_a_users_records_hold_their_fixed_words_and_a_built_in_tasks_read_its_unseen_scenarios() -> None:
+    """A user's task: a record's word that every shown record has ("buys") is the task's; a changed one
+    ("sells") is another task, though the slots still read. A built-in task's generator has scenarios
+    the six shown may lack ("trade positions" where they all "swap"): its reader reads them, and its tool
+    is judged on 300 of them."""
+    shopping = [
+        "Purchases: Ann buys 3 figs at 2 coins each; Bo buys 1 kiwi at 5 coins each. What is the total?",
+        "Purchases: Cy buys 2 limes at 1 coins each; Di buys 4 plums at 3 coins each. What is the total?",
+    ]
+    template = discover(shopping)
+    assert template is not None
+    records = next(v for v in views_for(template, shopping) if v.kind == "records")
+    same = "Purchases: Ed buys 5 figs at 2 coins each; Flo buys 2 pears at 4 coins each. What is the total?"
+    assert records.args(template, same) == {"rows": [["Ed", 5, "figs", 2], ["Flo", 2, "pears", 4]]}
+    with pytest.raises(ValueError):
+        records.args(template, same.replace("Flo buys", "Flo sells"))
+    for seed in (0, 2):
+        shown = [e.question for e in TRACKING.generate(6, seed=seed)]
+        template = discover(shown)
+        assert template is not None
+        view = next(v for v in views_for(template, shown, hold_form_words=False) if v.kind == "records")
+        for example in TRACKING.generate(300, seed=5):
+            view.args(template, example.question)  # raises ValueError where it does not read
 
 
 def test_a_candidate_failing_everywhere_on_one_exception_is_repaired_with_its_error(sb: Sandbox) -> None:

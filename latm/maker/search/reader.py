@@ -156,11 +156,18 @@ def read(text, entities, layout):
     names = set()
     entities = set(entities)
     seen = set()  # the values of the forms read so far: a later form's part holding one is a value too
+    form_words = set()  # the words of the forms' records that are not values ("is playing")
     for found, group in zip(runs, groups, strict=True):
         slots = slots_of(found, entities | seen, group["forms"])
         if len(slots) != group["width"]:
             raise ValueError("a repeated form with another number of varying parts than the task's")
+        held = group.get("words", {}).get(str(len(found[0][0])))
+        if held is not None and any(
+            record[int(p)] not in words for record in found[0] for p, words in held.items() if int(p) not in slots
+        ):
+            raise ValueError("a word in a repeated form that the task's questions do not have there")
         seen.update(record[p] for record in found[0] for p in slots)
+        form_words.update(record[p] for record in found[0] for p in range(len(record)) if p not in slots)
         if group["name"] is None:
             continue
         run = [[record[p] for p in slots] for record in found[0]]
@@ -180,7 +187,8 @@ def read(text, entities, layout):
         words = loose_words(loose, seen | entities)
         if len(words) != len(layout["loose"]):
             raise ValueError("a clause outside the repeated forms that the task's questions do not have")
-        told = {w for other in words[:-1] for w in other}  # a word the question told of is data ("lemons")
+        # a word the question tells of elsewhere, in another clause or in its records, is data ("lemons")
+        told = {w for other in words[:-1] for w in other} | form_words
         for clause, kept, place in zip(loose, words, layout["loose"], strict=True):
             if "phrasing" in place and kept != place["phrasing"]:
                 raise ValueError("a clause outside the repeated forms that the task's questions do not have")

@@ -170,6 +170,7 @@ class SearchMaker:
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.prices = prices
+        self.hold_form_words = True  # the records view holds its forms' fixed words (a user's task)
         self.policy_note = ""  # what the policy refused in the last refused candidate
         self.policy_refusals = 0
 
@@ -184,7 +185,7 @@ class SearchMaker:
         if template is None:
             result.reason = "the shown questions share no template (no fixed text around one varying part)"
             return result
-        views = views_for(template, [ex.question for ex in shown])
+        views = views_for(template, [ex.question for ex in shown], hold_form_words=self.hold_form_words)
         for index, view in enumerate(views):
             start = result.spent
             left = self.token_budget - start
@@ -415,6 +416,7 @@ class SearchStrategy(MakerBase):
             prices=self.prices,
             on_round=lambda line: self._progress(s, "search", line, started),
         )
+        searcher.hold_form_words = s.task not in TASKS
         spent = Usage()
         found = searcher.search(s.shown, usage=spent)
         s.usage.merge(spent)

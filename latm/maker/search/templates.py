@@ -260,7 +260,23 @@ def _loose_place(phrasings: list[list[str]], values: list[int]) -> dict[str, Any
     return {"values": sorted(set(values)), "vocabulary": None}
 
 
-def layout_of(template: Template, questions: Sequence[str]) -> dict[str, Any] | None:
+def _form_words(runs: list[Any], forms: list[list[Any]]) -> dict[str, dict[str, list[str]]]:
+    """For each record length of a form, the word every shown record has at a place that is not a slot:
+    a reader holds a new question's records to it ("Ben buys 4 pears" is not "Ben sells 4 pears",
+    though both have the form's slots). Where the shown records differ at such a place (scenarios:
+    "swap balls", "trade books") the place is not held: unseen scenarios are still the task's."""
+    out: dict[str, dict[str, set[str]]] = {}
+    for records_, _ in runs:
+        length = len(records_[0])
+        slots: list[int] = next((positions for known, positions in forms if known == length), [])
+        for record in records_:
+            for p in range(length):
+                if p not in slots:
+                    out.setdefault(str(length), {}).setdefault(str(p), set()).add(record[p])
+    return {length: {p: sorted(ws) for p, ws in places.items() if len(ws) == 1} for length, places in out.items()}
+
+
+def layout_of(template: Template, questions: Sequence[str], hold_form_words: bool = True) -> dict[str, Any] | None:
     """The records layout the shown questions share, or None when they share none.
 
     Each question's repeated forms are found alone; the layout keeps the forms every question has
@@ -285,6 +301,9 @@ def layout_of(template: Template, questions: Sequence[str]) -> dict[str, Any] | 
         for (runs, _), (_, options) in zip(raw, bodies, strict=True):
             merged.setdefault(len(runs[g][0][0]), set()).update(records.slots_of(runs[g], set(options), []))
         forms.append([[length, sorted(slots)] for length, slots in sorted(merged.items())])
+    words = [  # per form: the word every shown record has at a place that is not a slot
+        _form_words([runs[g] for runs, _ in raw], forms[g]) if hold_form_words else None for g in range(len(raw[0][0]))
+    ]
     found = [  # each question's forms as records of their slots' values
         ([_slot_values(run, options, forms[g]) for g, run in enumerate(runs)], loose)
         for (runs, loose), (_, options) in zip(raw, bodies, strict=True)
@@ -306,6 +325,8 @@ def layout_of(template: Template, questions: Sequence[str]) -> dict[str, Any] | 
                 varying.append(varies)
         ints = [all(re.fullmatch(r"-?\d+", r[p]) for run in runs_g for r in run) for p in keep]
         group: dict[str, Any] = {"width": width, "forms": forms[g], "keep": keep, "ints": ints}
+        if words[g] is not None:
+            group["words"] = words[g]
         group.update(kind="rows", name=None)
         if any(varying):
             if len(keep) == 1:
@@ -482,7 +503,7 @@ def _reads_back(view: View, template: Template, questions: Sequence[str]) -> boo
     return True
 
 
-def views_for(template: Template, questions: Sequence[str]) -> list[View]:
+def views_for(template: Template, questions: Sequence[str], hold_form_words: bool = True) -> list[View]:
     """The views worth offering, most structured first, each where it reads every shown question: the
     records the questions repeat; the numbers where the text around them is the same in every shown
     question (they are then all that varies: "89 days after 2020-07-22"); an expression (where some token
@@ -491,7 +512,7 @@ def views_for(template: Template, questions: Sequence[str]) -> list[View]:
     between); counted items; the sentences (three or more in each question); the words; the text."""
     parts = [template.split(q)[0] for q in questions]  # type: ignore[index]
     views: list[View] = []
-    layout = layout_of(template, questions)
+    layout = layout_of(template, questions, hold_form_words)
     if layout is not None:
         views.append(View("records", layout))
     between = fixed_between_numbers(parts)
