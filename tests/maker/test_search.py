@@ -198,6 +198,21 @@ def test_a_users_records_hold_their_fixed_words_and_a_built_in_tasks_read_its_un
             view.args(template, example.question)  # raises ValueError where it does not read
 
 
+def test_a_line_ends_a_record_so_the_last_of_a_list_is_read() -> None:
+    """Availability lists one per line: the last range of a line is a record, not part of a clause with
+    the next line's words (where it was dropped, no function could be right)."""
+    meeting = get_task("schedule_meeting")
+    shown = [e.question for e in meeting.generate(6, seed=0)]
+    template = discover(shown)
+    assert template is not None
+    view = next(v for v in views_for(template, shown, hold_form_words=False) if v.kind == "records")
+    for example in meeting.generate(20, seed=5):
+        lines = example.question.split("\n")
+        ranges = [line.split(": ")[1].split(", ") for line in lines[1:3]]
+        args = view.args(template, example.question)
+        assert [[f"{a} - {b}" for a, b in args[name]] for name in ("pairs", "pairs2")] == ranges
+
+
 def test_a_candidate_failing_everywhere_on_one_exception_is_repaired_with_its_error(sb: Sandbox) -> None:
     typo = "```python\ndef f(x):\n    return ' '.join(sortd(x))\n```"
     asked: list[str] = []

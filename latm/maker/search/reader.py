@@ -7,7 +7,7 @@ reliably, but it can work on the values once they reach it as a dict or a list o
 trials with a 1.5B maker showed). This module finds those forms in any text, with
 no knowledge of the task:
 
-- the text is cut into clauses at punctuation; the answer choices (option texts) and numbers
+- the text is cut into clauses at punctuation and line ends; the answer choices (option texts) and numbers
   are kept whole as single tokens, so "Hound of the Baskervilles" is one value;
 - a *run* is a stretch of clauses repeating with a period of 1 to 3 clauses (a record may span
   clauses: "among 5 penguins" + "we have 2 left"), at least two records long, each record
@@ -22,7 +22,7 @@ found the structure in the shown ones (``latm/maker/search.py``).
 
 import re
 
-CLAUSE_ENDS = (",", ".", ";", ":", "!", "?")
+CLAUSE_ENDS = (",", ".", ";", ":", "!", "?", "\n")  # a line's end ends a clause too
 MOST_PERIOD = 3
 NUMBER = r"-?\d+(?:\.\d+)?"
 
@@ -31,7 +31,7 @@ def clauses_of(text, entities):
     """The text as clauses of tokens; each entity (e.g. an option text) is one token."""
     whole = sorted({e for e in entities if e and e.strip()}, key=len, reverse=True)
     alternatives = "".join(r"(?<!\w)" + re.escape(e) + r"(?!\w)|" for e in whole)
-    tokens = re.findall(alternatives + r"-?\d+(?:[:.]\d+)*|[\w'-]+|[^\w\s]", text)
+    tokens = re.findall(alternatives + r"-?\d+(?:[:.]\d+)*|[\w'-]+|[^\w\s]|\n", text)
     clauses, current = [], []
     for token in tokens:
         if token in CLAUSE_ENDS:
