@@ -426,6 +426,14 @@ def test_the_frameworks_parsers_hold_what_they_do_not_hand_over() -> None:
         "I have a spoon, twenty one lamps, and a kite. How many objects do I have?",  # 21, not 20 "one lamps"
     ):
         assert parse(things, other, "items") is None, other
+    veg = [  # names of three words: "and five yams" is not one, nor "one yams" (the near-variant repeating "and five")
+        "I have three stalks of celery, a yam, and two onions. How many vegetables do I have?",
+        "I have a cabbage and two heads of broccoli. How many vegetables do I have?",
+        "I have a potato, a carrot, and three garlics. How many vegetables do I have?",
+    ]
+    assert parse(veg, "I have two stalks of celery and a yam. How many vegetables do I have?", "items") is not None
+    for other in ("and five and five yams", "and twenty one yams", "and a yam 2 big"):
+        assert parse(veg, f"I have three stalks of celery {other}. How many vegetables do I have?", "items") is None
     # a fixed word next to the list that also counts inside it ("I have a ...") is the list's; text around
     # the list that varies (what is counted) is handed over too, and held to the shapes shown
     kinds = [

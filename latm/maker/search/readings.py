@@ -145,9 +145,11 @@ def _items_of(middle, layout=None):
     if any(len(name.split()) > layout["longest"] for _, name in items):
         raise ValueError("a longer name than the task's")
     for _, name in items:
-        first = name.split()[0].lower()
-        if first in _READ_QUANTITY_WORDS or (first in _READ_NUMBER_WORDS and first not in ("a", "an")):
-            raise ValueError("a quantity that is not a count: %r" % name)  # "twenty one lamps": not 20
+        words = name.lower().split()
+        if words[0] in _READ_QUANTITY_WORDS or words[0] in ("and", "or"):
+            raise ValueError("not the name of a counted thing: %r" % name)  # "a dozen eggs", "five and five kites"
+        if any(w.isdigit() or (w in _READ_NUMBER_WORDS and w not in ("a", "an")) for w in words):
+            raise ValueError("a count inside a name: %r" % name)  # "twenty one lamps": not 20 "one lamps"
     for place, text in (("first", pieces[0]), ("last", pieces[-1])):
         held = layout[place]
         if "texts" in held:
