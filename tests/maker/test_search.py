@@ -200,13 +200,14 @@ def test_a_users_records_hold_their_fixed_words_and_a_built_in_tasks_read_its_un
 
 def test_a_line_ends_a_record_so_the_last_of_a_list_is_read() -> None:
     """Availability lists one per line: the last range of a line is a record, not part of a clause with
-    the next line's words (where it was dropped, no function could be right)."""
+    the next line's words (where it was dropped, no function could be right); a list of two ranges is
+    read as the task's records, not as one record with its label."""
     meeting = get_task("schedule_meeting")
     shown = [e.question for e in meeting.generate(6, seed=0)]
     template = discover(shown)
     assert template is not None
     view = next(v for v in views_for(template, shown, hold_form_words=False) if v.kind == "records")
-    for example in meeting.generate(20, seed=5):
+    for example in meeting.generate(300, seed=5):  # one of them lists two ranges for A
         lines = example.question.split("\n")
         ranges = [line.split(": ")[1].split(", ") for line in lines[1:3]]
         args = view.args(template, example.question)

@@ -66,10 +66,13 @@ def _alike(a, b, entities):
     return True
 
 
-def _run_at(clauses, i, entities):
-    """(period, records) of the run starting at clause i that covers most clauses, or None."""
+def _run_at(clauses, i, entities, lengths=None):
+    """(period, records) of the run starting at clause i that covers most clauses, or None; with
+    ``lengths``, only runs whose records are that many tokens long."""
     best = None
     for period in range(1, MOST_PERIOD + 1):
+        if lengths is not None and sum(len(c) for c in clauses[i : i + period]) not in lengths:
+            continue
         count = 1
         while i + (count + 1) * period <= len(clauses) and _alike(
             clauses[i + (count - 1) * period : i + count * period],
@@ -82,15 +85,15 @@ def _run_at(clauses, i, entities):
     return best
 
 
-def runs_of(text, entities):
+def runs_of(text, entities, lengths=None):
     """(runs, loose clauses): each run is a pair (records, varying): its records as lists of
-    tokens, all of one length, and the positions whose tokens differ between them; the loose
-    clauses are those in no run."""
+    tokens, all of one length (one of ``lengths`` where given), and the positions whose tokens
+    differ between them; the loose clauses are those in no run."""
     clauses = clauses_of(text, entities)
     entities = set(entities)
     runs, loose, i = [], [], 0
     while i < len(clauses):
-        found = _run_at(clauses, i, entities)
+        found = _run_at(clauses, i, entities, lengths)
         if found is None:
             loose.append(clauses[i])
             i += 1
@@ -145,10 +148,21 @@ def loose_words(loose, values):
 
 def read(text, entities, layout):
     """The named arguments of a question's varying part under a discovered ``layout``; raises
-    ValueError when the text does not have the layout's form."""
+    ValueError when the text does not have the layout's form. Where the repeated forms found do not
+    fit it, they are looked for again among records of the lengths the task has (a list of two
+    entries after a two-word label repeats with the next label's: "A's availability: x, y" and
+    "B's availability: z, w" as two records of three clauses)."""
     if "marks" in layout and not marks_of(text, entities) <= set(layout["marks"]):
         raise ValueError("a punctuation mark the task's questions do not have")
-    runs, loose = runs_of(text, entities)
+    try:
+        return _read_runs(runs_of(text, entities), entities, layout)
+    except ValueError:
+        lengths = {length for group in layout["groups"] for length, _ in group["forms"]}
+        return _read_runs(runs_of(text, entities, lengths), entities, layout)
+
+
+def _read_runs(found_runs, entities, layout):
+    runs, loose = found_runs
     groups = layout["groups"]
     if len(runs) != len(groups):
         raise ValueError(f"{len(runs)} repeated forms where the task has {len(groups)}")

@@ -549,7 +549,7 @@ _RECORDS_TEXT = inspect.getsource(records)  # read at import: a tool is built fr
 
 @functools.cache
 def records_source() -> str:
-    """latm/maker/records.py as tool code: its top-level names prefixed, so they cannot meet the
+    """latm/maker/search/reader.py as tool code: its top-level names prefixed, so they cannot meet the
     model's own helpers, and its docstring dropped. Built on first use (it takes a tenth of a
     second, which every ``latm`` command would otherwise pay at import)."""
     tree = ast.parse(_RECORDS_TEXT)
@@ -565,6 +565,9 @@ def records_source() -> str:
         )
         for name in targets:
             code = renamed(code, name, RECORDS_PREFIX + name.lstrip("_"))
+    defined = re.findall(r"^def (\w+)", code, re.M)
+    if len(set(defined)) != len(defined):  # "read" and "_read" would both be _records_read
+        raise RuntimeError(f"two of the reader's names meet once prefixed: {sorted(defined)}")
     return code
 
 
