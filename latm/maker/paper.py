@@ -7,6 +7,8 @@ from latm.errors import StepFailed
 from latm.maker import prompts, reply_cases
 from latm.maker.loop import MakerBase
 from latm.maker.making_record import Attempt, Session, functions_of
+from latm.maker.search.templates import within_form
+from tasks import TASKS
 from toolcache import (
     Tool,
     UseCase,
@@ -144,6 +146,8 @@ class PaperProtocol(MakerBase):
             code = "\n\n".join(b for b in blocks if "def solve" in b) or blocks[0]
             cut = replies.library_part(code)  # an example-usage tail is not part of the solver
             code = cut if cut.strip() != code.strip() else code
+            if s.task not in TASKS:  # a user's task: the framework holds the question to its form first
+                code = within_form(code, [ex.question for ex in s.shown])
             a.code = code
             self._check_solver(s, a, code)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from latm import LATM
+from latm.judge.cases import run_direct
 from latm.maker import MakeResult, ToolMaker
 from latm.testing import ScriptedModel
 from sandbox import Sandbox
@@ -607,9 +608,10 @@ def _memory_cache() -> ToolCache:
     return ToolCache(Path(tempfile.mkdtemp()) / "tools")
 
 
-def _paper_adding_model(fn: str, second: str) -> ScriptedModel:
-    """The paper's protocol for "adding" (function, tests, use cases, solver), then, asked for a function
-    of the framework's reading, ``second``; a chain-of-thought question gets the sum worked out."""
+def _paper_adding_model(fn: str, second: str, reading: str = r"What is (\d+) plus (\d+)\?") -> ScriptedModel:
+    """The paper's protocol for "adding" (function, tests, use cases, a solver that reads the question
+    with ``reading``), then, asked for a function of the framework's reading, ``second``; a
+    chain-of-thought question gets the sum worked out."""
     examples = adding_examples()
     parsed = (
         "import re\nm = re.fullmatch(r'What is (\\d+) plus (\\d+)\\?', question)\n"
@@ -618,10 +620,10 @@ def _paper_adding_model(fn: str, second: str) -> ScriptedModel:
     tests = block("\n\n".join(f"{parsed}\nans = ret\nassert ans == {e.answer}" for e in examples[3:6]))
     wrap = wrap_reply(fn, examples[3:6], lambda e: f"{parsed}\nans = ret")
     solver = block(
-        "import re\n\ndef solve(question):\n    m = re.fullmatch(r'What is (\\d+) plus (\\d+)\\?', question)\n"
+        f"import re\n\ndef solve(question):\n    m = re.fullmatch(r'{reading}', question)\n"
         "    if m is None:\n        raise ValueError('not mine')\n    return add(int(m.group(1)), int(m.group(2)))"
     )
-    paper = iter([block(fn), tests, wrap, solver])
+    paper = iter([block(fn), tests, wrap, *[solver] * 3])
 
     def reply(messages: list[dict[str, str]]) -> str:
         content = messages[-1]["content"]
@@ -840,3 +842,17 @@ def test_a_solver_that_picks_an_option_by_its_place_is_refused(sb: Sandbox, pick
     assert steps(result)[3:] == ["direct:wrong_answers"] * 3
     assert "options were put in another order" in result.attempts[3].feedback
     assert result.tool is None or result.tool.direct is None
+
+
+def test_a_users_solver_by_the_papers_protocol_answers_only_questions_of_the_tasks_form(sb: Sandbox) -> None:
+    """The model's parser skips the words before the numbers ("What is"): alone it would answer
+    "Compute 3 plus 4?" as the task. LATM reads the form the shown questions share first, so the solver
+    is strict where the model's parser is not, and keeps its direct mode."""
+    examples = adding_examples()
+    right = "```python\ndef f(x):\n    return x[0] + x[1]\n```"
+    model = _paper_adding_model("def add(a, b):\n    return a + b", right, reading=r"\D*(\d+) plus (\d+)\?")
+    result = ToolMaker(model, sb, strategy="latm").make("adding", examples[:3], examples[3:6], held_out=examples[6:])
+    assert result.tool is not None and result.tool.direct is not None, result.reason
+    runs = run_direct(sb, result.tool.code, result.tool.direct, ["What is 30 plus 4?", "Compute 3 plus 4?"])
+    assert runs[0].ok and runs[0].value == 34
+    assert not runs[1].ok and "ValueError" in (runs[1].error or "")

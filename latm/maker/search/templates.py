@@ -628,6 +628,23 @@ def parser_code(template: Template, view: View) -> str:
     )
 
 
+def within_form(solver: str, questions: Sequence[str]) -> str:
+    """A model's ``solve(question)`` behind the framework's reading of the task's form: a question the
+    template the shown ``questions`` share does not read (a fixed word changed, a clause added, another
+    option header) raises ValueError before the model's parser can guess at it. The solver as it is
+    where the questions share no form (fixed words or an option block)."""
+    template = discover(questions)
+    if template is None or not template.has_form:
+        return solver
+    form = renamed(parser_code(template, View("text")), "parse_question", "_latm_form_of")
+    inner = renamed(solver, "solve", "_latm_model_solve")
+    return (
+        f"{form}\n\n{inner}\n\ndef solve(question):\n"
+        "    _latm_form_of(question)  # ValueError: not of the task's form\n"
+        "    return _latm_model_solve(question)\n"
+    )
+
+
 def renamed(code: str, old: str, new: str) -> str:
     """``code`` with the function ``old`` (and every reference to it) renamed ``new``."""
     tree = ast.parse(code)
