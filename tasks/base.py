@@ -115,6 +115,17 @@ def normalize_option(text: str) -> str:
     return f"({m.group(1).upper()})" if m else " ".join(text.split())
 
 
+_BARE_OPTION = re.compile(r"^\(?([A-Za-z])\)?[.:]?$|^\(([A-Za-z])\)\s")
+
+
+def option_letter(text: str) -> str | None:
+    """The option letter an answer names, where it plainly names one: 'A', '(a)', 'A)', 'A.', or '(A)'
+    before the option's text; None for any other text ('A minor', 'a dog': a task's answers may begin
+    with a letter and a space)."""
+    m = _BARE_OPTION.match(" ".join(str(text).split()))
+    return None if m is None else f"({(m.group(1) or m.group(2)).upper()})"
+
+
 def normalize_spaces(text: str) -> str:
     return " ".join(str(text).split())
 

@@ -13,19 +13,20 @@ from pydantic import BaseModel
 from latm.judge.cases import CaseRun
 from latm.judge.rendering import DEFAULT, RenderingError, render
 from tasks import TASKS
-from tasks.base import normalize_option
+from tasks.base import option_letter
 from toolcache import Rendering
 
 Checker = Callable[[Any, str], bool]
 
 
 def generic_check(prediction: Any, answer: str) -> bool:
-    """Normalised comparison for tasks LATM does not know: option letters, spacing, a final period."""
+    """Normalised comparison for tasks LATM does not know: option letters (plainly written: "A minor"
+    is not "(A)"), spacing, a final period, case."""
     if prediction is None:
         return False
 
     def norm(x: Any) -> str:
-        return normalize_option(str(x)).rstrip(".").strip().lower()
+        return (option_letter(str(x)) or " ".join(str(x).split())).rstrip(".").strip().lower()
 
     return norm(prediction) == norm(answer)
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from latm.text import clip
 from tasks import Example
-from tasks.base import normalize_option
+from tasks.base import option_letter
 
 
 def _constants(code: str) -> tuple[list[str], list[int]]:
@@ -27,7 +27,7 @@ def _constants(code: str) -> tuple[list[str], list[int]]:
 def _distinctive(answer: str, question: str) -> bool:
     """An answer worth looking for in code: long enough, not an option letter, not copied from its question."""
     text = " ".join(answer.split())
-    if normalize_option(text) != text or text in " ".join(question.split()):
+    if option_letter(text) is not None or text in " ".join(question.split()):
         return False
     return len(text) >= 6 or len(text.split()) >= 2 or (text.isdigit() and len(text) >= 3)
 

@@ -856,3 +856,13 @@ def test_a_users_solver_by_the_papers_protocol_answers_only_questions_of_the_tas
     runs = run_direct(sb, result.tool.code, result.tool.direct, ["What is 30 plus 4?", "Compute 3 plus 4?"])
     assert runs[0].ok and runs[0].value == 34
     assert not runs[1].ok and "ValueError" in (runs[1].error or "")
+
+
+def test_an_answer_that_begins_with_a_letter_is_not_an_option_letter() -> None:
+    """A user's task naming chords ("A minor") or animals ("a dog"): the checker compared "A major" and
+    "A minor" as the option "(A)", so a wrong tool was right on every shown example."""
+    from latm.judge.checking import generic_check
+
+    assert not generic_check("A major", "A minor") and not generic_check("a dog", "a cat")
+    assert generic_check("(A)", "A") and generic_check("(B) Yes", "B") and generic_check("b)", "(B)")
+    assert generic_check("Yes.", "yes") and not generic_check("B", "(A)")

@@ -48,15 +48,15 @@ from latm.use.fallback import cot_prompt, parse_final_answer
 from sandbox import Sandbox, policy
 from sandbox.expressions import PROVIDED, with_provided
 from tasks import TASKS, Example
-from tasks.base import normalize_option
+from tasks.base import option_letter
 from toolcache import Tool, UseCase
 
 
 def _target(example: Example, options: list[str], style: str | None = "paren") -> str:
     """What f should return: the answer, or for a multiple-choice answer the option's text (where the
     answer rendering maps a text back to its letter: ``(A)`` lines; in other styles, the letter)."""
-    letter = normalize_option(example.answer)
-    if options and style == "paren" and re.fullmatch(r"\([A-Z]\)", letter):
+    letter = option_letter(example.answer)
+    if options and style == "paren" and letter is not None:
         i = ord(letter[1]) - ord("A")
         if 0 <= i < len(options):
             return options[i]

@@ -34,10 +34,15 @@ SETTLED = 3  # disagreements the maker model settles at most (each costs a model
 
 def _varied_number(token: str, rng: random.Random) -> str:
     """Another number in the token's place: as long as it, or up to two digits longer or one shorter (a
-    function right only on numbers of the shown lengths disagrees with a right one on some)."""
-    digits = max(1, len(token.lstrip("-")) + rng.choice((-1, 0, 0, 1, 2)))
+    function right only on numbers of the shown lengths disagrees with a right one on some); a decimal
+    keeps as many digits after its point."""
+    whole, _, fraction = token.lstrip("-").partition(".")
+    digits = max(1, len(whole) + rng.choice((-1, 0, 0, 1, 2)))
     low = 0 if digits == 1 else 10 ** (digits - 1)
-    return ("-" if token.startswith("-") else "") + str(rng.randint(low, 10**digits - 1))
+    varied = ("-" if token.startswith("-") else "") + str(rng.randint(low, 10**digits - 1))
+    if fraction:  # a decimal's digits as many, leading zeros and all ("3.05")
+        varied += "." + "".join(rng.choice("0123456789") for _ in fraction)
+    return varied
 
 
 def synthetic_questions(

@@ -393,7 +393,7 @@ def layout_of(template: Template, questions: Sequence[str], hold_form_words: boo
 
 # A minus sign right after a letter or digit is a hyphen or an operator, not a sign: "2020-07-22" is 2020, 7
 # and 22 (its hyphens are text between numbers, held like any other), "from -5" is -5.
-NUMBER_RE = r"(?:(?<!\w)-)?\d+"
+NUMBER_RE = r"(?:(?<!\w)-)?\d+(?:\.\d+)?"  # "3.05" is one number, not 3 and 5
 
 
 def fixed_between_numbers(middles: Sequence[str]) -> dict[str, Any]:
@@ -427,7 +427,7 @@ def fixed_between_numbers(middles: Sequence[str]) -> dict[str, Any]:
 # The numbers view's reading, as the tool carries it (one source: run here, and embedded in the tool).
 NUMBERS_OF_SOURCE = f'''
 def _gaps(middle):
-    """The texts around the integers of the middle, spaces collapsed; a lone comma between two of them
+    """The texts around the numbers of the middle, spaces collapsed; a lone comma between two of them
     is "9,9" ("1,200" is not the list "1, 200")."""
     pieces = re.split({NUMBER_RE!r}, middle)
     return [
@@ -435,7 +435,8 @@ def _gaps(middle):
     ]
 
 def _numbers_of(middle, fixed):
-    """The integers of the middle; ValueError where the text between them is not one the task has."""
+    """The numbers of the middle (integers, and decimals as floats); ValueError where the text between them
+    is not one the task has."""
     pieces = _gaps(middle)
     if fixed.get("count") is not None and len(pieces) != fixed["count"]:
         raise ValueError("not a question of this task")
@@ -450,7 +451,7 @@ def _numbers_of(middle, fixed):
             raise ValueError("not a question of this task")
     if "together" in fixed and [pieces[i] for i in fixed["together"][0]] not in fixed["together"][1]:
         raise ValueError("words the task's questions do not have together")
-    return {{"x": [int(n) for n in re.findall({NUMBER_RE!r}, middle)]}}
+    return {{"x": [float(n) if "." in n else int(n) for n in re.findall({NUMBER_RE!r}, middle)]}}
 '''
 # The words view's reading: where every shown question is about one word, so is the task ("the word
 # 'banana'": a question about 'ice cream' is another task); lists keep any length.
