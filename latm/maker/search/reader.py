@@ -175,11 +175,12 @@ def _read_runs(found_runs, entities, layout):
         slots = slots_of(found, entities | seen, group["forms"])
         if len(slots) != group["width"]:
             raise ValueError("a repeated form with another number of varying parts than the task's")
-        held = group.get("words", {}).get(str(len(found[0][0])))
-        if held is not None and any(
-            record[int(p)] not in words for record in found[0] for p, words in held.items() if int(p) not in slots
-        ):
-            raise ValueError("a word in a repeated form that the task's questions do not have there")
+        if "words" in group:  # a user's task: its records' lengths and fixed words are the shown ones'
+            held = group["words"].get(str(len(found[0][0])))
+            if held is None:
+                raise ValueError("a repeated form of another length than the task's")
+            if any(record[int(p)] not in words for record in found[0] for p, words in held.items()):
+                raise ValueError("a word in a repeated form that the task's questions do not have there")
         seen.update(record[p] for record in found[0] for p in slots)
         form_words.update(record[p] for record in found[0] for p in range(len(record)) if p not in slots)
         if group["name"] is None:

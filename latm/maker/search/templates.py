@@ -263,11 +263,13 @@ def _loose_place(phrasings: list[list[str]], values: list[int]) -> dict[str, Any
 def _form_words(runs: list[Any], forms: list[list[Any]]) -> dict[str, dict[str, list[str]]]:
     """For each record length of a form, the word every shown record has at a place that is not a slot:
     a reader holds a new question's records to it ("Ben buys 4 pears" is not "Ben sells 4 pears",
-    though both have the form's slots). Where the shown records differ at such a place (scenarios:
+    though both have the form's slots), and to the lengths they have ("Ann is 30 years younger than me"
+    is not a record of "Ann is 30 years old"). Where the shown records differ at such a place (scenarios:
     "swap balls", "trade books") the place is not held: unseen scenarios are still the task's."""
     out: dict[str, dict[str, set[str]]] = {}
     for records_, _ in runs:
         length = len(records_[0])
+        out.setdefault(str(length), {})  # a length the shown records have, though every place be a slot
         slots: list[int] = next((positions for known, positions in forms if known == length), [])
         for record in records_:
             for p in range(length):
