@@ -1,7 +1,7 @@
 """ToolMaker.make: one budget, the strategy that fits the maker.
 
 ``latm`` is the paper's protocol (``paper.py``), for a model that follows it; ``search``
-(``search/``) is for a weak one; ``auto`` tries one and then the other in what is left of the
+(``search/``) is for a weak one; ``auto`` tries one and then the other within the
 budget (which first: ``ToolMaker._order``). Only a tool that passed the judge is written to the
 cache, with its full trace and cost.
 """
@@ -19,6 +19,8 @@ from latm.maker.search.strategy import SearchStrategy
 from latm.maker.search.templates import discover
 from tasks import TASKS, Example
 from toolcache import Tool
+
+SEARCH_FIRST_SHARE = 2 / 3  # of the budget, for a search the paper's protocol may follow (it took 3-10k tokens)
 
 
 @public_errors
@@ -52,13 +54,16 @@ class ToolMaker(PaperProtocol, SearchStrategy):
         )
         reason: str | None = None
         tool = None
-        for number, way in enumerate(self._order(task, s.shown)):
+        order = self._order(task, s.shown)
+        for number, way in enumerate(order):
             if number:  # the way before gave no tool: the next, in a fresh session that carries the cost
                 if way == "latm" and s.usage.tokens >= self.token_budget:
                     break  # the search spent the whole budget
                 s = _fresh(s)
             s.strategy = way
-            tried = self._make_by_protocol(s) if way == "latm" else self._search_once(s)
+            # a search with a way after it leaves that way a third of the budget
+            share = SEARCH_FIRST_SHARE if number < len(order) - 1 else 1.0
+            tried = self._make_by_protocol(s) if way == "latm" else self._search_once(s, share)
             s, tool = tried.session, tried.tool
             reason = tried.reason if not reason or tried.reason is None else f"{reason}; then {tried.reason}"
             if tool is not None or tried.unreachable:  # a model that fails fails both
@@ -103,10 +108,10 @@ class ToolMaker(PaperProtocol, SearchStrategy):
             reason = f"{self.rounds} rounds failed; the last: {reason}"
         return _Tried(s, None, reason)
 
-    def _search_once(self, s: Session) -> "_Tried":
-        """The search, in what is left of the budget."""
+    def _search_once(self, s: Session, share: float = 1.0) -> "_Tried":
+        """The search, in ``share`` of the budget (what is left of it at most)."""
         try:
-            return _Tried(s, self._make_by_search(s))
+            return _Tried(s, self._make_by_search(s, int(self.token_budget * share)))
         except StepFailed as exc:
             return _Tried(s, None, f"search: {exc}")
         except ModelError as exc:

@@ -112,6 +112,15 @@ def test_auto_searches_first_for_a_users_own_task_and_then_tries_the_papers_prot
     assert [a.step for a in result.attempts][:3] == ["search", "propose", "propose"]
     assert (result.reason or "").startswith("search: ") and "; then propose failed" in (result.reason or "")
 
+    def wrong_for_the_search(messages: list[dict[str, str]]) -> str:  # candidates, all wrong: a search that spends
+        return WRONG if "`def f(" in messages[-1]["content"] else stub
+
+    maker = ToolMaker(ScriptedModel(wrong_for_the_search, name="qwen-1.5b"), sb, max_attempts=1, token_budget=6000)
+    result = maker.make("my_sorting", SHOWN[:3], SHOWN[3:])
+    search = next(a for a in result.attempts if a.step == "search")
+    assert search.observations[-1]["tokens"] < 2 / 3 * 6000 + 700  # a third of the budget is left ...
+    assert [a.step for a in result.attempts][-1] == "propose"  # ... for the paper's protocol
+
 
 def test_auto_runs_the_papers_protocol_first_for_a_users_task_with_no_form(sb: Sandbox) -> None:
     """Questions that share no fixed words (only their "?") give no strict reader: the paper's protocol first."""

@@ -402,10 +402,11 @@ class SearchStrategy(MakerBase):
                 )
         s.evidence = s.evidence.model_copy(update={"synthetic_agreed": agreed})
 
-    def _make_by_search(self, s: Session) -> Tool:
+    def _make_by_search(self, s: Session, limit: int | None = None) -> Tool:
         """The search strategy: the framework's template and parser, the model's
-        function of the varying part found by sampling, then the same judge as any tool."""
-        budget = self.token_budget - s.usage.tokens
+        function of the varying part found by sampling, then the same judge as any tool; within
+        ``limit`` tokens of the whole making (the budget by default)."""
+        budget = min(self.token_budget, limit or self.token_budget) - s.usage.tokens
         started = time.monotonic()
         searcher = SearchMaker(
             self.model,
