@@ -79,11 +79,13 @@ def reordered(question: str, answer: str) -> list[tuple[str, str]]:
     if len(set(texts)) != n:
         return []
     said = answer.strip()
-    letter = re.fullmatch(r"\(?([A-Z])[).]?", said) if style != "bullet" else None
-    if letter is not None and ord(letter[1]) - ord("A") < n:
-        index = ord(letter[1]) - ord("A")
-    elif said in texts:
-        index, letter = texts.index(said), None
+    letter = re.match(r"\(?([A-Za-z])(?:[).:]?$|[).:]?\s+(.+)$)", said) if style != "bullet" else None
+    if letter is not None and ord(letter[1].upper()) - ord("A") < n:  # "B", "(b)", "B. blue", "(B) blue"
+        index = ord(letter[1].upper()) - ord("A")
+        if letter[2] is not None and letter[2].strip().lower() != texts[index].lower():
+            return []  # "A dog": not a letter and its option's text
+    elif said.lower() in [text.lower() for text in texts]:
+        index, letter = [text.lower() for text in texts].index(said.lower()), None
     else:
         return []
     lines = question.split("\n")
@@ -97,6 +99,7 @@ def reordered(question: str, answer: str) -> list[tuple[str, str]]:
             assert m is not None  # every line of the block matched when it was read
             moved.append(line[: m.start(2)] + texts[source] + line[m.end(2) :])
         place = order.index(index)
-        new_answer = said[: letter.start(1)] + chr(ord("A") + place) + said[letter.end(1) :] if letter else said
+        new_letter = chr(ord("A" if letter is None or letter[1].isupper() else "a") + place)
+        new_answer = said[: letter.start(1)] + new_letter + said[letter.end(1) :] if letter else said
         out.append(("\n".join([*head, *moved]), new_answer))
     return out

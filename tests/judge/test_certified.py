@@ -866,3 +866,13 @@ def test_an_answer_that_begins_with_a_letter_is_not_an_option_letter() -> None:
     assert not generic_check("A major", "A minor") and not generic_check("a dog", "a cat")
     assert generic_check("(A)", "A") and generic_check("(B) Yes", "B") and generic_check("b)", "(B)")
     assert generic_check("Yes.", "yes") and not generic_check("B", "(A)")
+
+
+def test_options_are_reordered_whatever_form_the_answer_names_its_option_in() -> None:
+    from latm.judge.option_blocks import reordered
+
+    question = "Which is a colour of the sky?\n(A) red\n(B) green\n(C) blue"
+    for answer, moved in [("(C)", ["(A)", "(B)"]), ("c", ["a", "b"]), ("C. blue", ["A. blue", "B. blue"])]:
+        assert [a for _, a in reordered(question, answer)] == moved, answer
+    assert [a for _, a in reordered(question, "Blue")] == ["Blue", "Blue"]
+    assert reordered(question, "A dog") == [] and reordered(question, "(A) blue") == []
