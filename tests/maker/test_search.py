@@ -135,7 +135,7 @@ def test_auto_runs_the_papers_protocol_first_for_a_users_task_with_no_form(sb: S
         "word_problems", free[:2], free[2:]
     )
     assert [a.step for a in result.attempts][:2] == ["propose", "search"]
-
+    assert discover(["((7 + 19) * 3) =", "(4 - 2) =", "9 * 9 ="]).has_form  # a fixed symbol is a form
 
 def test_the_search_stops_at_its_token_budget(sb: Sandbox) -> None:
     result = search_maker(sb, [WRONG] * 40, token_budget=1500).make("word_sorting", SHOWN[:3], SHOWN[3:])

@@ -67,10 +67,10 @@ class Template:
 
     @property
     def has_form(self) -> bool:
-        """Whether the questions share a form beyond their punctuation: fixed words or an option block
-        (what a strict reader can hold a new question to; "?" alone holds nothing)."""
+        """Whether the questions share a form beyond how sentences end: fixed words, symbols ("... =") or
+        an option block (what a strict reader can hold a new question to; a final "?" holds nothing)."""
         fixed = (self.prefix, self.suffix, self.header, *self.openings, *self.endings)
-        return self.options is not None or any(re.search(r"\w", text) for text in fixed)
+        return self.options is not None or any(re.search(r"[^\s.?!]", text) for text in fixed)
 
     def core(self, body: str) -> str | None:
         """The body without its opening and ending sentence (None: it has none the task allows)."""
