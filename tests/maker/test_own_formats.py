@@ -291,7 +291,7 @@ def test_instructions_in_a_few_fixed_phrasings_are_found_and_a_tool_is_made(sb: 
     assert template is not None and template.prefix == "What is " and "Answer with a number. " in template.openings
     assert template.split("Reply with digits only. What is 3 plus 4?") is not None
     assert template.split("Reply in words. What is 3 plus 4?") is None  # a phrasing no question has
-    adder = "```python\ndef f(x):\n    return x[0] + x[1]\n```"
+    adder = "```python\ndef f(x, instruction):\n    return x[0] + x[1]\n```"  # the phrasing is handed over too
     result = ToolMaker(ScriptedModel([adder] * 4, name="qwen-1.5b"), sb, strategy="search", samples=1).make(
         "adding_with_instructions", examples[:3], examples[3:6], held_out=examples[6:]
     )
@@ -487,3 +487,32 @@ def test_views_come_in_the_order_the_data_calls_for() -> None:
     assert kinds(dates).index("numbers") < kinds(dates).index("expression")
     sums = ["(18 + (6 - 10)) =", "(5 * 8) - 1 =", "((7 + 19) + 3) ="]
     assert kinds(sums).index("expression") < kinds(sums).index("numbers")
+
+
+def test_an_instruction_in_a_few_phrasings_reaches_the_function(sb: Sandbox) -> None:
+    """'Sort them in ascending order.' / '... descending ...' end the questions: the template holds them
+    to those phrasings and hands the one a question has to f, which needs it to answer."""
+    rng = random.Random(5)
+
+    def sorting(order: str) -> Example:
+        xs = rng.sample(range(1, 10), rng.randint(3, 5))
+        answer = " ".join(map(str, sorted(xs, reverse=order == "descending")))
+        return Example(question=f"Numbers: {' '.join(map(str, xs))}. Sort them in {order} order.", answer=answer)
+
+    examples = [sorting(o) for o in ["ascending", "descending"] * 4 + ["ascending"]]
+    reply = (
+        "```python\ndef f(x, instruction):\n"
+        "    return ' '.join(map(str, sorted(x, reverse='descending' in instruction)))\n```"
+    )
+    result, asked = made_by_search(sb, "sort_numbers", examples, reply)
+    assert "`def f(x, instruction):`" in asked[0] and "`instruction` is the sentence" in asked[0]
+    assert result.tool is not None and result.tool.direct is not None, result.reason
+    from latm.judge.cases import run_direct
+
+    runs = run_direct(
+        sb,
+        result.tool.code,
+        result.tool.direct,
+        ["Numbers: 4 9 2. Sort them in descending order.", "Numbers: 4 9 2. Sort them in random order."],
+    )
+    assert runs[0].ok and runs[0].value == "9 4 2" and not runs[1].ok

@@ -200,4 +200,6 @@ MEANINGS = {
     "the last one is what is asked",
     "items": "`items` lists the counted things as [count, name] pairs (number words read as numbers)",
     "text": "`text` is the whole varying text",
+    "instruction": "`instruction` is the sentence the question begins or ends with, one of the few the task's "
+    "questions use ('' where it has none)",
 }

@@ -72,6 +72,14 @@ class Template:
         fixed = (self.prefix, self.suffix, self.header, *self.openings, *self.endings)
         return self.options is not None or any(re.search(r"[^\s.?!]", text) for text in fixed)
 
+    def instruction(self, body: str) -> str:
+        """The opening and ending sentences a body has, of the few the task's questions vary in ("" where
+        none): handed to the function, since they may say what to do ("Sort them in descending order.")."""
+        opening = next((o for o in sorted(self.openings, key=len, reverse=True) if body.startswith(o)), "")
+        rest = body[len(opening) :]
+        ending = next((e for e in sorted(self.endings, key=len, reverse=True) if rest.endswith(e)), "")
+        return " ".join(part.strip() for part in (opening, ending) if part.strip())
+
     def core(self, body: str) -> str | None:
         """The body without its opening and ending sentence (None: it has none the task allows)."""
         if self.openings:
@@ -235,6 +243,8 @@ class View:
             args = words_of(middle, (self.layout or {}).get("count"), (self.layout or {}).get("marks"))
         else:
             args = {"x": middle.strip()}
+        if template.openings or template.endings:
+            args["instruction"] = template.instruction((template.body_and_options(question) or (question, []))[0])
         return {**args, "options": options} if template.options else args
 
 
@@ -598,6 +608,7 @@ def parser_code(template: Template, view: View) -> str:
     )
     if template.openings or template.endings:
         options += (
+            "    opening = ending = ''\n"
             f"    for opening in {sorted(template.openings, key=len, reverse=True)!r}:\n"
             "        if body.startswith(opening):\n            body = body[len(opening):]\n            break\n"
             "    else:\n"
@@ -606,6 +617,10 @@ def parser_code(template: Template, view: View) -> str:
             "        if body.endswith(ending):\n            body = body[:len(body) - len(ending)]\n            break\n"
             "    else:\n"
             f"        if {bool(template.endings)!r}:\n            raise ValueError('not a question of this task')\n"
+        )
+    if template.openings or template.endings:
+        middle_expr = (
+            f"dict({middle_expr}, instruction=' '.join(p.strip() for p in (opening, ending) if p.strip()))"
         )
     back = "dict(args, options=options)" if template.options else "args"
     suffix_check = f"body.endswith({template.suffix!r})" if template.suffix else "True"
