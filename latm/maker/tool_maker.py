@@ -58,7 +58,7 @@ class ToolMaker(PaperProtocol, SearchStrategy):
         for number, way in enumerate(order):
             if number:  # the way before gave no tool: the next, in a fresh session that carries the cost
                 if way == "latm" and s.usage.tokens >= self.token_budget:
-                    break  # the search spent the whole budget
+                    break  # nothing left of the budget
                 s = _fresh(s)
             s.strategy = way
             # a search with a way after it leaves that way a third of the budget
@@ -79,7 +79,7 @@ class ToolMaker(PaperProtocol, SearchStrategy):
 
     def _order(self, task: str, shown: Sequence[Example]) -> list[Strategy]:
         """The ways ``make`` tries, in turn. ``auto`` searches first for a task LATM does not ship
-        whose shown questions share a template: the search's tool parses with the framework's strict
+        whose shown questions share a form (``Template.has_form``): the search's tool parses with the framework's strict
         reader (refusing what the template does not read), where the paper's protocol would parse
         with the model's own parser, which a user's task judges only by its few kept-back examples
         and near-variants (a built-in task judges either on hundreds of fresh questions). On the
