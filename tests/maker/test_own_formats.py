@@ -506,6 +506,16 @@ def test_an_instruction_in_a_few_phrasings_reaches_the_function(sb: Sandbox) -> 
     )
     result, asked = made_by_search(sb, "sort_numbers", examples, reply)
     assert "`def f(x, instruction):`" in asked[0] and "`instruction` is the sentence" in asked[0]
+    # a sentence that ends some questions by chance and stands inside others is data, not an instruction
+    steps = "If you follow these instructions, do you return to the starting point? "
+    walks = [
+        "Turn left. Turn around. Take 1 step. Take 6 steps.",
+        "Take 3 steps. Turn around. Take 4 steps. Take 1 step.",
+        "Take 8 steps. Turn right. Take 1 step.",
+        "Turn around. Take 4 steps. Take 2 steps.",
+    ]
+    walk_template = discover([steps + w + "\nOptions:\n- Yes\n- No" for w in walks])
+    assert walk_template is not None and walk_template.endings == ()
     assert result.tool is not None and result.tool.direct is not None, result.reason
     from latm.judge.cases import run_direct
 

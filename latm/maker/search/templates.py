@@ -140,7 +140,8 @@ SENTENCE_END = re.compile(r"[.?!:](?:[ \t]+|(?=\n))|\n")
 
 def _recurring(bodies: Sequence[str], *, first: bool) -> tuple[str, ...]:
     """The first (last) sentences that begin (end) at least two questions but not every one, with ""
-    for the questions that have none of them: instructions in a few fixed phrasings."""
+    for the questions that have none of them: instructions in a few fixed phrasings; not a sentence the
+    questions also have inside, nor one with a number (data that repeated by chance)."""
 
     def sentence(body: str) -> str:
         ends = list(SENTENCE_END.finditer(body))
@@ -152,7 +153,12 @@ def _recurring(bodies: Sequence[str], *, first: bool) -> tuple[str, ...]:
         return body[last[-1].end() :] if last else ""
 
     found = [sentence(b) for b in bodies]
-    counts = {s: found.count(s) for s in found if s.strip()}
+
+    def data(s: str) -> bool:  # a sentence the questions also have inside, or with a number in it, is data
+        inside = [b[1:] if first else b[:-1] for b in bodies]  # ("Take 1 step.", "Turn around." in navigate)
+        return bool(re.search(r"\d", s)) or any(s.strip() in b for b in inside)
+
+    counts = {s: found.count(s) for s in found if s.strip() and not data(s)}
     kept = tuple(sorted(s for s, n in counts.items() if n >= 2 and n < len(bodies)))
     if not kept:
         return ()
