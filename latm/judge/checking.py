@@ -21,12 +21,13 @@ Checker = Callable[[Any, str], bool]
 
 def generic_check(prediction: Any, answer: str) -> bool:
     """Normalised comparison for tasks LATM does not know: option letters (plainly written: "A minor"
-    is not "(A)"), spacing, a final period, case."""
+    is not "(A)"), spacing, a final period. Case counts: "small dog" is not "SMALL DOG" (a task may be
+    about case), and a tool answers in the form its examples have."""
     if prediction is None:
         return False
 
     def norm(x: Any) -> str:
-        return (option_letter(str(x)) or " ".join(str(x).split())).rstrip(".").strip().lower()
+        return (option_letter(str(x)) or " ".join(str(x).split())).rstrip(".").strip()
 
     return norm(prediction) == norm(answer)
 

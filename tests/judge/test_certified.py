@@ -865,7 +865,8 @@ def test_an_answer_that_begins_with_a_letter_is_not_an_option_letter() -> None:
 
     assert not generic_check("A major", "A minor") and not generic_check("a dog", "a cat")
     assert generic_check("(A)", "A") and generic_check("(B) Yes", "B") and generic_check("b)", "(B)")
-    assert generic_check("Yes.", "yes") and not generic_check("B", "(A)")
+    assert generic_check("Yes.", "Yes") and not generic_check("B", "(A)")
+    assert not generic_check("small dog", "SMALL DOG")  # a task may be about case
 
 
 def test_options_are_reordered_whatever_form_the_answer_names_its_option_in() -> None:
