@@ -257,3 +257,13 @@ def test_records_that_happen_to_agree_on_a_part_are_still_read_by_position() -> 
     rows = next(v for v in args.values() if isinstance(v, list))
     assert [[r for r in row if isinstance(r, int)] for row in rows] == [[3, 2], [5, 2], [11, 2]]
     assert 165 in args.values()
+
+
+def test_a_candidate_whose_lambda_has_a_parameter_named_f_becomes_a_tool(sb: Sandbox) -> None:
+    """The candidate is renamed into the tool's entry: a parameter `f` of its own is not the function."""
+    shadowing = "```python\ndef f(x):\n    return ' '.join(sorted(x, key=lambda f: f.lower()))\n```"
+    result = ToolMaker(ScriptedModel([shadowing] * 4, name="qwen-1.5b"), sb, strategy="search", samples=1).make(
+        "word_sorting", SHOWN[:3], SHOWN[3:]
+    )
+    assert result.tool is not None, result.reason
+    assert "lambda f: f.lower()" in result.tool.code

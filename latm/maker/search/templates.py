@@ -626,9 +626,7 @@ def parser_code(template: Template, view: View) -> str:
             f"        if {bool(template.endings)!r}:\n            raise ValueError('not a question of this task')\n"
         )
     if template.openings or template.endings:
-        middle_expr = (
-            f"dict({middle_expr}, instruction=' '.join(p.strip() for p in (opening, ending) if p.strip()))"
-        )
+        middle_expr = f"dict({middle_expr}, instruction=' '.join(p.strip() for p in (opening, ending) if p.strip()))"
     back = "dict(args, options=options)" if template.options else "args"
     suffix_check = f"body.endswith({template.suffix!r})" if template.suffix else "True"
     helpers = records_source() + "\n\n\n" if view.kind == "records" else "import re\n\n\n"
@@ -671,11 +669,33 @@ def within_form(solver: str, questions: Sequence[str]) -> str:
 
 
 def renamed(code: str, old: str, new: str) -> str:
-    """``code`` with the function ``old`` (and every reference to it) renamed ``new``."""
+    """``code`` with the top-level function ``old``, and every reference to it, renamed ``new``; inside a
+    function or lambda with a parameter of that name (``key=lambda f: f.lower()``) the name is the
+    parameter's and stays, and a method of that name is not the function."""
     tree = ast.parse(code)
-    for node in ast.walk(tree):
+
+    class Renamer(ast.NodeTransformer):
+        def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+            return node if _binds(node.args, old) else self.generic_visit(node)
+
+        def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> ast.AST:
+            return node if _binds(node.args, old) else self.generic_visit(node)
+
+        def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
+            return node if _binds(node.args, old) else self.generic_visit(node)
+
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            if node.id == old:
+                node.id = new
+            return node
+
+    for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == old:
             node.name = new
-        elif isinstance(node, ast.Name) and node.id == old:
-            node.id = new
-    return ast.unparse(tree) + "\n"
+    return ast.unparse(Renamer().visit(tree)) + "\n"
+
+
+def _binds(arguments: ast.arguments, name: str) -> bool:
+    """Whether a function's parameters include ``name``."""
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
+    return any(a is not None and a.arg == name for a in every)
