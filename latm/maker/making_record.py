@@ -99,6 +99,21 @@ class Session:
     def shown(self) -> list[Example]:
         return self.train + self.valid
 
+    def fresh(self) -> "Session":
+        """A new session of the same task that carries this one's attempts and cost (a later round, the
+        next way of making, another view's function): nothing judged before carries over."""
+        return Session(
+            task=self.task,
+            train=self.train,
+            valid=self.valid,
+            check=self.check,
+            kept_back=self.kept_back,
+            attempts=self.attempts,
+            usage=self.usage,
+            strategy=self.strategy,
+            round=self.round,
+        )
+
 
 def tool_record(s: Session, model: str, prices: PriceTable | None) -> Tool:
     """The tool a finished session made, with its verification and provenance."""

@@ -59,7 +59,7 @@ class ToolMaker(PaperProtocol, SearchStrategy):
             if number:  # the way before gave no tool: the next, in a fresh session that carries the cost
                 if way == "latm" and s.usage.tokens >= self.token_budget:
                     break  # nothing left of the budget
-                s = _fresh(s)
+                s = s.fresh()
             s.strategy = way
             # a search with a way after it leaves that way a third of the budget
             share = SEARCH_FIRST_SHARE if number < len(order) - 1 else 1.0
@@ -96,7 +96,7 @@ class ToolMaker(PaperProtocol, SearchStrategy):
         reason = None
         for number in range(1, self.rounds + 1):
             if number > 1:
-                s = _fresh(s)
+                s = s.fresh()
                 s.round = number
             try:
                 return _Tried(s, self._make_once(s))
@@ -126,18 +126,3 @@ class _Tried:
     tool: Tool | None
     reason: str | None = None
     unreachable: bool = False  # the model could not be called: no other way will do better
-
-
-def _fresh(s: Session) -> Session:
-    """A new session of the same task that carries ``s``'s attempts and cost."""
-    return Session(
-        task=s.task,
-        train=s.train,
-        valid=s.valid,
-        check=s.check,
-        kept_back=s.kept_back,
-        attempts=s.attempts,
-        usage=s.usage,
-        strategy=s.strategy,
-        round=s.round,
-    )

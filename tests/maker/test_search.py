@@ -1,8 +1,11 @@
 """The search strategy for weak makers: the framework's template and parser, sampled candidates
 verified together, then the same judge as any tool."""
 
+import re
+
 import pytest
 
+from latm.judge.cases import run_direct
 from latm.maker import ToolMaker
 from latm.maker.search.templates import View, discover, parser_code, views_for
 from latm.testing import ScriptedModel
@@ -49,8 +52,13 @@ def test_the_right_candidate_among_samples_becomes_a_tool_judged_on_unseen_quest
 def test_a_candidate_that_memorised_the_shown_examples_is_refused(sb: Sandbox) -> None:
     table = {" ".join(e.question.split("List: ")[1].split())[::-1]: e.answer[::-1] for e in SHOWN}
     lookup = f"```python\ndef f(x):\n    table = {table!r}\n    return table[' '.join(x)[::-1]][::-1]\n```"
-    result = search_maker(sb, [lookup, WRONG, WRONG]).make("word_sorting", SHOWN[:3], SHOWN[3:])
-    assert result.tool is None and "held_out" in (result.reason or "")
+    replies = iter([lookup, WRONG, WRONG])  # then, asked for the next view's function, wrong ones only
+    model = ScriptedModel(lambda _: next(replies, WRONG), name="qwen-1.5b")
+    result = ToolMaker(model, sb, strategy="search", samples=3, token_budget=8000).make(
+        "word_sorting", SHOWN[:3], SHOWN[3:]
+    )
+    assert result.tool is None and "judge refused the words view's function" in (result.reason or "")
+    assert "held_out" in (result.reason or "")
 
 
 def test_the_prompt_shows_three_examples_and_a_candidate_is_scored_on_every_shown_one(sb: Sandbox) -> None:
@@ -136,6 +144,7 @@ def test_auto_runs_the_papers_protocol_first_for_a_users_task_with_no_form(sb: S
     )
     assert [a.step for a in result.attempts][:2] == ["propose", "search"]
     assert discover(["((7 + 19) * 3) =", "(4 - 2) =", "9 * 9 ="]).has_form  # a fixed symbol is a form
+
 
 def test_the_search_stops_at_its_token_budget(sb: Sandbox) -> None:
     result = search_maker(sb, [WRONG] * 40, token_budget=1500).make("word_sorting", SHOWN[:3], SHOWN[3:])
@@ -267,3 +276,32 @@ def test_a_candidate_whose_lambda_has_a_parameter_named_f_becomes_a_tool(sb: San
     )
     assert result.tool is not None, result.reason
     assert "lambda f: f.lower()" in result.tool.code
+
+
+def test_a_function_the_judge_refuses_sends_the_search_on_to_the_next_view(sb: Sandbox) -> None:
+    """The names are the same in every shown question, so the records view hands f the values alone and
+    a renamed question reads the same: the near-variants refuse that tool. The numbers view holds the
+    names as fixed text; its function becomes the tool."""
+    names = ["Ann", "Ben", "Cal"]
+
+    def most(values: tuple[int, ...], who: list[str] = names) -> Example:
+        text = " ".join(f"{n} has {v} pears." for n, v in zip(who, values, strict=True))
+        return Example(question=text + " Who has the most pears?", answer=who[values.index(max(values))])
+
+    examples = [
+        most(v) for v in [(3, 5, 2), (7, 1, 4), (6, 9, 8), (2, 4, 9), (8, 3, 1), (1, 6, 5), (4, 2, 7), (9, 5, 3)]
+    ]
+    examples.append(most((5, 8, 6)))
+
+    def model(messages: list[dict[str, str]]) -> str:
+        argument = re.search(r"`def f\((\w+)", messages[-1]["content"])
+        name = argument.group(1) if argument else "x"
+        return f"```python\ndef f({name}):\n    return ['Ann', 'Ben', 'Cal'][{name}.index(max({name}))]\n```"
+
+    result = ToolMaker(ScriptedModel(model, name="qwen-1.5b"), sb, strategy="search", samples=1).make(
+        "most_pears", examples[:3], examples[3:6], held_out=examples[6:]
+    )
+    assert result.tool is not None and result.tool.direct is not None, result.reason
+    assert [a.number for a in result.attempts if a.step == "search"] == [1, 2]
+    renamed_question = most((3, 5, 2), ["Ann", "Eve", "Cal"]).question
+    assert not run_direct(sb, result.tool.code, result.tool.direct, [renamed_question])[0].ok

@@ -174,7 +174,9 @@ class SearchMaker:
         self.policy_note = ""  # what the policy refused in the last refused candidate
         self.policy_refusals = 0
 
-    def search(self, shown: Sequence[Example], usage: Usage | None = None) -> SearchResult:
+    def search(
+        self, shown: Sequence[Example], usage: Usage | None = None, skip: set[str] | None = None
+    ) -> SearchResult:
         """Views in turn, most structured first, each with half of what is left of the budget (the
         last with all of it): the trials found well-shaped inputs the model's best chance. Within
         a view: fresh samples; once a candidate is partly right, repair rounds of the best one
@@ -186,6 +188,7 @@ class SearchMaker:
             result.reason = "the shown questions share no template (no fixed text around one varying part)"
             return result
         views = views_for(template, [ex.question for ex in shown], hold_form_words=self.hold_form_words)
+        views = [v for v in views if v.kind not in (skip or set())]  # views whose function the judge refused
         for index, view in enumerate(views):
             start = result.spent
             left = self.token_budget - start
@@ -403,9 +406,10 @@ class SearchStrategy(MakerBase):
         s.evidence = s.evidence.model_copy(update={"synthetic_agreed": agreed})
 
     def _make_by_search(self, s: Session, limit: int | None = None) -> Tool:
-        """The search strategy: the framework's template and parser, the model's
-        function of the varying part found by sampling, then the same judge as any tool; within
-        ``limit`` tokens of the whole making (the budget by default)."""
+        """The search strategy: the framework's template and parser, the model's function of the
+        varying part found by sampling, then the same judge as any tool; within ``limit`` tokens of the
+        whole making (the budget by default). A function the judge refuses sends the search on to the
+        next view (a view that drops what the judge's near-variants change cannot give a strict tool)."""
         budget = min(self.token_budget, limit or self.token_budget) - s.usage.tokens
         started = time.monotonic()
         searcher = SearchMaker(
@@ -418,23 +422,40 @@ class SearchStrategy(MakerBase):
             on_round=lambda line: self._progress(s, "search", line, started),
         )
         searcher.hold_form_words = s.task not in TASKS
-        spent = Usage()
-        found = searcher.search(s.shown, usage=spent)
-        s.usage.merge(spent)
-        attempt = Attempt(
-            step="search",
-            number=1,
-            round=s.round,
-            prompt=f"{found.samples} candidates sampled (views tried: {sorted({e['view'] for e in found.log})})",
-            outcome="ok" if found.code else "no_candidate",
-            feedback=found.reason or "",
-            observations=found.log,
-            code=found.code or "",
-            duration_s=time.monotonic() - started,
-        )
-        self._log(s, attempt)
-        if found.code is None or found.template is None or found.view is None:
-            raise StepFailed("search", found.reason or "no candidate")
+        refused: dict[str, str] = {}  # view -> why the judge refused its function
+        while True:
+            spent = Usage()
+            found = searcher.search(s.shown, usage=spent, skip=set(refused))
+            s.usage.merge(spent)
+            searcher.token_budget -= found.spent
+            attempt = Attempt(
+                step="search",
+                number=len(refused) + 1,
+                round=s.round,
+                prompt=f"{found.samples} candidates sampled (views tried: {sorted({e['view'] for e in found.log})})",
+                outcome="ok" if found.code else "no_candidate",
+                feedback=found.reason or "",
+                observations=found.log,
+                code=found.code or "",
+                duration_s=time.monotonic() - started,
+            )
+            self._log(s, attempt)
+            if found.code is None or found.template is None or found.view is None:
+                before = "; ".join(f"the {view} view's function: {why}" for view, why in refused.items())
+                raise StepFailed(
+                    "search", (found.reason or "no candidate") + (f" (judge refused {before})" if before else "")
+                )
+            judged = s.fresh()
+            try:
+                return self._judge_found(judged, found, searcher)
+            except StepFailed as exc:
+                if searcher.token_budget <= 0:
+                    raise
+                refused[found.view.kind] = str(exc)[:200]
+
+    def _judge_found(self, s: Session, found: SearchResult, searcher: SearchMaker) -> Tool:
+        """The found function made into a tool and judged like any other; StepFailed when refused."""
+        assert found.code is not None and found.template is not None and found.view is not None
         entry, code, direct, call = tool_parts(s.task, found.template, found.view, found.code)
         judged = Attempt(step="verify", number=1, round=s.round, prompt="the framework's use cases")
         expected = [ex.answer for ex in s.valid]
@@ -449,7 +470,7 @@ class SearchStrategy(MakerBase):
             ]
             solver = Attempt(step="direct", number=1, round=s.round, prompt="the framework's parser", code=direct)
             self._check_solver(s, solver, direct)
-            if s.task not in TASKS and found.code is not None:
+            if s.task not in TASKS:
                 self._synthetic_evidence(s, found, searcher)
         except replies.ReplyProblem as problem:
             judged.outcome, judged.feedback = problem.kind, str(problem)
