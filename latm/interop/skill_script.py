@@ -46,7 +46,8 @@ def _text(value, question):
     text = str(value).strip()
     if question:
         text = resolve_option(text, question)
-    return "(" + text.strip("().").upper() + ")" if LONE_OPTION.fullmatch(text) else text
+    lettered = not question or bool(OPTION_LINE.findall(question))  # a lone letter is "(B)" where options are
+    return "(" + text.strip("().").upper() + ")" if lettered and LONE_OPTION.fullmatch(text) else text
 
 
 def _item(value):

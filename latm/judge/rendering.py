@@ -62,10 +62,13 @@ COMMON_SEPARATORS = (" ", ", ", ",", "", " - ", "-", "; ", "\n", " | ")
 
 
 def _text(value: Any, question: str | None) -> str:
+    """A lone letter is written "(B)" where the question's options are written so ("(A) x" lines) or no
+    question is given; a question without them ("What grade is 85?") keeps its answer as the tool wrote it."""
     text = str(value).strip()
     if question:
         text = resolve_option(text, question)
-    return f"({text.strip('().').upper()})" if LONE_OPTION.fullmatch(text) else text
+    lettered = question is None or bool(_options(question))
+    return f"({text.strip('().').upper()})" if lettered and LONE_OPTION.fullmatch(text) else text
 
 
 def _item(value: Any) -> str:
