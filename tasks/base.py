@@ -123,7 +123,7 @@ def option_letter(text: str) -> str | None:
     before the option's text; None for any other text ('A minor', 'a dog': a task's answers may begin
     with a letter and a space)."""
     m = _BARE_OPTION.match(" ".join(str(text).split()))
-    return None if m is None else f"({(m.group(1) or m.group(2)).upper()})"
+    return None if m is None else f"({m.group(1) or m.group(2)})"  # its case kept: "q" is not "Q"
 
 
 def normalize_spaces(text: str) -> str:

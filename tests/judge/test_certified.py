@@ -864,7 +864,8 @@ def test_an_answer_that_begins_with_a_letter_is_not_an_option_letter() -> None:
     from latm.judge.checking import generic_check
 
     assert not generic_check("A major", "A minor") and not generic_check("a dog", "a cat")
-    assert generic_check("(A)", "A") and generic_check("(B) Yes", "B") and generic_check("b)", "(B)")
+    assert generic_check("(A)", "A") and generic_check("(B) Yes", "B") and generic_check("B)", "(B)")
+    assert not generic_check("q", "Q")  # a letter's case is the answer too (the uppercase of 'q')
     assert generic_check("Yes.", "Yes") and not generic_check("B", "(A)")
     assert not generic_check("small dog", "SMALL DOG")  # a task may be about case
 

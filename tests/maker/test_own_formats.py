@@ -363,6 +363,8 @@ def test_the_frameworks_parsers_hold_what_they_do_not_hand_over() -> None:
     # a decimal is one number, its zeros after the point kept ("3.05" is not 3 and 5, nor "3.5")
     sums = ["What is 3.5 plus 2.25?", "What is 1.75 plus 4.5?"]
     assert parse(sums, "What is 3.05 plus -0.5?", "numbers") == {"x": [3.05, -0.5]}
+    prices = ["A pen costs 2.5. How much do 4 pens cost?", "A pen costs 1.25. How much do 3 pens cost?"]
+    assert parse(prices, "A pen costs 2.05. How much do 4 pens cost?", "numbers") == {"x": [2.05, 4]}
     # ... but a dotted run is its parts ("1.10.0" is not 1.1 and 0, which "1.1.0" would be too)
     versions = ["Which is newer: 1.9.0 or 1.10.0?", "Which is newer: 2.3.1 or 2.3.0?"]
     assert parse(versions, "Which is newer: 1.10.0 or 1.1.0?", "numbers") == {"x": [1, 10, 0, 1, 1, 0]}

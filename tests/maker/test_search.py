@@ -52,13 +52,8 @@ def test_the_right_candidate_among_samples_becomes_a_tool_judged_on_unseen_quest
 def test_a_candidate_that_memorised_the_shown_examples_is_refused(sb: Sandbox) -> None:
     table = {" ".join(e.question.split("List: ")[1].split())[::-1]: e.answer[::-1] for e in SHOWN}
     lookup = f"```python\ndef f(x):\n    table = {table!r}\n    return table[' '.join(x)[::-1]][::-1]\n```"
-    replies = iter([lookup, WRONG, WRONG])  # then, asked for the next view's function, wrong ones only
-    model = ScriptedModel(lambda _: next(replies, WRONG), name="qwen-1.5b")
-    result = ToolMaker(model, sb, strategy="search", samples=3, token_budget=8000).make(
-        "word_sorting", SHOWN[:3], SHOWN[3:]
-    )
-    assert result.tool is None and "judge refused the words view's function" in (result.reason or "")
-    assert "held_out" in (result.reason or "")
+    result = search_maker(sb, [lookup, WRONG, WRONG]).make("word_sorting", SHOWN[:3], SHOWN[3:])
+    assert result.tool is None and "held_out" in (result.reason or "")  # a wrong rule: no other view is asked
 
 
 def test_the_prompt_shows_three_examples_and_a_candidate_is_scored_on_every_shown_one(sb: Sandbox) -> None:
@@ -305,3 +300,30 @@ def test_a_function_the_judge_refuses_sends_the_search_on_to_the_next_view(sb: S
     assert [a.number for a in result.attempts if a.step == "search"] == [1, 2]
     renamed_question = most((3, 5, 2), ["Ann", "Eve", "Cal"]).question
     assert not run_direct(sb, result.tool.code, result.tool.direct, [renamed_question])[0].ok
+
+
+def test_a_rule_refused_on_a_made_question_is_not_tried_again_in_the_next_view(sb: Sandbox) -> None:
+    """Sums below 100 in every example: `(a + b) % 100` is right on all of them. The synthetic check
+    refuses it (876 plus 141: the maker works out 1017); the same rule written for the words view must not
+    then become the tool: only a reading too loose for the task sends the search to the next view."""
+    pairs = [(17, 25), (31, 42), (8, 56), (23, 19), (40, 33), (12, 7), (26, 51), (9, 38), (44, 45)]
+    examples = [Example(question=f"What is {a} plus {b}?", answer=str(a + b)) for a, b in pairs]
+    wrapped = {"numbers": "(x[0] + x[1]) % 100", "words": "(int(x[0]) + int(x[2])) % 100"}
+    right = {"numbers": "x[0] + x[1]", "words": "int(x[0]) + int(x[2])"}
+    asked: list[str] = []
+
+    def model(messages: list[dict[str, str]]) -> str:
+        prompt = messages[-1]["content"]
+        if "`def f(" in prompt:
+            view = "numbers" if "Call: f(x=[17" in prompt else "words"
+            asked.append(view)
+            body = wrapped[view] if asked.count(view) == 1 else right[view]
+            return f"```python\ndef f(x):\n    return {body}\n```"
+        numbers = re.findall(r"(\d+) plus (\d+)", prompt)
+        return f"Answer: {int(numbers[-1][0]) + int(numbers[-1][1])}" if numbers else "I cannot."
+
+    result = ToolMaker(ScriptedModel(model, name="qwen-1.5b"), sb, strategy="search", samples=1).make(
+        "adding", examples[:3], examples[3:6], held_out=examples[6:]
+    )
+    assert result.tool is None and "synthetic" in (result.reason or "")
+    assert "words" not in asked

@@ -412,7 +412,7 @@ def layout_of(template: Template, questions: Sequence[str], hold_form_words: boo
 # A minus sign right after a letter or digit is a hyphen or an operator, not a sign: "2020-07-22" is 2020, 7
 # and 22 (its hyphens are text between numbers, held like any other), "from -5" is -5.
 # "3.05" is one number, not 3 and 5; in a dotted run ("1.10.0", "15.10.2020", an address) each part is one
-NUMBER_RE = r"(?:(?<!\w)-)?(?:(?<![\d.])\d+\.\d+(?![.\d])|\d+)"
+NUMBER_RE = r"(?:(?<!\w)-)?(?:(?<!\d)(?<!\d\.)\d+\.\d+(?!\d|\.\d)|\d+)"
 
 
 def fixed_between_numbers(middles: Sequence[str]) -> dict[str, Any]:
