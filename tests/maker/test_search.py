@@ -327,3 +327,27 @@ def test_a_rule_refused_on_a_made_question_is_not_tried_again_in_the_next_view(s
     )
     assert result.tool is None and "synthetic" in (result.reason or "")
     assert "words" not in asked
+
+
+def test_the_makers_worked_answer_settles_a_disagreement_whatever_its_case(sb: Sandbox) -> None:
+    """The tool answers "Yes", a sloppy second opinion "No"; the maker, asked to work the question out,
+    writes "yes". It sides with the tool: the tool's form is held by the examples, not by a chat reply."""
+    pairs = [(17, 3), (20, 4), (23, 5), (14, 7), (31, 2), (8, 3), (29, 4), (12, 6), (11, 2)]
+    examples = [Example(question=f"Is {n} divisible by {d}?", answer="Yes" if n % d == 0 else "No") for n, d in pairs]
+    honest = "```python\ndef f(x):\n    return 'Yes' if x[0] % x[1] == 0 else 'No'\n```"
+    sloppy = "```python\ndef f(x):\n    return 'Yes' if x[0] % x[1] == 0 and x[0] < 25 else 'No'\n```"
+    candidates = iter([honest])
+
+    def model(messages: list[dict[str, str]]) -> str:
+        prompt = messages[-1]["content"]
+        if "`def f(" in prompt:
+            return next(candidates, sloppy)
+        asked = re.findall(r"Is (\d+) divisible by (\d+)\?", prompt)
+        n, d = (int(v) for v in asked[-1]) if asked else (1, 2)
+        return "Answer: " + ("yes" if n % d == 0 else "no")
+
+    result = ToolMaker(ScriptedModel(model, name="qwen-1.5b"), sb, strategy="search", samples=1).make(
+        "divisible", examples[:3], examples[3:6], held_out=examples[6:]
+    )
+    assert result.tool is not None, result.reason
+    assert "x[0] < 25" not in result.tool.code
