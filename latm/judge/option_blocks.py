@@ -3,8 +3,10 @@ task sets use (``(A) x``, ``A. x``, ``A) x``, a bullet ``- x`` / ``* x``), at le
 header line just above it when that line ends with a colon (``Options:``, ``Choices:``).
 
 The options' texts are data (a tool is handed them); the header and the style are the task's fixed
-form. The search's templates read questions this way, and strictness probes leave the block alone
-(a changed option is not another task; a changed header is).
+form. So is a short label under the block ("Answer:", as evaluation prompts end): it is returned with the
+header after a line break ("Options:\\nAnswer:"; "\\nAnswer:" with no line above), so whatever holds a
+question to its header holds it to that label too. The search's templates read questions this way, and
+strictness probes leave the block alone (a changed option is not another task; a changed header is).
 """
 
 import re
@@ -23,6 +25,10 @@ OPTION_STYLES = {
 OPTION_BLOCK_SOURCE = """
 def _option_block(question, style, pattern):
     lines = question.split("\\n")
+    footer = ""
+    last = lines[-1].strip()
+    if len(lines) > 2 and last.endswith(":") and len(last.split()) <= 2 and re.fullmatch(pattern, lines[-1]) is None:
+        footer = lines.pop()  # a short label under the block ("Answer:", as evaluation prompts end)
     texts, marks = [], []
     while lines:
         m = re.fullmatch(pattern, lines[-1])
@@ -38,7 +44,7 @@ def _option_block(question, style, pattern):
     header = ""
     if lines and lines[-1].rstrip().endswith(":") and len(lines[-1].split()) <= 3:
         header = lines.pop()  # a short label ("Options:", "Answer choices:"); a longer line is the question
-    return "\\n".join(lines), header, texts
+    return "\\n".join(lines), header + ("\\n" + footer if footer else ""), texts
 """
 _block_namespace: dict[str, Any] = {"re": re}
 exec(OPTION_BLOCK_SOURCE, _block_namespace)  # our own source, not a tool's
@@ -89,7 +95,9 @@ def reordered(question: str, answer: str) -> list[tuple[str, str]]:
     else:
         return []
     lines = question.split("\n")
-    head, block_lines = lines[:-n], lines[-n:]
+    below = 1 if "\n" in block[1] else 0  # a label under the block stays under it
+    head, block_lines = lines[: len(lines) - n - below], lines[len(lines) - n - below : len(lines) - below]
+    foot = lines[len(lines) - below :]
     out: list[tuple[str, str]] = []
     orders = [list(range(n))[::-1], [*range(1, n), 0]]  # the same order for two options
     for order in [o for i, o in enumerate(orders) if o not in orders[:i]]:
@@ -101,5 +109,5 @@ def reordered(question: str, answer: str) -> list[tuple[str, str]]:
         place = order.index(index)
         new_letter = chr(ord("A" if letter is None or letter[1].isupper() else "a") + place)
         new_answer = said[: letter.start(1)] + new_letter + said[letter.end(1) :] if letter else said
-        out.append(("\n".join([*head, *moved]), new_answer))
+        out.append(("\n".join([*head, *moved, *foot]), new_answer))
     return out

@@ -531,3 +531,33 @@ def test_an_instruction_in_a_few_phrasings_reaches_the_function(sb: Sandbox) -> 
         ["Numbers: 4 9 2. Sort them in descending order.", "Numbers: 4 9 2. Sort them in random order."],
     )
     assert runs[0].ok and runs[0].value == "9 4 2" and not runs[1].ok
+
+
+def test_lettered_choices_above_an_answer_label_are_options(sb: Sandbox) -> None:
+    """Evaluation prompts end "A. x ... D. w\\nAnswer:": the choices are still an option block (handed to f,
+    asked again reordered), and the label under it is fixed text like a header."""
+    rng = random.Random(11)
+
+    def divisible() -> Example:
+        k = rng.choice([3, 5, 7])
+        choices = [rng.randint(1, 20) * k + rng.randint(1, k - 1) for _ in range(3)] + [rng.randint(1, 20) * k]
+        rng.shuffle(choices)
+        lines = [f"{'ABCD'[i]}. {c}" for i, c in enumerate(choices)]
+        right = "ABCD"[[c % k == 0 for c in choices].index(True)]
+        return Example(question=f"Which number is divisible by {k}?\n" + "\n".join(lines) + "\nAnswer:", answer=right)
+
+    examples = [divisible() for _ in range(9)]
+    template = discover([e.question for e in examples[:6]])
+    assert template is not None and template.options == "dot" and template.header == "\nAnswer:"
+    by_text = "```python\ndef f(x, options):\n    return 'ABCD'[[int(o) % x[0] == 0 for o in options].index(True)]\n```"
+    result, asked = made_by_search(sb, "divisible_choice", examples, by_text)
+    assert "options=['" in asked[0]
+    assert result.tool is not None and result.tool.direct is not None, result.reason
+    from latm.judge.cases import run_direct
+
+    again = [
+        "Which number is divisible by 3?\nA. 9\nB. 4\nAnswer:",
+        "Which number is divisible by 3?\nA. 9\nB. 4\nReply:",
+    ]
+    runs = run_direct(sb, result.tool.code, result.tool.direct, again)
+    assert runs[0].ok and runs[0].value == "A" and not runs[1].ok
