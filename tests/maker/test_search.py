@@ -271,6 +271,10 @@ def test_a_candidate_whose_lambda_has_a_parameter_named_f_becomes_a_tool(sb: San
     )
     assert result.tool is not None, result.reason
     assert "lambda f: f.lower()" in result.tool.code
+    from latm.maker.search.templates import renamed
+
+    helper = "def f(x):\n    return x\n\ndef g(y, f=f):\n    return f(y)\n"  # the default is read outside g
+    assert "def g(y, f=solve_it):\n    return f(y)" in renamed(helper, "f", "solve_it")
 
 
 def test_a_function_the_judge_refuses_sends_the_search_on_to_the_next_view(sb: Sandbox) -> None:

@@ -675,14 +675,18 @@ def renamed(code: str, old: str, new: str) -> str:
     tree = ast.parse(code)
 
     class Renamer(ast.NodeTransformer):
-        def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
-            return node if _binds(node.args, old) else self.generic_visit(node)
+        def _scope(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> ast.AST:
+            if not _binds(node.args, old):
+                return self.generic_visit(node)
+            # the parameter hides the function inside; its defaults and decorators are read outside
+            outside: list[ast.AST] = [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]
+            if not isinstance(node, ast.Lambda):
+                outside += node.decorator_list
+            for part in outside:
+                self.visit(part)
+            return node
 
-        def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> ast.AST:
-            return node if _binds(node.args, old) else self.generic_visit(node)
-
-        def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
-            return node if _binds(node.args, old) else self.generic_visit(node)
+        visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _scope  # type: ignore[assignment]
 
         def visit_Name(self, node: ast.Name) -> ast.AST:
             if node.id == old:
