@@ -3,8 +3,8 @@ task sets use (``(A) x``, ``A. x``, ``A) x``, a bullet ``- x`` / ``* x``), at le
 header line just above it when that line ends with a colon (``Options:``, ``Choices:``).
 
 The options' texts are data (a tool is handed them); the header and the style are the task's fixed
-form. So is a short label under the block ("Answer:", as evaluation prompts end): it is returned with the
-header after a line break ("Options:\\nAnswer:"; "\\nAnswer:" with no line above), so whatever holds a
+form. So is a short label under lettered choices ("Answer:", as evaluation prompts end): it is returned
+with the header after a line break ("Options:\\nAnswer:"; "\\nAnswer:" with no line above), so whatever holds a
 question to its header holds it to that label too. The search's templates read questions this way, and
 strictness probes leave the block alone (a changed option is not another task; a changed header is).
 """
@@ -27,8 +27,9 @@ def _option_block(question, style, pattern):
     lines = question.split("\\n")
     footer = ""
     last = lines[-1].strip()
-    if len(lines) > 2 and last.endswith(":") and len(last.split()) <= 2 and re.fullmatch(pattern, lines[-1]) is None:
-        footer = lines.pop()  # a short label under the block ("Answer:", as evaluation prompts end)
+    label = last.endswith(":") and len(last.split()) <= 2 and not re.fullmatch(pattern, lines[-1])
+    if style != "bullet" and len(lines) > 2 and label:  # a bulleted list over "Total:" is as likely data
+        footer = lines.pop()  # a short label under lettered choices ("Answer:", as evaluation prompts end)
     texts, marks = [], []
     while lines:
         m = re.fullmatch(pattern, lines[-1])

@@ -549,6 +549,8 @@ def test_lettered_choices_above_an_answer_label_are_options(sb: Sandbox) -> None
     examples = [divisible() for _ in range(9)]
     template = discover([e.question for e in examples[:6]])
     assert template is not None and template.options == "dot" and template.header == "\nAnswer:"
+    sums = discover(["Add these up:\n- 3\n- 5\nTotal:", "Add these up:\n- 1\n- 2\n- 4\nTotal:"])
+    assert sums is not None and sums.options is None  # a bulleted list over a label is as likely data
     by_text = "```python\ndef f(x, options):\n    return 'ABCD'[[int(o) % x[0] == 0 for o in options].index(True)]\n```"
     result, asked = made_by_search(sb, "divisible_choice", examples, by_text)
     assert "options=['" in asked[0]
