@@ -91,8 +91,8 @@ def reordered(question: str, answer: str) -> list[tuple[str, str]]:
         index = ord(letter[1].upper()) - ord("A")
         if letter[2] is not None and letter[2].strip().lower() != texts[index].lower():
             return []  # "A dog": not a letter and its option's text
-    elif said.lower() in [text.lower() for text in texts]:
-        index, letter = [text.lower() for text in texts].index(said.lower()), None
+    elif said.lower() in (lowered := [text.lower() for text in texts]):
+        index, letter = lowered.index(said.lower()), None
     else:
         return []
     lines = question.split("\n")

@@ -457,7 +457,10 @@ class SearchStrategy(MakerBase):
             except StepFailed as exc:
                 # only a reading too loose for the task (near-variants answered) is the view's fault; a rule
                 # found wrong (held out, settled, refused before) is the function's in any view
-                if not str(exc).startswith("not_strict") or searcher.token_budget <= 0:
+                problem = exc.__cause__
+                if not (isinstance(problem, replies.ReplyProblem) and problem.kind == "not_strict"):
+                    raise
+                if searcher.token_budget <= 0:
                     raise
                 refused[found.view.kind] = str(exc)[:200]
 

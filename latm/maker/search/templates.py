@@ -153,9 +153,9 @@ def _recurring(bodies: Sequence[str], *, first: bool) -> tuple[str, ...]:
         return body[last[-1].end() :] if last else ""
 
     found = [sentence(b) for b in bodies]
+    inside = [b[1:] if first else b[:-1] for b in bodies]  # ("Take 1 step.", "Turn around." in navigate)
 
     def data(s: str) -> bool:  # a sentence the questions also have inside, or with a number in it, is data
-        inside = [b[1:] if first else b[:-1] for b in bodies]  # ("Take 1 step.", "Turn around." in navigate)
         return bool(re.search(r"\d", s)) or any(s.strip() in b for b in inside)
 
     counts = {s: found.count(s) for s in found if s.strip() and not data(s)}
@@ -285,12 +285,12 @@ def _form_words(runs: list[Any], forms: list[list[Any]]) -> dict[str, dict[str, 
     out: dict[str, dict[str, set[str]]] = {}
     for records_, _ in runs:
         length = len(records_[0])
-        out.setdefault(str(length), {})  # a length the shown records have, though every place be a slot
+        places = out.setdefault(str(length), {})  # a length the shown records have, though every place be a slot
         slots: list[int] = next((positions for known, positions in forms if known == length), [])
         for record in records_:
             for p in range(length):
                 if p not in slots:
-                    out.setdefault(str(length), {}).setdefault(str(p), set()).add(record[p])
+                    places.setdefault(str(p), set()).add(record[p])
     return {length: {p: sorted(ws) for p, ws in places.items() if len(ws) == 1} for length, places in out.items()}
 
 
